@@ -1,0 +1,52 @@
+# pyexchange: two commands for a new user.
+#   make demo   the main job, on the embedded default database when no DSN is configured
+#   make test   ruff, mypy, plpgsql_check over every function, the pgTAP files and pytest
+# Both set themselves up: a virtual environment with the Python packages, and the Debian
+# packages they need when this user can install them (root); otherwise they say what to install.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+APT_PACKAGES := postgresql-15-pgtap postgresql-15-plpgsql-check sqitch
+
+.PHONY: demo test lint typecheck pytest system-deps bench clean schema-dump
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,charts]'
+	@touch $(STAMP)
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	        echo "installing:$$missing"; \
+	        DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    else \
+	        echo "missing Debian packages:$$missing"; \
+	        echo "install them with: sudo apt-get install$$missing"; exit 1; \
+	    fi; \
+	fi
+
+demo: $(STAMP)
+	$(BIN)/pyexchange demo $(DEMO_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check pyexchange tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) system-deps
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache

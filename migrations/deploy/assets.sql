@@ -1,0 +1,117 @@
+-- Deploy pyexchange:assets to pg
+-- requires: auth
+-- Asset management domain: assets, accounts (user and system), and the double-entry journal.
+BEGIN;
+
+CREATE TABLE exchange.assets (
+    id                  integer GENERATED ALWAYS AS IDENTITY,
+    symbol              varchar(20) NOT NULL,
+    name                varchar(100) NOT NULL,
+    type                exchange.asset_type NOT NULL,
+    decimals            integer NOT NULL DEFAULT 8,
+    min_withdraw_amount exchange.amount NOT NULL DEFAULT 0,
+    withdraw_fee        exchange.amount NOT NULL DEFAULT 0,
+    is_active           boolean NOT NULL DEFAULT true,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT assets_pkey PRIMARY KEY (id),
+    CONSTRAINT assets_symbol_key UNIQUE (symbol),
+    CONSTRAINT assets_symbol_format CHECK (symbol ~ '^[A-Z0-9]{2,20}$'),
+    CONSTRAINT assets_decimals_range CHECK (decimals BETWEEN 0 AND 18),
+    CONSTRAINT assets_min_withdraw_amount_nonnegative CHECK (min_withdraw_amount >= 0),
+    CONSTRAINT assets_withdraw_fee_nonnegative CHECK (withdraw_fee >= 0)
+);
+CREATE TRIGGER tg_assets__set_updated_at BEFORE UPDATE ON exchange.assets
+    FOR EACH ROW EXECUTE FUNCTION exchange.tg_set_updated_at();
+
+-- One row per (owner, asset, bucket pair). USER accounts belong to a user; the system kinds
+-- make every movement balance: EXTERNAL is the counterpart of deposits and withdrawals (it
+-- holds minus what the exchange owes outside, so it is the one account that may be
+-- negative), FEE accrues fees (one per asset and trading pair, so markets never queue on
+-- one row; trading_pair_id NULL is the withdrawal-fee account), REVENUE is where clearing
+-- sweeps them. Per asset, the sum over all accounts is zero at every committed instant.
+CREATE TABLE exchange.accounts (
+    id                bigint GENERATED ALWAYS AS IDENTITY,
+    kind              exchange.account_kind NOT NULL DEFAULT 'USER',
+    user_id           bigint,
+    asset_id          integer NOT NULL,
+    trading_pair_id   integer,
+    available_balance exchange.amount NOT NULL DEFAULT 0,
+    frozen_balance    exchange.amount NOT NULL DEFAULT 0,
+    total_balance     exchange.amount GENERATED ALWAYS AS (available_balance + frozen_balance) STORED,
+    version           integer NOT NULL DEFAULT 0,
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    updated_at        timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT accounts_pkey PRIMARY KEY (id),
+    CONSTRAINT accounts_id_asset_key UNIQUE (id, asset_id),
+    CONSTRAINT accounts_user_fkey FOREIGN KEY (user_id) REFERENCES exchange.users (id),
+    CONSTRAINT accounts_asset_fkey FOREIGN KEY (asset_id) REFERENCES exchange.assets (id),
+    CONSTRAINT accounts_owner_matches_kind CHECK ((kind = 'USER') = (user_id IS NOT NULL)),
+    CONSTRAINT accounts_pair_only_for_fees CHECK (trading_pair_id IS NULL OR kind = 'FEE'),
+    CONSTRAINT accounts_available_nonnegative
+        CHECK (kind = 'EXTERNAL' OR available_balance >= 0),
+    CONSTRAINT accounts_frozen_nonnegative CHECK (kind = 'EXTERNAL' OR frozen_balance >= 0),
+    CONSTRAINT accounts_version_nonnegative CHECK (version >= 0)
+);
+COMMENT ON TABLE exchange.accounts IS
+    'Balances: USER accounts per (user, asset); system accounts EXTERNAL, FEE (per asset and pair), REVENUE per asset.';
+-- The seed's UNIQUE(user_id, asset_id), for user accounts; it also serves lookups by user.
+CREATE UNIQUE INDEX accounts_user_asset_key ON exchange.accounts (user_id, asset_id)
+    WHERE kind = 'USER';
+CREATE UNIQUE INDEX accounts_system_key ON exchange.accounts (kind, asset_id, trading_pair_id)
+    NULLS NOT DISTINCT WHERE kind <> 'USER';
+CREATE TRIGGER tg_accounts__set_updated_at BEFORE UPDATE ON exchange.accounts
+    FOR EACH ROW EXECUTE FUNCTION exchange.tg_set_updated_at();
+CREATE TRIGGER tg_accounts__check_balance BEFORE INSERT OR UPDATE ON exchange.accounts
+    FOR EACH ROW
+    WHEN (NEW.kind <> 'EXTERNAL' AND (NEW.available_balance < 0 OR NEW.frozen_balance < 0))
+    EXECUTE FUNCTION exchange.tg_accounts__check_balance();
+
+-- One record per movement: the transfer id that its entries share.
+CREATE TABLE exchange.journal (
+    id             bigint GENERATED ALWAYS AS IDENTITY,
+    type           text NOT NULL,
+    reference_type text,
+    reference_id   bigint,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT journal_pkey PRIMARY KEY (id),
+    CONSTRAINT journal_type_format CHECK (type ~ '^[A-Z][A-Z_]*$'),
+    CONSTRAINT journal_reference_type_format CHECK (reference_type ~ '^[A-Z][A-Z_]*$')
+);
+COMMENT ON TABLE exchange.journal IS
+    'Journal records: one per movement; its entries (transactions) sum to zero per asset.';
+CREATE INDEX journal_reference_idx ON exchange.journal (reference_type, reference_id);
+CREATE INDEX journal_created_at_idx ON exchange.journal USING brin (created_at);
+
+-- The seed's transactions: the journal's entries, one per account bucket touched.
+-- user_id and asset_id are copies of the account's, kept for the seed's query patterns;
+-- (account_id, asset_id) is checked against the account by one foreign key.
+CREATE TABLE exchange.transactions (
+    id             bigint GENERATED ALWAYS AS IDENTITY,
+    uuid           uuid NOT NULL DEFAULT gen_random_uuid(),
+    journal_id     bigint NOT NULL,
+    account_id     bigint NOT NULL,
+    user_id        bigint,
+    asset_id       integer NOT NULL,
+    bucket         exchange.balance_bucket NOT NULL,
+    type           text NOT NULL,
+    amount         exchange.amount NOT NULL,
+    balance_before exchange.amount NOT NULL,
+    balance_after  exchange.amount NOT NULL,
+    reference_type text,
+    reference_id   bigint,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT transactions_pkey PRIMARY KEY (id),
+    CONSTRAINT transactions_journal_fkey FOREIGN KEY (journal_id) REFERENCES exchange.journal (id),
+    CONSTRAINT transactions_account_fkey FOREIGN KEY (account_id, asset_id)
+        REFERENCES exchange.accounts (id, asset_id),
+    CONSTRAINT transactions_amount_nonzero CHECK (amount <> 0),
+    CONSTRAINT transactions_balance_arithmetic CHECK (balance_after = balance_before + amount)
+);
+COMMENT ON TABLE exchange.transactions IS
+    'Journal entries: one per account bucket touched by a movement, with the balance before and after.';
+CREATE INDEX transactions_journal_idx ON exchange.transactions (journal_id);
+CREATE INDEX transactions_account_idx ON exchange.transactions (account_id, id);
+CREATE INDEX transactions_user_created_at_idx ON exchange.transactions (user_id, created_at DESC);
+
+COMMIT;

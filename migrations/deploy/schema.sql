@@ -1,0 +1,39 @@
+-- Deploy pyexchange:schema to pg
+-- The namespace, the value types every domain shares, and the common trigger functions.
+BEGIN;
+
+CREATE SCHEMA exchange;
+COMMENT ON SCHEMA exchange IS 'pyexchange: a PostgreSQL-native spot exchange core';
+
+-- Money: NUMERIC(36,18) that can never be NaN (NUMERIC(36,18) already refuses Infinity).
+CREATE DOMAIN exchange.amount AS numeric(36, 18)
+    CONSTRAINT amount_not_nan CHECK (VALUE <> 'NaN'::numeric);
+COMMENT ON DOMAIN exchange.amount IS 'A quantity of money or an asset: NUMERIC(36,18), never NaN';
+
+CREATE DOMAIN exchange.fee_rate AS numeric(10, 6)
+    CONSTRAINT fee_rate_range CHECK (VALUE <> 'NaN'::numeric AND VALUE >= 0 AND VALUE < 1);
+
+CREATE TYPE exchange.asset_type AS ENUM ('CRYPTO', 'FIAT');
+CREATE TYPE exchange.user_status AS ENUM ('PENDING', 'ACTIVE', 'SUSPENDED', 'CLOSED');
+CREATE TYPE exchange.kyc_status AS ENUM ('PENDING', 'APPROVED', 'REJECTED');
+CREATE TYPE exchange.account_kind AS ENUM ('USER', 'EXTERNAL', 'FEE', 'REVENUE');
+CREATE TYPE exchange.balance_bucket AS ENUM ('AVAILABLE', 'FROZEN');
+CREATE TYPE exchange.order_side AS ENUM ('BUY', 'SELL');
+CREATE TYPE exchange.order_type AS ENUM ('LIMIT', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'LIMIT_MAKER');
+CREATE TYPE exchange.order_status AS ENUM
+    ('PENDING', 'NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'EXPIRED', 'REJECTED');
+CREATE TYPE exchange.time_in_force AS ENUM ('GTC', 'IOC', 'FOK');
+CREATE TYPE exchange.pair_status AS ENUM ('TRADING', 'HALTED');
+CREATE TYPE exchange.stp_mode AS ENUM ('EXPIRE_MAKER', 'EXPIRE_TAKER', 'EXPIRE_BOTH');
+CREATE TYPE exchange.kline_interval AS ENUM ('1m', '5m', '15m', '1h', '4h', '1d');
+CREATE TYPE exchange.risk_level AS ENUM ('LOW', 'MEDIUM', 'HIGH', 'CRITICAL');
+CREATE TYPE exchange.risk_event_status AS ENUM ('ACTIVE', 'RESOLVED', 'DISMISSED');
+CREATE TYPE exchange.batch_status AS ENUM ('RUNNING', 'COMPLETED', 'FAILED');
+CREATE TYPE exchange.outbox_status AS ENUM ('PENDING', 'PUBLISHED', 'FAILED');
+CREATE TYPE exchange.notification_channel AS ENUM ('EMAIL', 'WEBHOOK', 'IN_APP');
+CREATE TYPE exchange.notification_status AS ENUM ('PENDING', 'SENT', 'FAILED');
+
+\ir ../../functions/tg_set_updated_at.sql
+\ir ../../functions/tg_accounts__check_balance.sql
+
+COMMIT;

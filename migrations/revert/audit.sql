@@ -1,0 +1,4 @@
+-- Revert pyexchange:audit from pg
+BEGIN;
+DROP TABLE exchange.audit_logs;
+COMMIT;

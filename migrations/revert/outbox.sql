@@ -1,0 +1,4 @@
+-- Revert pyexchange:outbox from pg
+BEGIN;
+DROP TABLE exchange.outbox_events;
+COMMIT;

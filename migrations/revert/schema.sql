@@ -1,0 +1,4 @@
+-- Revert pyexchange:schema from pg
+BEGIN;
+DROP SCHEMA exchange CASCADE;
+COMMIT;

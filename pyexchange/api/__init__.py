@@ -1,0 +1,1 @@
+"""Domain mixins of :class:`pyexchange.Exchange`, one module per domain."""

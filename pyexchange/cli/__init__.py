@@ -1,0 +1,87 @@
+"""The ``pyexchange`` command line: a thin door on :class:`pyexchange.Exchange`.
+
+Each domain registers its click group from its own module; this module holds the root group,
+the shared options and the helpers that print tables.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from pyexchange.errors import ExchangeError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class AppContext:
+    """Lazily opened client shared by the commands of one invocation."""
+
+    def __init__(self, dsn: str | None) -> None:
+        self.dsn = dsn
+        self._exchange: Any = None
+
+    @property
+    def exchange(self) -> Any:
+        if self._exchange is None:
+            from pyexchange.client import Exchange
+
+            self._exchange = Exchange(self.dsn)
+        return self._exchange
+
+    def close(self) -> None:
+        if self._exchange is not None:
+            self._exchange.close()
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)
+
+
+class ExchangeGroup(click.Group):
+    """Prints typed errors as one clear line (with SQLSTATE) and exits 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ExchangeError as exc:
+            code = f" [{exc.sqlstate}]" if exc.sqlstate else ""
+            err_console.print(f"[bold red]error{code}:[/] {exc}")
+            sys.exit(1)
+
+
+@click.group(cls=ExchangeGroup)
+@click.option("--dsn", envvar="PYEXCHANGE_DSN", default=None,
+              help="libpq connection string or URL (default: PYEXCHANGE_DSN, the libpq "
+                   "environment, else the embedded server).")
+@click.pass_context
+def main(ctx: click.Context, dsn: str | None) -> None:
+    """pyexchange: a PostgreSQL-native spot exchange core."""
+    app = AppContext(dsn)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+def _register() -> None:
+    from pyexchange.cli import db, identity, ledger, partitions, server, trading
+
+    for module in (db, server, partitions, ledger, trading, identity):
+        for command in module.COMMANDS:
+            main.add_command(command)
+
+
+_register()

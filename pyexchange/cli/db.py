@@ -1,0 +1,63 @@
+"""``pyexchange db migrate | rollback | status | verify``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from pyexchange.cli import AppContext, console, pass_app, print_table
+from pyexchange.config import resolve_dsn
+from pyexchange.migrate import Migrator
+
+
+def _migrator(app: AppContext) -> Migrator:
+    return Migrator(resolve_dsn(app.dsn))
+
+
+@click.group()
+def db() -> None:
+    """Schema migrations (the sqitch project in migrations/, applied through yoyo)."""
+
+
+@db.command()
+@pass_app
+def migrate(app: AppContext) -> None:
+    """Apply every pending change."""
+    done = _migrator(app).migrate()
+    console.print(f"applied {len(done)} change(s): {', '.join(done) or '-'}")
+
+
+@db.command()
+@click.option("--all", "all_", is_flag=True, help="Revert every change.")
+@click.option("--to", "to", metavar="CHANGE", help="Revert the changes after CHANGE.")
+@pass_app
+def rollback(app: AppContext, all_: bool, to: str | None) -> None:
+    """Revert the last change (or --to CHANGE, or --all)."""
+    if all_ and to:
+        raise click.UsageError("--all and --to exclude each other")
+    done = _migrator(app).rollback(to=to, all_=all_)
+    console.print(f"reverted {len(done)} change(s): {', '.join(done) or '-'}")
+
+
+@db.command()
+@pass_app
+def status(app: AppContext) -> None:
+    """Show each change of the plan and whether it is applied."""
+    rows = _migrator(app).status()
+    print_table("migrations", ["change", "applied", "note"],
+                [(r.name, "yes" if r.applied else "no", r.note) for r in rows])
+
+
+@db.command()
+@pass_app
+def verify(app: AppContext) -> None:
+    """Run the verify script of every applied change; exit 1 if any fails."""
+    results = _migrator(app).verify()
+    print_table("verify", ["change", "result"],
+                [(name, "ok" if err is None else f"FAILED: {err}") for name, err in results])
+    if any(err is not None for _, err in results):
+        sys.exit(1)
+
+
+COMMANDS: list[click.Command] = [db]

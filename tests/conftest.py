@@ -1,0 +1,176 @@
+"""The test harness.
+
+Server: as root (or with PYEXCHANGE_TEST_NOPROC=1) the tests use the running server through
+pytest-postgresql's noproc mode (PGHOST/PGPORT/PGUSER, default 127.0.0.1:5432 as postgres);
+as a normal user they start a private cluster with pytest-postgresql's proc mode.
+
+Databases: one migrated template database is built per test session (``template_dsn``);
+``clone_dsn`` gives a test its own copy (for tests that commit or use several connections)
+and drops it afterwards; ``tx`` gives a connection inside a transaction that is rolled back,
+on one shared copy. Every database made here has a unique name and is dropped at the end.
+
+pgTAP files under ``tests/sql/*.sql`` run as one test each (``tests/sql/test_pgtap.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from pytest_postgresql import factories
+
+from pyexchange.migrate import Migrator
+
+
+def _pg_bindir() -> str:
+    try:
+        return subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        found = shutil.which("pg_ctl")
+        return str(Path(found).parent) if found else "/usr/lib/postgresql/15/bin"
+
+
+USE_NOPROC = os.geteuid() == 0 or os.environ.get("PYEXCHANGE_TEST_NOPROC") == "1"
+
+pg_noproc = factories.postgresql_noproc(
+    host=os.environ.get("PGHOST", "127.0.0.1"),
+    port=int(os.environ.get("PGPORT", "5432")),
+    user=os.environ.get("PGUSER", "postgres"),
+    password=os.environ.get("PGPASSWORD"),
+)
+pg_proc = factories.postgresql_proc(executable=str(Path(_pg_bindir()) / "pg_ctl"), port=None)
+
+
+@pytest.fixture(scope="session")
+def pg_server(request: pytest.FixtureRequest) -> Any:
+    """The server executor (noproc as root, a private cluster otherwise)."""
+    return request.getfixturevalue("pg_noproc" if USE_NOPROC else "pg_proc")
+
+
+def _dsn(server: Any, dbname: str) -> str:
+    parts = {"host": server.host, "port": server.port, "user": server.user, "dbname": dbname}
+    if getattr(server, "password", None):
+        parts["password"] = server.password
+    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in parts.items()})
+
+
+class Databases:
+    """Create and drop uniquely named databases on the test server."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.admin_dsn = _dsn(server, "postgres")
+
+    def create(self, prefix: str, template: str | None = None) -> str:
+        name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+            stmt = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+            if template:
+                stmt = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(template))
+            conn.execute(stmt)
+        return name
+
+    def drop(self, name: str) -> None:
+        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
+
+    def dsn(self, name: str) -> str:
+        return _dsn(self.server, name)
+
+
+@pytest.fixture(scope="session")
+def databases(pg_server: Any) -> Databases:
+    return Databases(pg_server)
+
+
+@pytest.fixture
+def empty_dsn(databases: Databases) -> Iterator[str]:
+    """A new empty database."""
+    name = databases.create("pyx_empty")
+    try:
+        yield databases.dsn(name)
+    finally:
+        databases.drop(name)
+
+
+@pytest.fixture(scope="session")
+def template_name(databases: Databases) -> Iterator[str]:
+    """A migrated database (with pgTAP and plpgsql_check installed), built once."""
+    name = databases.create("pyx_tmpl")
+    try:
+        dsn = databases.dsn(name)
+        Migrator(dsn).migrate()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pgtap")
+            conn.execute("CREATE EXTENSION IF NOT EXISTS plpgsql_check")
+        yield name
+    finally:
+        databases.drop(name)
+
+
+@pytest.fixture(scope="session")
+def template_dsn(databases: Databases, template_name: str) -> str:
+    return databases.dsn(template_name)
+
+
+@pytest.fixture
+def clone_dsn(databases: Databases, template_name: str) -> Iterator[str]:
+    """A private copy of the migrated template, dropped after the test."""
+    name = databases.create("pyx_test", template=template_name)
+    try:
+        yield databases.dsn(name)
+    finally:
+        databases.drop(name)
+
+
+@pytest.fixture(scope="session")
+def shared_dsn(databases: Databases, template_name: str) -> Iterator[str]:
+    """One copy of the template shared by the rolled-back tests of the session."""
+    name = databases.create("pyx_shared", template=template_name)
+    try:
+        yield databases.dsn(name)
+    finally:
+        databases.drop(name)
+
+
+@pytest.fixture
+def tx(shared_dsn: str) -> Iterator[psycopg.Connection[Any]]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with psycopg.connect(shared_dsn) as conn:
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+
+
+# --- pgTAP files as test items -------------------------------------------------------------
+
+_TAP_LINE = re.compile(r"^(not ok|ok)\s+(\d+)(?:\s+-\s+(.*))?$")
+
+
+def run_pgtap(dsn: str, path: Path) -> list[str]:
+    """Run one pgTAP file and return its TAP output lines."""
+    lines: list[str] = []
+    with psycopg.connect(dsn, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute(path.read_text(encoding="utf-8").encode())
+        while True:
+            if cur.description is not None:
+                for row in cur.fetchall():
+                    for value in row:
+                        if isinstance(value, str):
+                            lines.extend(value.splitlines())
+            if not cur.nextset():
+                break
+    return lines
