@@ -2,8 +2,26 @@
 -- The namespace, the value types every domain shares, and the common trigger functions.
 BEGIN;
 
+-- Database roles are cluster-wide: create them once, keep them on revert (other databases
+-- of the cluster may use them). exchange_owner owns the schema; the others are granted
+-- privileges by each object's own script (see docs/security.md).
+DO $$
+DECLARE
+    v_role text;
+BEGIN
+    FOREACH v_role IN ARRAY ARRAY['exchange_owner', 'exchange_app', 'exchange_readonly',
+                                  'exchange_auditor'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = v_role) THEN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', v_role);
+        END IF;
+    END LOOP;
+END
+$$;
+
 CREATE SCHEMA exchange;
 COMMENT ON SCHEMA exchange IS 'pyexchange: a PostgreSQL-native spot exchange core';
+-- Nothing in the schema is executable by PUBLIC unless its script grants it.
+ALTER DEFAULT PRIVILEGES IN SCHEMA exchange REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 -- Money: NUMERIC(36,18) that can never be NaN (NUMERIC(36,18) already refuses Infinity).
 CREATE DOMAIN exchange.amount AS numeric(36, 18)
