@@ -72,6 +72,12 @@ class PartitionInUse(ExchangeError):
     sqlstate = "EX003"
 
 
+class LedgerInvariantViolated(ExchangeError):
+    """Internal guard: a movement that would break double entry (a bug, never user input)."""
+
+    sqlstate = "EX010"
+
+
 # --- EX1xx: ledger -----------------------------------------------------------------------
 class InsufficientFunds(ExchangeError):
     sqlstate = "EX101"
