@@ -5,6 +5,7 @@ BEGIN;
 
 \ir ../../functions/_user_account.sql
 \ir ../../functions/_system_account.sql
+\ir ../../functions/_post_journals.sql
 \ir ../../functions/_post_journal.sql
 
 COMMIT;

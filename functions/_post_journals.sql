@@ -1,0 +1,147 @@
+-- exchange._post_journals(p_types text[], p_reference_types text[], p_reference_ids bigint[],
+--                         p_leg_records integer[], p_account_ids bigint[],
+--                         p_buckets exchange.balance_bucket[], p_amounts numeric[])
+--   RETURNS bigint[]
+-- Internal: the one place where balances change. Posts several journal records at once
+-- (for example one per fill of an order) and returns their ids in record order.
+-- Records are given as parallel arrays (type, reference type, reference id); legs as
+-- parallel arrays (record index 1..n, account, bucket, signed amount).
+-- Within a record, legs are netted: one entry per (account, bucket); a net of zero writes no
+-- entry. Every record must sum to zero per asset. Entries carry the running balance before
+-- and after, in record order. Balances are updated ONCE per account for the whole call
+-- (netted across records, set-based), so a call with many records does not chain many row
+-- versions on the same account.
+-- Raises: EX010 (malformed legs, unknown account, a record that does not balance per asset:
+--         a bug in the caller), EX101 (a user/fee balance would go negative, from the
+--         accounts trigger).
+-- Locks: FOR UPDATE on every account touched, in ascending id. Callers that lock more
+--        (a market, other accounts) take those locks first and in the global order:
+--        market lock, then accounts ascending.
+CREATE OR REPLACE FUNCTION exchange._post_journals(
+    p_types text[],
+    p_reference_types text[],
+    p_reference_ids bigint[],
+    p_leg_records integer[],
+    p_account_ids bigint[],
+    p_buckets exchange.balance_bucket[],
+    p_amounts numeric[]
+)
+RETURNS bigint[]
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_n_records  integer := cardinality(p_types);
+    v_n_legs     integer := cardinality(p_account_ids);
+    v_first_id   bigint;
+    v_accounts   bigint[];
+    v_locked     integer;
+    v_bad        record;
+BEGIN
+    IF v_n_records IS NULL OR v_n_records = 0
+       OR cardinality(p_reference_types) IS DISTINCT FROM v_n_records
+       OR cardinality(p_reference_ids) IS DISTINCT FROM v_n_records
+       OR v_n_legs IS NULL
+       OR cardinality(p_leg_records) IS DISTINCT FROM v_n_legs
+       OR cardinality(p_buckets) IS DISTINCT FROM v_n_legs
+       OR cardinality(p_amounts) IS DISTINCT FROM v_n_legs
+       OR array_position(p_amounts, NULL) IS NOT NULL
+       OR array_position(p_account_ids, NULL) IS NOT NULL
+       OR array_position(p_buckets, NULL) IS NOT NULL
+       OR EXISTS (SELECT 1 FROM unnest(p_leg_records) r
+                   WHERE r IS NULL OR r < 1 OR r > v_n_records) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX010',
+            MESSAGE = 'malformed journal legs',
+            DETAIL = format('%s records; %s legs', v_n_records, v_n_legs),
+            HINT = 'This is a bug in the calling function.';
+    END IF;
+
+    SELECT array_agg(DISTINCT a ORDER BY a) INTO v_accounts FROM unnest(p_account_ids) AS a;
+
+    SELECT count(*) INTO v_locked
+      FROM (SELECT 1 FROM exchange.accounts
+             WHERE id = ANY (v_accounts) ORDER BY id FOR UPDATE) AS locked;
+    IF v_locked <> cardinality(v_accounts) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX010',
+            MESSAGE = 'journal legs name an unknown account',
+            DETAIL = format('accounts %s, found %s', v_accounts, v_locked),
+            HINT = 'This is a bug in the calling function.';
+    END IF;
+
+    SELECT l.rec, acc.asset_id INTO v_bad
+      FROM unnest(p_leg_records, p_account_ids, p_amounts) AS l(rec, account_id, amount)
+      JOIN exchange.accounts acc ON acc.id = l.account_id
+     GROUP BY l.rec, acc.asset_id
+    HAVING sum(l.amount) <> 0
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX010',
+            MESSAGE = format('unbalanced journal record for asset %s', v_bad.asset_id),
+            DETAIL = format('record %s: type %s, reference %s %s', v_bad.rec,
+                            p_types[v_bad.rec], p_reference_types[v_bad.rec],
+                            p_reference_ids[v_bad.rec]),
+            HINT = 'This is a bug in the calling function: every movement must sum to zero per asset.';
+    END IF;
+
+    -- Journal ids are taken from the identity's sequence in record order.
+    WITH ids AS (
+        INSERT INTO exchange.journal (id, type, reference_type, reference_id)
+        OVERRIDING SYSTEM VALUE
+        SELECT nextval(pg_get_serial_sequence('exchange.journal', 'id')), r.type, r.rtype, r.rid
+          FROM unnest(p_types, p_reference_types, p_reference_ids)
+               WITH ORDINALITY AS r(type, rtype, rid, ord)
+         ORDER BY r.ord
+        RETURNING id
+    )
+    SELECT min(id) INTO v_first_id FROM ids;
+
+    WITH legs AS (
+        -- one net amount per (record, account, bucket)
+        SELECT l.rec, l.account_id, l.bucket, sum(l.amount) AS amount
+          FROM unnest(p_leg_records, p_account_ids, p_buckets, p_amounts)
+               AS l(rec, account_id, bucket, amount)
+         GROUP BY l.rec, l.account_id, l.bucket
+        HAVING sum(l.amount) <> 0
+    ), totals AS (
+        SELECT account_id,
+               COALESCE(sum(amount) FILTER (WHERE bucket = 'AVAILABLE'), 0) AS d_available,
+               COALESCE(sum(amount) FILTER (WHERE bucket = 'FROZEN'), 0) AS d_frozen
+          FROM legs
+         GROUP BY account_id
+    ), updated AS (
+        UPDATE exchange.accounts acc
+           SET available_balance = acc.available_balance + t.d_available,
+               frozen_balance = acc.frozen_balance + t.d_frozen,
+               version = acc.version + 1
+          FROM totals t
+         WHERE acc.id = t.account_id
+        RETURNING acc.id, acc.user_id, acc.asset_id,
+                  acc.available_balance - t.d_available AS old_available,
+                  acc.frozen_balance - t.d_frozen AS old_frozen
+    )
+    INSERT INTO exchange.transactions
+        (journal_id, account_id, user_id, asset_id, bucket, type, amount,
+         balance_before, balance_after, reference_type, reference_id)
+    SELECT v_first_id + l.rec - 1, u.id, u.user_id, u.asset_id, l.bucket, p_types[l.rec],
+           l.amount,
+           s.base + s.running - l.amount,
+           s.base + s.running,
+           p_reference_types[l.rec], p_reference_ids[l.rec]
+      FROM legs l
+      JOIN updated u ON u.id = l.account_id
+      CROSS JOIN LATERAL (
+          SELECT CASE l.bucket WHEN 'AVAILABLE' THEN u.old_available ELSE u.old_frozen END AS base,
+                 sum(l2.amount) AS running
+            FROM legs l2
+           WHERE l2.account_id = l.account_id AND l2.bucket = l.bucket AND l2.rec <= l.rec
+      ) s
+     ORDER BY l.rec, u.id, l.bucket;
+
+    RETURN ARRAY(SELECT v_first_id + i FROM generate_series(0, v_n_records - 1) AS i);
+END;
+$$;
+COMMENT ON FUNCTION exchange._post_journals(text[], text[], bigint[], integer[], bigint[], exchange.balance_bucket[], numeric[]) IS
+    'Internal: posts several balanced journal records at once (entries netted per record, balances updated once per account); locks accounts ascending. Raises EX010, EX101.';
+REVOKE ALL ON FUNCTION exchange._post_journals(text[], text[], bigint[], integer[], bigint[], exchange.balance_bucket[], numeric[]) FROM PUBLIC;
