@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pyexchange.cli import AppContext, pass_app, print_table
+from pyexchange.cli import AppContext, console, pass_app, print_table
 
 
 @click.group()
@@ -21,6 +21,51 @@ def ensure(app: AppContext, months_ahead: int) -> None:
     print_table("partitions", ["table", "partition", "from", "to", "created"],
                 [(r.table_name, r.partition_name, r.range_start, r.range_end,
                   "yes" if r.created else "") for r in rows])
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return ""
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(n)
+
+
+@partitions.command("status")
+@click.option("--months-ahead", default=3, show_default=True, type=click.IntRange(0, 120),
+              help="Report the months missing among this month and the next N.")
+@click.option("--estimate", is_flag=True,
+              help="Use the planner's row estimates instead of counting each partition.")
+@pass_app
+def status(app: AppContext, months_ahead: int, estimate: bool) -> None:
+    """Each partition's month, rows and size, and the months missing ahead."""
+    rows = app.exchange.partition_status(months_ahead, exact=not estimate)
+    print_table("partitions", ["table", "partition", "month", "rows", "size", "state"],
+                [(r.table_name, r.partition_name or "", r.month.strftime("%Y-%m") if r.month
+                  else "", "" if r.row_count is None else r.row_count, _size(r.total_bytes),
+                  "MISSING" if r.missing else "ok") for r in rows])
+    missing = [r for r in rows if r.missing]
+    if missing:
+        console.print(f"[yellow]{len(missing)} partition(s) missing ahead:[/] run "
+                      f"`pyexchange partitions ensure --months-ahead {months_ahead}`")
+
+
+@partitions.command("prune")
+@click.option("--keep-months", required=True, type=click.IntRange(0, 1200),
+              help="Keep this month and the N months before it; drop older partitions.")
+@click.option("--dry-run", is_flag=True, help="Only show what would be dropped.")
+@pass_app
+def prune(app: AppContext, keep_months: int, dry_run: bool) -> None:
+    """Detach and drop the partitions older than the kept months (refuses while a partition
+    still holds an open order)."""
+    rows = app.exchange.drop_partitions_older_than(keep_months, dry_run=dry_run)
+    title = "would drop" if dry_run else "dropped"
+    print_table(title, ["table", "partition", "from", "to"],
+                [(r.table_name, r.partition_name, r.range_start, r.range_end) for r in rows])
+    console.print(f"{title} {len(rows)} partition(s)")
 
 
 COMMANDS: list[click.Command] = [partitions]
