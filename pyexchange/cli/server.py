@@ -1,7 +1,54 @@
-"""CLI commands of the server domain."""
+"""``pyexchange server start | stop | status``: the embedded default database.
+
+These manage the private cluster of :mod:`pyexchange.server` (used when no DSN is
+configured); they never touch a server named by ``--dsn`` or ``PYEXCHANGE_DSN``.
+"""
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-COMMANDS: list[click.Command] = []
+from pyexchange.cli import console, print_table
+from pyexchange.server import EmbeddedServer
+
+
+@click.group()
+def server() -> None:
+    """The embedded PostgreSQL server (used when no DSN is configured)."""
+
+
+@server.command()
+def start() -> None:
+    """Create (first use), start and migrate (first use) the embedded database."""
+    srv = EmbeddedServer.default()
+    conninfo = srv.start()
+    console.print(f"embedded server running in {srv.base_dir}")
+    console.print(f"connect with: psql '{conninfo}'")
+
+
+@server.command()
+def stop() -> None:
+    """Stop the embedded server."""
+    srv = EmbeddedServer.default()
+    console.print("stopped" if srv.stop() else "not running")
+
+
+@server.command()
+def status() -> None:
+    """Show where the embedded server lives and whether it runs (exit 3 when stopped)."""
+    st = EmbeddedServer.default().status()
+    print_table("embedded server", ["", ""], [
+        ("base directory", st.base_dir),
+        ("data directory", st.data_dir),
+        ("initialised", "yes" if st.initialised else "no"),
+        ("running", f"yes (pid {st.pid})" if st.running else "no"),
+        ("socket directory", st.socket_dir),
+        ("conninfo", st.conninfo),
+    ])
+    if not st.running:
+        sys.exit(3)
+
+
+COMMANDS: list[click.Command] = [server]

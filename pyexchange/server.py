@@ -1,0 +1,317 @@
+"""The embedded default database: a private PostgreSQL cluster that pyexchange runs itself.
+
+When no DSN is configured (no ``--dsn``, no ``PYEXCHANGE_DSN``, no libpq environment),
+:func:`pyexchange.config.resolve_dsn` calls :meth:`EmbeddedServer.ensure_running`, which
+
+* finds the local server binaries (``initdb``, ``pg_ctl``): ``$PYEXCHANGE_PG_BINDIR``, else
+  ``pg_config --bindir``, else ``PATH``, else Debian's ``/usr/lib/postgresql/<version>/bin``
+  (newest first); with none, it raises :class:`~pyexchange.errors.ConfigurationError` saying
+  how to install PostgreSQL or set a DSN;
+* on first use, creates the cluster in ``<base>/data`` (``initdb``, UTF8, locale C), then
+  starts it, creates the database ``pyexchange`` and migrates it (every later upgrade is
+  ``pyexchange db migrate``); after that it only starts the server when it is not running;
+* listens on a unix socket in ``<base>/run`` only (``listen_addresses = ''``), so it never
+  collides with another server's TCP port (5432 or any); the socket directory is private
+  (mode 0700) and local connections use trust authentication: only the cluster's owner (and
+  root) can reach it.
+
+The base directory is ``$PYEXCHANGE_HOME``, else, as root, ``/var/lib/pyexchange`` (root's home
+is private and PostgreSQL refuses to run as root: the cluster is run by the ``postgres``
+system user through ``runuser``, and must live where that user can reach), else
+``$XDG_DATA_HOME/pyexchange``, else ``~/.local/share/pyexchange``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import glob
+import os
+import pwd
+import re
+import shlex
+import shutil
+import subprocess
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from pyexchange.errors import ConfigurationError
+
+DATABASE = "pyexchange"
+#: Port number in the socket's name (``.s.PGSQL.<port>``); no TCP port is opened.
+PORT = 5432
+#: Where Debian and Ubuntu install the server binaries (not on PATH).
+DEBIAN_BINDIRS = "/usr/lib/postgresql/*/bin"
+#: The system user that runs the cluster when pyexchange runs as root.
+ROOT_RUN_AS = "postgres"
+
+INSTALL_HINT = (
+    "Install the PostgreSQL server (Debian/Ubuntu: sudo apt-get install postgresql; "
+    "or set PYEXCHANGE_PG_BINDIR to the directory holding initdb and pg_ctl), "
+    "or point pyexchange at an existing database with --dsn or PYEXCHANGE_DSN "
+    "(e.g. PYEXCHANGE_DSN='postgresql://user@host:5432/pyexchange')."
+)
+
+
+def default_base_dir() -> Path:
+    """``$PYEXCHANGE_HOME``, ``/var/lib/pyexchange`` as root, else the XDG data dir."""
+    env = os.environ.get("PYEXCHANGE_HOME")
+    if env:
+        return Path(env)
+    if os.geteuid() == 0:
+        return Path("/var/lib/pyexchange")
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "pyexchange"
+
+
+def _version_key(path: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", path)) or (0,)
+
+
+def find_bindir(bindir: str | os.PathLike[str] | None = None) -> Path:
+    """The directory holding ``initdb`` and ``pg_ctl``, or ConfigurationError."""
+
+    def has_tools(d: Path) -> bool:
+        return all(os.access(d / tool, os.X_OK) for tool in ("initdb", "pg_ctl"))
+
+    if bindir is not None:
+        if has_tools(Path(bindir)):
+            return Path(bindir)
+        raise ConfigurationError(
+            f"no PostgreSQL server binaries (initdb, pg_ctl) in {bindir}", hint=INSTALL_HINT)
+    env = os.environ.get("PYEXCHANGE_PG_BINDIR")
+    if env:
+        return find_bindir(env)
+    candidates: list[Path] = []
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        with contextlib.suppress(OSError, subprocess.CalledProcessError):
+            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True,
+                                 check=True, timeout=10).stdout.strip()
+            if out:
+                candidates.append(Path(out))
+    for tool in ("initdb", "pg_ctl"):
+        found = shutil.which(tool)
+        if found:
+            candidates.append(Path(found).parent)
+    candidates.extend(Path(p) for p in sorted(glob.glob(DEBIAN_BINDIRS), key=_version_key,
+                                              reverse=True))
+    for cand in candidates:
+        if has_tools(cand):
+            return cand
+    raise ConfigurationError(
+        "no PostgreSQL server binaries found (initdb and pg_ctl: looked at pg_config --bindir, "
+        f"PATH and {DEBIAN_BINDIRS}), and no database is configured", hint=INSTALL_HINT)
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    base_dir: Path
+    data_dir: Path
+    socket_dir: Path
+    initialised: bool
+    running: bool
+    pid: int | None
+    conninfo: str
+
+
+class EmbeddedServer:
+    """A private cluster in ``base_dir`` (``data/``, ``run/`` for the socket, ``server.log``)."""
+
+    def __init__(
+        self,
+        base_dir: str | os.PathLike[str] | None = None,
+        *,
+        bindir: str | os.PathLike[str] | None = None,
+        run_as: str | None = None,
+        database: str = DATABASE,
+        migrate: bool = True,
+    ) -> None:
+        self.base_dir = Path(base_dir) if base_dir is not None else default_base_dir()
+        self._bindir = bindir
+        if run_as is None and os.geteuid() == 0:
+            run_as = ROOT_RUN_AS
+        self.run_as = run_as
+        self.database = database
+        self.migrate_on_create = migrate
+
+    @classmethod
+    def default(cls) -> EmbeddedServer:
+        return cls()
+
+    # --- layout ---------------------------------------------------------------------------
+    @property
+    def data_dir(self) -> Path:
+        return self.base_dir / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.base_dir / "run"
+
+    @property
+    def log_file(self) -> Path:
+        return self.base_dir / "server.log"
+
+    @property
+    def superuser(self) -> str:
+        """The cluster's bootstrap superuser: the system user that runs it."""
+        return self.run_as or pwd.getpwuid(os.geteuid()).pw_name
+
+    def conninfo(self, dbname: str | None = None) -> str:
+        return make_conninfo(host=str(self.socket_dir), port=str(PORT), user=self.superuser,
+                             dbname=dbname or self.database)
+
+    def is_initialised(self) -> bool:
+        return (self.data_dir / "PG_VERSION").exists()
+
+    # --- running commands -----------------------------------------------------------------
+    def bindir(self) -> Path:
+        return find_bindir(self._bindir)
+
+    def _command(self, argv: Sequence[str]) -> list[str]:
+        if self.run_as is None or self.run_as == pwd.getpwuid(os.geteuid()).pw_name:
+            return list(argv)
+        if os.geteuid() != 0:
+            raise ConfigurationError(f"only root can run the embedded server as {self.run_as}")
+        runuser = shutil.which("runuser") or next(
+            (p for p in ("/usr/sbin/runuser", "/sbin/runuser") if os.access(p, os.X_OK)), None)
+        if runuser:
+            return [runuser, "-u", self.run_as, "--", *argv]
+        return ["su", "-s", "/bin/sh", self.run_as, "-c", shlex.join(argv)]
+
+    def _run(self, argv: Sequence[str], *, check: bool = True,
+             timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env.setdefault("LC_ALL", "C")
+        try:
+            proc = subprocess.run(self._command(argv), cwd=self.base_dir, env=env, text=True,
+                                  stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+        except OSError as exc:
+            raise ConfigurationError(f"cannot run {argv[0]}: {exc}", hint=INSTALL_HINT) from exc
+        if check and proc.returncode != 0:
+            log = ""
+            if self.log_file.exists():
+                log = "\n".join(self.log_file.read_text(errors="replace").splitlines()[-15:])
+            raise ConfigurationError(
+                f"{Path(argv[0]).name} failed (exit {proc.returncode}): "
+                f"{(proc.stderr or proc.stdout).strip()}",
+                detail=f"log {self.log_file}:\n{log}" if log else None)
+        return proc
+
+    def _prepare_dirs(self) -> None:
+        self.base_dir.mkdir(parents=True, exist_ok=True)
+        self.socket_dir.mkdir(exist_ok=True)
+        self.socket_dir.chmod(0o700)
+        if self.run_as is not None and os.geteuid() == 0:
+            try:
+                pw = pwd.getpwnam(self.run_as)
+            except KeyError:
+                raise ConfigurationError(
+                    f"running as root, the embedded server needs the system user "
+                    f"{self.run_as!r} (created by the postgresql package)",
+                    hint=INSTALL_HINT) from None
+            for path in (self.base_dir, self.socket_dir):
+                os.chown(path, pw.pw_uid, pw.pw_gid)
+            if self.log_file.exists():
+                os.chown(self.log_file, pw.pw_uid, pw.pw_gid)
+        if len(str(self.socket_dir / f".s.PGSQL.{PORT}")) > 100:
+            raise ConfigurationError(
+                f"the embedded server's socket path under {self.socket_dir} is too long for a "
+                "unix socket; set PYEXCHANGE_HOME to a shorter directory")
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One process at a time initialises or starts the cluster."""
+        self.base_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.base_dir / ".lock", "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def _initdb(self, bindir: Path) -> None:
+        self._run([str(bindir / "initdb"), "-D", str(self.data_dir), "-U", self.superuser,
+                   "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-instructions"])
+        with open(self.data_dir / "postgresql.conf", "a", encoding="utf-8") as conf:
+            conf.write(
+                "\n# pyexchange embedded server: unix socket only, in a private directory\n"
+                "listen_addresses = ''\n"
+                f"port = {PORT}\n"
+                f"unix_socket_directories = '{self.socket_dir}'\n"
+                "unix_socket_permissions = 0700\n"
+            )
+
+    def status(self) -> ServerStatus:
+        running, pid = False, None
+        if self.is_initialised():
+            pidfile = self.data_dir / "postmaster.pid"
+            proc = self._run([str(self.bindir() / "pg_ctl"), "status", "-D", str(self.data_dir)],
+                             check=False)
+            running = proc.returncode == 0
+            if running and pidfile.exists():
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    pid = int(pidfile.read_text().splitlines()[0])
+        return ServerStatus(self.base_dir, self.data_dir, self.socket_dir,
+                            self.is_initialised(), running, pid, self.conninfo())
+
+    def start(self) -> str:
+        """Initialise (first use), start if stopped, create and migrate the database (first
+        use); return the database's conninfo."""
+        bindir = self.bindir()
+        with self._locked():
+            self._prepare_dirs()
+            if not self.is_initialised():
+                self._initdb(bindir)
+            if not self.status().running:
+                self._run([str(bindir / "pg_ctl"), "start", "-D", str(self.data_dir),
+                           "-l", str(self.log_file), "-w", "-t", "60", "-s"])
+            self._ensure_database()
+        return self.conninfo()
+
+    def ensure_running(self) -> str:
+        """The conninfo of the embedded database, starting (and creating) it when needed."""
+        if self.is_initialised() and (self.data_dir / "postmaster.pid").exists():
+            try:
+                with psycopg.connect(self.conninfo(), connect_timeout=5):
+                    return self.conninfo()
+            except psycopg.Error:
+                pass
+        return self.start()
+
+    def stop(self) -> bool:
+        """Stop the server (fast shutdown); False when it was not running."""
+        if not self.is_initialised():
+            return False
+        with self._locked():
+            if not self.status().running:
+                return False
+            self._run([str(self.bindir() / "pg_ctl"), "stop", "-D", str(self.data_dir),
+                       "-m", "fast", "-w", "-t", "60", "-s"])
+        return True
+
+    def _ensure_database(self) -> None:
+        with psycopg.connect(self.conninfo("postgres"), autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                  (self.database,)).fetchone()
+            if exists:
+                return
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
+        if self.migrate_on_create:
+            from pyexchange.migrate import Migrator
+
+            try:
+                Migrator(self.conninfo()).migrate()
+            except BaseException:
+                # leave no half-made database behind: the next use starts over
+                with psycopg.connect(self.conninfo("postgres"), autocommit=True) as conn:
+                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(self.database)))
+                raise
