@@ -90,6 +90,17 @@ class InsufficientFunds(ExchangeError):
 # --- EX4xx: risk and clearing ------------------------------------------------------------
 
 # --- EX5xx: events and notifications -----------------------------------------------------
+class InvalidEvent(ExchangeError):
+    """An event's aggregate type, event type, aggregate id or payload is malformed."""
+
+    sqlstate = "EX501"
+
+
+class InvalidCorrelationId(ExchangeError):
+    """The session setting ``exchange.correlation_id`` is not a UUID."""
+
+    sqlstate = "EX502"
+
 
 
 def _all_subclasses(cls: type[ExchangeError]) -> Iterator[type[ExchangeError]]:

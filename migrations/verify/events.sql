@@ -1,0 +1,6 @@
+-- Verify pyexchange:events on pg
+BEGIN;
+SELECT 'exchange._emit_event(text, text, text, jsonb, uuid)'::regprocedure;
+SELECT 'exchange._notify_users_of_event(bigint, text, jsonb)'::regprocedure;
+SELECT 'exchange._render_template(text, jsonb)'::regprocedure;
+ROLLBACK;
