@@ -86,6 +86,186 @@ class InsufficientFunds(ExchangeError):
 # --- EX2xx: trading ----------------------------------------------------------------------
 
 # --- EX3xx: identity and access ----------------------------------------------------------
+class InvalidCredentials(ExchangeError):
+    """Unknown login or wrong password (the same answer for both; ``authenticate`` returns it, the client raises it)."""
+
+    sqlstate = "EX301"
+
+
+class AccountLocked(ExchangeError):
+    """The right password, but the user is locked after too many failed logins."""
+
+    sqlstate = "EX302"
+
+
+class AccountNotActive(ExchangeError):
+    """The user (or the acting user) is not ACTIVE: PENDING, SUSPENDED or CLOSED."""
+
+    sqlstate = "EX303"
+
+
+class InvalidUsername(ExchangeError):
+    """A username is not 3 to 50 letters, digits, ``_ . -`` starting with a letter or digit."""
+
+    sqlstate = "EX304"
+
+
+class InvalidEmail(ExchangeError):
+    """An email is malformed or longer than 100 characters."""
+
+    sqlstate = "EX305"
+
+
+class WeakPassword(ExchangeError):
+    """A new password is shorter than the minimum, longer than 72 bytes, or the username."""
+
+    sqlstate = "EX306"
+
+
+class UsernameTaken(ExchangeError):
+    """The username is taken (case-insensitively)."""
+
+    sqlstate = "EX307"
+
+
+class EmailTaken(ExchangeError):
+    """The email is registered (case-insensitively)."""
+
+    sqlstate = "EX308"
+
+
+class UserNotFound(ExchangeError):
+    """No user has this id or login."""
+
+    sqlstate = "EX309"
+
+
+class InvalidStatusTransition(ExchangeError):
+    """A user status change that is not allowed (CLOSED is final; see docs/security.md)."""
+
+    sqlstate = "EX310"
+
+
+class StaleVersion(ExchangeError):
+    """``update_user_profile`` was given a version that is no longer current (optimistic locking)."""
+
+    sqlstate = "EX311"
+
+
+class InvalidProfile(ExchangeError):
+    """A profile field (name, phone) is malformed."""
+
+    sqlstate = "EX312"
+
+
+class NotAuthenticated(ExchangeError):
+    """An administrative call has no acting user (``exchange.acting_user_id`` unset), or the setting is malformed."""
+
+    sqlstate = "EX320"
+
+
+class PermissionDenied(ExchangeError):
+    """The acting user lacks the resource:action permission the call needs."""
+
+    sqlstate = "EX321"
+
+
+class ActingUserMismatch(ExchangeError):
+    """The user named in the call is not the acting user."""
+
+    sqlstate = "EX322"
+
+
+class RoleNotFound(ExchangeError):
+    """No role has this name."""
+
+    sqlstate = "EX323"
+
+
+class LastAdmin(ExchangeError):
+    """The call would leave no ACTIVE admin."""
+
+    sqlstate = "EX324"
+
+
+class AdminAlreadyExists(ExchangeError):
+    """``bootstrap_admin`` when an ACTIVE admin exists."""
+
+    sqlstate = "EX325"
+
+
+class UnknownPermission(ExchangeError):
+    """Internal: ``_require_permission`` was given a resource:action that does not exist (a bug in the caller)."""
+
+    sqlstate = "EX326"
+
+
+class InvalidKycLevel(ExchangeError):
+    """A KYC submission for a level outside 1..2 or not above the user's level."""
+
+    sqlstate = "EX330"
+
+
+class KycAlreadyPending(ExchangeError):
+    """The user already has a pending KYC verification."""
+
+    sqlstate = "EX331"
+
+
+class KycNotFound(ExchangeError):
+    """No KYC verification has this id."""
+
+    sqlstate = "EX332"
+
+
+class KycNotPending(ExchangeError):
+    """The KYC verification was already approved or rejected."""
+
+    sqlstate = "EX333"
+
+
+class KycSelfReview(ExchangeError):
+    """A reviewer tried to approve or reject their own KYC verification."""
+
+    sqlstate = "EX334"
+
+
+class KycLevelInsufficient(ExchangeError):
+    """The user's KYC level may not do this (e.g. level 0 trading or withdrawing)."""
+
+    sqlstate = "EX335"
+
+
+class KycLimitExceeded(ExchangeError):
+    """The user's KYC daily limit for this action and asset would be passed."""
+
+    sqlstate = "EX336"
+
+
+class InvalidKycDocuments(ExchangeError):
+    """KYC documents are not a JSON object or are larger than 64 kB."""
+
+    sqlstate = "EX337"
+
+
+class AuditLogAppendOnly(ExchangeError):
+    """An UPDATE, DELETE or TRUNCATE of the audit log (it is append-only)."""
+
+    sqlstate = "EX340"
+
+
+class InvalidAuditEntity(ExchangeError):
+    """``audit_trail`` was given a malformed entity name."""
+
+    sqlstate = "EX341"
+
+
+class InvalidLoginRole(ExchangeError):
+    """``create_login`` was given a kind other than app, readonly, auditor, or a malformed role name."""
+
+    sqlstate = "EX350"
+
+
 
 # --- EX4xx: risk and clearing ------------------------------------------------------------
 

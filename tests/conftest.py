@@ -115,6 +115,8 @@ def template_name(databases: Databases) -> Iterator[str]:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS pgtap")
             conn.execute("CREATE EXTENSION IF NOT EXISTS plpgsql_check")
+            # bcrypt at cost 4 instead of 10: tests create many users (see docs/security.md).
+            conn.execute("UPDATE exchange.auth_settings SET bcrypt_cost = 4")
         yield name
     finally:
         databases.drop(name)
