@@ -16,6 +16,7 @@ from psycopg.rows import class_row, dict_row
 from psycopg_pool import ConnectionPool
 
 from pyexchange.api.admin import AdminAPI
+from pyexchange.api.events import EventsAPI
 from pyexchange.api.identity import IdentityAPI
 from pyexchange.api.ledger import LedgerAPI
 from pyexchange.api.trading import TradingAPI
@@ -92,7 +93,7 @@ class ClientBase:
             return None if row is None else row[0]
 
 
-class Exchange(AdminAPI, LedgerAPI, TradingAPI, IdentityAPI, ClientBase):
+class Exchange(AdminAPI, LedgerAPI, TradingAPI, IdentityAPI, EventsAPI, ClientBase):
     """The typed door to the exchange: one method per SQL function.
 
     >>> with Exchange() as ex:   # DSN from --dsn / PYEXCHANGE_DSN / libpq env / embedded

@@ -77,9 +77,9 @@ def main(ctx: click.Context, dsn: str | None) -> None:
 
 
 def _register() -> None:
-    from pyexchange.cli import db, identity, ledger, partitions, server, trading
+    from pyexchange.cli import db, identity, ledger, partitions, relay, server, trading
 
-    for module in (db, server, partitions, ledger, trading, identity):
+    for module in (db, server, partitions, ledger, trading, identity, relay):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -1,0 +1,23 @@
+-- exchange.mark_outbox_events_published(p_ids bigint[]) RETURNS integer
+-- For the relay, after the broker acknowledged the events: marks them PUBLISHED (attempts
+-- counts this successful attempt too). Events not PENDING are left alone. Returns the number
+-- marked. Raises: nothing. Locks: the rows updated.
+CREATE OR REPLACE FUNCTION exchange.mark_outbox_events_published(p_ids bigint[])
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = exchange, pg_catalog, pg_temp
+AS $$
+    WITH done AS (
+        UPDATE exchange.outbox_events
+           SET status = 'PUBLISHED', published_at = now(), attempts = attempts + 1,
+               last_error = NULL
+         WHERE id = ANY (p_ids) AND status = 'PENDING'
+        RETURNING 1
+    )
+    SELECT count(*)::integer FROM done;
+$$;
+COMMENT ON FUNCTION exchange.mark_outbox_events_published(bigint[]) IS
+    'Relay: marks events PUBLISHED after the broker acknowledged them.';
+REVOKE ALL ON FUNCTION exchange.mark_outbox_events_published(bigint[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION exchange.mark_outbox_events_published(bigint[]) TO exchange_app;

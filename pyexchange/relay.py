@@ -1,0 +1,340 @@
+"""The outbox relay: publishes ``exchange.outbox_events`` to NATS JetStream.
+
+At least once, never lost, in order per aggregate (docs/events.md explains the design):
+
+- one database transaction per batch: ``exchange.claim_outbox_events`` locks whole aggregates
+  (their oldest pending event, with ``SKIP LOCKED``, then its later siblings), the relay
+  publishes them, marks the acknowledged ones PUBLISHED, records the failures, and commits.
+  If the relay dies in between, the transaction rolls back and the events are PENDING again;
+  the next relay republishes them with the same ``Nats-Msg-Id`` and the stream's duplicate
+  window drops the copies;
+- within a batch, the events of one aggregate are published one after the other (the next
+  only after the broker acknowledged the previous one), different aggregates in parallel
+  (pipelined); a failed event stops its aggregate for this batch and is retried with backoff,
+  and after ``max_attempts`` it becomes FAILED and is reported;
+- between batches the relay sleeps on ``LISTEN exchange_outbox`` with a timeout
+  (``exchange._emit_event`` sends one NOTIFY per transaction), and stops cleanly on SIGTERM
+  or SIGINT after finishing the batch in hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import signal
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import nats
+import nats.errors
+import nats.js.errors
+import psycopg
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.api import PubAck, StreamConfig
+from psycopg.rows import class_row
+
+from pyexchange.errors import ConfigurationError
+from pyexchange.queries import query
+
+log = logging.getLogger("pyexchange.relay")
+
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+DEFAULT_STREAM = "EXCHANGE"
+DEFAULT_SUBJECT_PREFIX = "exchange"
+
+
+@dataclass(frozen=True)
+class OutboxEvent:
+    id: int
+    aggregate_type: str
+    aggregate_id: str
+    event_type: str
+    event_data: Any
+    correlation_id: UUID | None
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OutboxFailure:
+    id: int
+    aggregate_type: str
+    aggregate_id: str
+    event_type: str
+    attempts: int
+    status: str
+    next_attempt_at: datetime
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    dsn: str
+    nats_url: str = DEFAULT_NATS_URL
+    stream: str = DEFAULT_STREAM
+    subject_prefix: str = DEFAULT_SUBJECT_PREFIX
+    batch_size: int = 200
+    max_attempts: int = 10
+    base_delay: timedelta = timedelta(seconds=1)
+    max_delay: timedelta = timedelta(minutes=5)
+    poll_interval: float = 5.0
+    publish_timeout: float = 5.0
+    duplicate_window: float = 600.0  # seconds the stream remembers message ids
+
+
+@dataclass
+class RelayStats:
+    batches: int = 0
+    published: int = 0
+    retried: int = 0
+    failed: list[OutboxFailure] = field(default_factory=list)
+
+    def add(self, other: RelayStats) -> None:
+        self.batches += other.batches
+        self.published += other.published
+        self.retried += other.retried
+        self.failed.extend(other.failed)
+
+
+def subject_for(prefix: str, aggregate_type: str, event_type: str) -> str:
+    return f"{prefix}.{aggregate_type}.{event_type}"
+
+
+def envelope(event: OutboxEvent) -> bytes:
+    """The message body: the event's metadata and its payload under ``data``."""
+    return json.dumps(
+        {
+            "id": event.id,
+            "aggregate_type": event.aggregate_type,
+            "aggregate_id": event.aggregate_id,
+            "event_type": event.event_type,
+            "correlation_id": None if event.correlation_id is None else str(event.correlation_id),
+            "created_at": event.created_at.isoformat(),
+            "data": event.event_data,
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)?\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``30s``, ``15m``, ``12h``, ``7d``, ``2w`` (a bare number is seconds)."""
+    m = _DURATION.match(text)
+    if not m:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 15m, 12h, 7d, 2w)")
+    return timedelta(**{_UNITS[m.group(2) or "s"]: int(m.group(1))})
+
+
+class Relay:
+    """One relay process's worker. ``await Relay(config).run()``; ``stop()`` from anywhere
+    in its event loop (the CLI wires it to SIGTERM and SIGINT)."""
+
+    def __init__(self, config: RelayConfig) -> None:
+        self.config = config
+        self.stats = RelayStats()
+        self._stop = asyncio.Event()
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._listen: psycopg.AsyncConnection[Any] | None = None
+        self._nc: NATS | None = None
+        self._js: JetStreamContext | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Finish the batch in hand, then return from :meth:`run`."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    async def connect(self) -> None:
+        try:
+            self._conn = await psycopg.AsyncConnection.connect(
+                self.config.dsn, autocommit=True, application_name="pyexchange-relay")
+            self._listen = await psycopg.AsyncConnection.connect(
+                self.config.dsn, autocommit=True, application_name="pyexchange-relay-listen")
+            await self._listen.execute(query("listen_outbox"))
+        except psycopg.OperationalError as exc:
+            raise ConfigurationError(f"relay cannot reach the database: {exc}") from exc
+        try:
+            self._nc = await nats.connect(
+                servers=[self.config.nats_url], connect_timeout=2, allow_reconnect=True,
+                max_reconnect_attempts=-1, reconnect_time_wait=0.5, name="pyexchange-relay")
+        except (OSError, nats.errors.Error) as exc:
+            raise ConfigurationError(
+                f"relay cannot reach NATS at {self.config.nats_url}: {exc!r}",
+                hint="Start one with: nats-server -js") from exc
+        self._js = self._nc.jetstream(timeout=self.config.publish_timeout)
+        await self.ensure_stream()
+
+    async def close(self) -> None:
+        if self._nc is not None:
+            with contextlib.suppress(Exception):
+                await self._nc.drain()
+            self._nc = None
+        for conn in (self._conn, self._listen):
+            if conn is not None:
+                await conn.close()
+        self._conn = self._listen = None
+
+    async def ensure_stream(self) -> None:
+        """Create the stream (``<prefix>.>``, with a duplicate window) if it is missing."""
+        assert self._js is not None
+        subjects = [f"{self.config.subject_prefix}.>"]
+        try:
+            info = await self._js.stream_info(self.config.stream)
+        except nats.js.errors.NotFoundError:
+            await self._js.add_stream(StreamConfig(
+                name=self.config.stream, subjects=subjects,
+                duplicate_window=self.config.duplicate_window))
+            log.info("created stream %s on %s", self.config.stream, subjects[0])
+            return
+        have = info.config.subjects or []
+        if subjects[0] not in have:
+            raise ConfigurationError(
+                f"stream {self.config.stream} exists without subject {subjects[0]} "
+                f"(it has {have})", hint="Choose another --stream or --subject-prefix.")
+
+    async def run(self, once: bool = False) -> RelayStats:
+        """Drain, then sleep on LISTEN until woken (or the poll interval passes), until
+        stopped. With ``once``: drain what is due now and return."""
+        await self.connect()
+        try:
+            while not self.stopping:
+                drained = await self.drain()
+                self.stats.add(drained)
+                if once:
+                    break
+                await self._wait(self.config.poll_interval)
+        finally:
+            await self.close()
+        return self.stats
+
+    async def _wait(self, timeout: float) -> None:
+        """Until a NOTIFY arrives, ``timeout`` passes, or :meth:`stop` is called."""
+        assert self._listen is not None
+        listen = self._listen
+
+        async def notified() -> None:
+            async for _ in listen.notifies(timeout=timeout, stop_after=1):
+                break
+
+        waiter = asyncio.ensure_future(notified())
+        stopper = asyncio.ensure_future(self._stop.wait())
+        _, pending = await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    # --- batches --------------------------------------------------------------------------
+    async def drain(self) -> RelayStats:
+        """Publish batches until nothing is due (or a batch made no progress)."""
+        total = RelayStats()
+        while not self.stopping:
+            batch = await self.relay_batch()
+            total.add(batch)
+            if batch.batches == 0 or batch.published == 0:
+                break
+        return total
+
+    async def relay_batch(self) -> RelayStats:
+        """Claim one batch, publish it, mark it, commit. Returns what happened."""
+        assert self._conn is not None
+        cfg = self.config
+        stats = RelayStats()
+        async with self._conn.transaction():
+            async with self._conn.cursor(row_factory=class_row(OutboxEvent)) as cur:
+                await cur.execute(query("claim_outbox_events"), {"limit": cfg.batch_size})
+                events = await cur.fetchall()
+            if not events:
+                return stats
+            stats.batches = 1
+            published, failures = await self.publish(events)
+            if published:
+                await self._conn.execute(query("mark_outbox_events_published"),
+                                         {"ids": published})
+                stats.published = len(published)
+            for error, ids in failures.items():
+                async with self._conn.cursor(row_factory=class_row(OutboxFailure)) as cur:
+                    await cur.execute(query("record_outbox_failures"), {
+                        "ids": ids, "error": error, "max_attempts": cfg.max_attempts,
+                        "base_delay": cfg.base_delay, "max_delay": cfg.max_delay})
+                    for row in await cur.fetchall():
+                        if row.status == "FAILED":
+                            stats.failed.append(row)
+                            log.error("event %s (%s %s/%s) FAILED after %s attempts: %s",
+                                      row.id, row.event_type, row.aggregate_type,
+                                      row.aggregate_id, row.attempts, row.last_error)
+                        else:
+                            stats.retried += 1
+                            log.warning("event %s attempt %s failed, retry at %s: %s", row.id,
+                                        row.attempts, row.next_attempt_at.isoformat(), error)
+        return stats
+
+    async def publish(self, events: list[OutboxEvent]) -> tuple[list[int], dict[str, list[int]]]:
+        """Publish ``events`` (in id order). Aggregates in parallel, each aggregate's events
+        one after the other; the first failure of an aggregate stops it for this batch.
+        Returns the acknowledged ids and the failed ids by error."""
+        assert self._js is not None
+        js = self._js
+        queues: dict[tuple[str, str], list[OutboxEvent]] = {}
+        for event in events:
+            queues.setdefault((event.aggregate_type, event.aggregate_id), []).append(event)
+        lanes = list(queues.values())
+        published: list[int] = []
+        failures: dict[str, list[int]] = {}
+        depth = max(len(lane) for lane in lanes)
+        for i in range(depth):
+            round_events = [lane[i] for lane in lanes if len(lane) > i]
+            futures: list[tuple[OutboxEvent, Awaitable[PubAck] | BaseException]] = []
+            for event in round_events:
+                headers = {"Nats-Msg-Id": str(event.id)}
+                if event.correlation_id is not None:
+                    headers["Exchange-Correlation-Id"] = str(event.correlation_id)
+                try:
+                    fut: Awaitable[PubAck] | BaseException = await js.publish_async(
+                        subject_for(self.config.subject_prefix, event.aggregate_type,
+                                    event.event_type),
+                        envelope(event), headers=headers, wait_stall=self.config.publish_timeout)
+                except Exception as exc:
+                    fut = exc
+                futures.append((event, fut))
+            stopped: set[tuple[str, str]] = set()
+            for event, fut in futures:
+                try:
+                    if isinstance(fut, BaseException):
+                        raise fut
+                    await asyncio.wait_for(fut, self.config.publish_timeout)
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}".strip()
+                    failures.setdefault(error, []).append(event.id)
+                    stopped.add((event.aggregate_type, event.aggregate_id))
+                else:
+                    published.append(event.id)
+            if stopped:
+                lanes = [lane for lane in lanes
+                         if (lane[0].aggregate_type, lane[0].aggregate_id) not in stopped]
+        return published, failures
+
+
+def install_signal_handlers(relay: Relay) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, relay.stop)
+
+
+async def run_relay(config: RelayConfig, once: bool = False) -> RelayStats:
+    relay = Relay(config)
+    install_signal_handlers(relay)
+    return await relay.run(once=once)
