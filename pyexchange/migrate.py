@@ -173,11 +173,18 @@ class Migrator:
         finally:
             backend.connection.close()
 
-    def migrate(self) -> list[str]:
-        """Apply every pending change in plan order; return their names."""
+    def migrate(self, *, to: str | None = None) -> list[str]:
+        """Apply every pending change in plan order (or only those up to and including
+        ``to``); return their names."""
         migrations = build_migrations(self.root)
+        ids = [m.id for m in migrations]
+        if to is not None and to not in ids:
+            raise MigrationError(f"unknown change: {to}")
         with self._backend() as backend, backend.lock():
             todo = backend.to_apply(migrations)
+            if to is not None:
+                allowed = set(ids[: ids.index(to) + 1])
+                todo = MigrationList([m for m in todo if m.id in allowed])
             backend.apply_migrations(todo)
             return [m.id for m in todo]
 

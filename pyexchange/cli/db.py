@@ -21,10 +21,12 @@ def db() -> None:
 
 
 @db.command()
+@click.option("--to", "to", metavar="CHANGE", help="Stop after CHANGE (apply it and the "
+              "pending changes before it).")
 @pass_app
-def migrate(app: AppContext) -> None:
-    """Apply every pending change."""
-    done = _migrator(app).migrate()
+def migrate(app: AppContext, to: str | None) -> None:
+    """Apply every pending change (or those up to --to CHANGE)."""
+    done = _migrator(app).migrate(to=to)
     console.print(f"applied {len(done)} change(s): {', '.join(done) or '-'}")
 
 

@@ -1,0 +1,157 @@
+"""The migrations: reversible, equal to sqitch's own deploy, verifiable, and a fresh install
+equals an upgrade from every earlier state.
+
+The reference catalog is the session's migrated template database. The upgrade test climbs a
+"ladder" database one change at a time and, at each rung, clones it and migrates the clone
+the rest of the way, so the whole file costs about one migration per change plus one clone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+from psycopg.conninfo import conninfo_to_dict
+
+from pyexchange.cli import main as cli
+from pyexchange.migrate import Migrator, expand_script, migrations_dir, read_plan
+from tests.conftest import Databases
+from tests.migrations.catalog import diff, snapshot
+
+PLAN = read_plan()
+
+
+@pytest.fixture(scope="module")
+def fresh(template_dsn: str) -> dict[str, list[tuple[Any, ...]]]:
+    """The catalog of a fresh install (the session's migrated template)."""
+    snap = snapshot(template_dsn)
+    assert snap["relations"], "the template has no exchange relations"
+    return snap
+
+
+def _verify_error(dsn: str, change_index: int) -> str | None:
+    """Run one change's verify script alone, in a rolled-back transaction."""
+    sql = expand_script(PLAN[change_index].script("verify", migrations_dir()))
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        try:
+            with conn.transaction(force_rollback=True):
+                conn.execute(sql.encode())
+        except psycopg.Error as exc:
+            return str(exc).strip().splitlines()[0]
+    return None
+
+
+def test_cli_migrate_rollback_all_migrate(empty_dsn: str, fresh: dict[str, Any]) -> None:
+    """``db migrate``, ``db rollback --all``, ``db migrate`` in a row: the catalog after the
+    second migrate equals the first (and a fresh install), and rollback leaves nothing."""
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(cli, ["--dsn", empty_dsn, *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert f"applied {len(PLAN)} change(s)" in run("db", "migrate")
+    first = snapshot(empty_dsn)
+    assert not diff(fresh, first), diff(fresh, first)
+    run("db", "verify")
+
+    assert f"reverted {len(PLAN)} change(s)" in run("db", "rollback", "--all")
+    emptied = snapshot(empty_dsn)
+    leftovers = {k: v for k, v in emptied.items() if v}
+    assert not leftovers, f"rollback --all left objects behind: {leftovers}"
+    assert all(not s.applied for s in Migrator(empty_dsn).status())
+
+    run("db", "migrate")
+    second = snapshot(empty_dsn)
+    assert not diff(first, second), diff(first, second)
+    assert "applied 0 change(s)" in run("db", "migrate")
+
+
+@pytest.mark.skipif(shutil.which("sqitch") is None, reason="sqitch is not installed")
+def test_sqitch_deploy_gives_the_same_catalog(empty_dsn: str, fresh: dict[str, Any]) -> None:
+    """Debian's sqitch deploys the same folder (through psql, following the \\ir includes) to
+    the same catalog as ``pyexchange db migrate``, and ``sqitch verify`` passes."""
+    params = conninfo_to_dict(empty_dsn)
+    target = (f"db:pg://{params.get('user', 'postgres')}@{params.get('host', '127.0.0.1')}:"
+              f"{params.get('port', 5432)}/{params['dbname']}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "SQITCH"))}
+    env.update(SQITCH_USER_NAME="pyexchange tests", SQITCH_USER_EMAIL="tests@pyexchange.local",
+               SQITCH_CONFIG=os.devnull, SQITCH_USER_CONFIG=os.devnull)
+    if params.get("password"):
+        env["PGPASSWORD"] = str(params["password"])
+    for command in ("deploy", "verify"):
+        proc = subprocess.run(["sqitch", command, target], cwd=migrations_dir(), env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, f"sqitch {command}:\n{proc.stdout}\n{proc.stderr}"
+    assert "Verify successful" in proc.stdout
+    by_sqitch = snapshot(empty_dsn)
+    assert not diff(fresh, by_sqitch), diff(fresh, by_sqitch)
+
+
+def test_every_verify_script_fails_on_an_empty_database(empty_dsn: str) -> None:
+    passing = [PLAN[i].name for i in range(len(PLAN)) if _verify_error(empty_dsn, i) is None]
+    assert not passing, f"verify scripts that pass on an empty database: {passing}"
+
+
+def test_every_verify_script_passes_after_migrate(template_dsn: str) -> None:
+    results = Migrator(template_dsn).verify()
+    assert [name for name, _ in results] == [c.name for c in PLAN]
+    failed = [(name, err) for name, err in results if err is not None]
+    assert not failed, failed
+
+
+@pytest.fixture
+def ladder(databases: Databases) -> Iterator[str]:
+    name = databases.create("pyx_ladder")
+    try:
+        yield name
+    finally:
+        databases.drop(name)
+
+
+def test_upgrade_from_every_earlier_state_equals_fresh_install(
+    databases: Databases, ladder: str, fresh: dict[str, Any]
+) -> None:
+    """For each change k: an empty database migrated up to k (``migrate(to=k)``) and then
+    migrated the rest of the way has the catalog of a fresh install. On the way, each
+    change's verify script fails just before the change and passes just after it."""
+    ladder_dsn = databases.dsn(ladder)
+    problems: list[str] = []
+    for k, change in enumerate(PLAN):
+        if _verify_error(ladder_dsn, k) is None:
+            problems.append(f"verify/{change.name} passes before {change.name} is deployed")
+        assert Migrator(ladder_dsn).migrate(to=change.name) == [change.name]
+        if (err := _verify_error(ladder_dsn, k)) is not None:
+            problems.append(f"verify/{change.name} fails after deploy: {err}")
+        if k == len(PLAN) - 1:
+            upgraded = snapshot(ladder_dsn)  # the last rung is a complete install
+        else:
+            clone = databases.create("pyx_upgrade", template=ladder)
+            try:
+                clone_dsn = databases.dsn(clone)
+                rest = Migrator(clone_dsn).migrate()
+                assert rest == [c.name for c in PLAN[k + 1:]]
+                upgraded = snapshot(clone_dsn)
+            finally:
+                databases.drop(clone)
+        if d := diff(fresh, upgraded):
+            problems.append(f"upgrade from {change.name} differs from a fresh install:\n{d}")
+    assert not problems, "\n".join(problems)
+
+
+def test_migrate_to_and_rollback_to(empty_dsn: str) -> None:
+    names = [c.name for c in PLAN]
+    mid = names[len(names) // 2]
+    m = Migrator(empty_dsn)
+    assert m.migrate(to=mid) == names[: names.index(mid) + 1]
+    assert [s.applied for s in m.status()] == [i <= names.index(mid) for i in range(len(names))]
+    assert m.rollback(to=names[0]) == list(reversed(names[1: names.index(mid) + 1]))
+    with pytest.raises(Exception, match="unknown change"):
+        m.migrate(to="no_such_change")
