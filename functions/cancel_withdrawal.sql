@@ -1,0 +1,49 @@
+-- exchange.cancel_withdrawal(p_withdrawal_id bigint, p_reason text DEFAULT NULL)
+--   RETURNS exchange.withdrawals
+-- Cancels a PENDING or REVIEW withdrawal: one journal record WITHDRAWAL_CANCEL (reference
+-- WITHDRAWAL id) releases amount + fee from FROZEN to AVAILABLE; the withdrawal becomes
+-- CANCELLED with p_reason as its note. Returns the updated withdrawal.
+-- Raises: EX112 (unknown withdrawal), EX113 (already completed or cancelled).
+-- Locks: the withdrawal row; then the user's account row.
+CREATE OR REPLACE FUNCTION exchange.cancel_withdrawal(
+    p_withdrawal_id bigint,
+    p_reason text DEFAULT NULL
+)
+RETURNS exchange.withdrawals
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = exchange, pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_w exchange.withdrawals;
+BEGIN
+    SELECT w.* INTO v_w FROM exchange.withdrawals w WHERE w.id = p_withdrawal_id FOR UPDATE;
+    IF v_w.id IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX112',
+            MESSAGE = format('unknown withdrawal %s', COALESCE(p_withdrawal_id::text, 'NULL'));
+    END IF;
+    IF v_w.status NOT IN ('PENDING', 'REVIEW') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX113',
+            MESSAGE = format('withdrawal %s is already %s', v_w.id, v_w.status),
+            HINT = 'A completed or cancelled withdrawal is final.';
+    END IF;
+
+    PERFORM exchange._post_journal(
+        'WITHDRAWAL_CANCEL', 'WITHDRAWAL', v_w.id,
+        ARRAY[v_w.account_id, v_w.account_id],
+        ARRAY['FROZEN', 'AVAILABLE']::exchange.balance_bucket[],
+        ARRAY[-(v_w.amount + v_w.fee), v_w.amount + v_w.fee]);
+
+    UPDATE exchange.withdrawals w
+       SET status = 'CANCELLED', note = p_reason, finished_at = now(), version = w.version + 1
+     WHERE w.id = v_w.id
+    RETURNING w.* INTO v_w;
+    RETURN v_w;
+END;
+$$;
+COMMENT ON FUNCTION exchange.cancel_withdrawal(bigint, text) IS
+    'Cancels a PENDING or REVIEW withdrawal and releases its frozen amount + fee; status CANCELLED. Raises EX112, EX113.';
+REVOKE ALL ON FUNCTION exchange.cancel_withdrawal(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION exchange.cancel_withdrawal(bigint, text) TO exchange_app;

@@ -1,0 +1,59 @@
+-- exchange.deactivate_asset(p_symbol text) RETURNS exchange.assets
+-- exchange.activate_asset(p_symbol text) RETURNS exchange.assets
+-- Retires an asset (is_active false): no new deposits, transfers, holds or orders; pending
+-- withdrawals complete or cancel, new withdrawals and unfreezes are still allowed, so users
+-- can take their funds out. activate_asset() reverses it. Both are idempotent and return
+-- the asset's row.
+-- Raises: EX103 (unknown asset).
+-- Locks: the asset row.
+CREATE OR REPLACE FUNCTION exchange.deactivate_asset(p_symbol text)
+RETURNS exchange.assets
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = exchange, pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_asset exchange.assets;
+BEGIN
+    UPDATE exchange.assets a SET is_active = false
+     WHERE a.symbol = p_symbol
+    RETURNING a.* INTO v_asset;
+    IF v_asset.id IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX103',
+            MESSAGE = format('unknown asset %s', COALESCE(p_symbol, 'NULL')),
+            HINT = 'list_assets() shows the assets.';
+    END IF;
+    RETURN v_asset;
+END;
+$$;
+COMMENT ON FUNCTION exchange.deactivate_asset(text) IS
+    'Retires an asset: no new deposits, transfers, holds or orders; withdrawals still allowed. Idempotent. Raises EX103.';
+REVOKE ALL ON FUNCTION exchange.deactivate_asset(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION exchange.deactivate_asset(text) TO exchange_app;
+
+CREATE OR REPLACE FUNCTION exchange.activate_asset(p_symbol text)
+RETURNS exchange.assets
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = exchange, pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_asset exchange.assets;
+BEGIN
+    UPDATE exchange.assets a SET is_active = true
+     WHERE a.symbol = p_symbol
+    RETURNING a.* INTO v_asset;
+    IF v_asset.id IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX103',
+            MESSAGE = format('unknown asset %s', COALESCE(p_symbol, 'NULL')),
+            HINT = 'list_assets() shows the assets.';
+    END IF;
+    RETURN v_asset;
+END;
+$$;
+COMMENT ON FUNCTION exchange.activate_asset(text) IS
+    'Re-activates a retired asset. Idempotent. Raises EX103.';
+REVOKE ALL ON FUNCTION exchange.activate_asset(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION exchange.activate_asset(text) TO exchange_app;

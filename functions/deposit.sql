@@ -1,0 +1,89 @@
+-- exchange.deposit(p_user_id bigint, p_asset text, p_amount numeric, p_idempotency_key text)
+--   RETURNS bigint
+-- Credits a user's available balance with funds that arrived from outside: one journal
+-- record DEPOSIT (user AVAILABLE +amount, the asset's EXTERNAL account -amount). The user's
+-- account is created on this first credit. Returns the journal id (the transfer id).
+-- Idempotent: the same key with the same request returns the first call's journal id and
+-- moves nothing; the same key with another request raises EX108.
+-- Raises: EX109 (bad key), EX108 (key used by another request), EX102 (unknown user),
+--         EX103 (unknown asset), EX104 (inactive asset), EX105 (invalid amount).
+-- Locks: the key; then the user's and the EXTERNAL account rows, in ascending id.
+CREATE OR REPLACE FUNCTION exchange.deposit(
+    p_user_id bigint,
+    p_asset text,
+    p_amount numeric,
+    p_idempotency_key text
+)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = exchange, pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_result   bigint;
+    v_asset_id integer;
+    v_decimals integer;
+    v_active   boolean;
+    v_user_ok  boolean;
+    v_account  bigint;
+    v_external bigint;
+BEGIN
+    v_result := exchange._claim_idempotency_key(
+        p_idempotency_key, 'DEPOSIT',
+        format('%s|%s|%s', p_user_id, p_asset, trim_scale(p_amount)));
+    IF v_result IS NOT NULL THEN
+        RETURN v_result;
+    END IF;
+
+    SELECT a.id, a.decimals, a.is_active,
+           EXISTS (SELECT 1 FROM exchange.users u WHERE u.id = p_user_id),
+           (SELECT acc.id FROM exchange.accounts acc
+             WHERE acc.user_id = p_user_id AND acc.asset_id = a.id AND acc.kind = 'USER'),
+           (SELECT acc.id FROM exchange.accounts acc
+             WHERE acc.kind = 'EXTERNAL' AND acc.asset_id = a.id AND acc.trading_pair_id IS NULL)
+      INTO v_asset_id, v_decimals, v_active, v_user_ok, v_account, v_external
+      FROM exchange.assets a
+     WHERE a.symbol = p_asset;
+    IF v_asset_id IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX103',
+            MESSAGE = format('unknown asset %s', COALESCE(p_asset, 'NULL')),
+            HINT = 'list_assets() shows the assets.';
+    END IF;
+    IF NOT v_user_ok THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX102',
+            MESSAGE = format('unknown user %s', COALESCE(p_user_id::text, 'NULL')),
+            HINT = 'Register the user first.';
+    END IF;
+    IF NOT v_active THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX104',
+            MESSAGE = format('asset %s is inactive', p_asset),
+            DETAIL = 'An inactive asset takes no deposits, transfers, holds or orders.',
+            HINT = 'activate_asset() re-activates it.';
+    END IF;
+    IF NOT COALESCE(p_amount > 0 AND p_amount < 1e18
+                    AND round(p_amount, v_decimals) = p_amount, false) THEN
+        PERFORM exchange._check_amount(p_amount, v_decimals, p_asset);
+    END IF;
+
+    IF v_account IS NULL THEN
+        v_account := exchange._user_account(p_user_id, v_asset_id);
+    END IF;
+    IF v_external IS NULL THEN
+        v_external := exchange._system_account('EXTERNAL', v_asset_id);
+    END IF;
+    v_result := exchange._post_journal(
+        'DEPOSIT', NULL, NULL,
+        ARRAY[v_account, v_external],
+        ARRAY['AVAILABLE', 'AVAILABLE']::exchange.balance_bucket[],
+        ARRAY[p_amount, -p_amount]);
+    UPDATE exchange.idempotency_keys SET result_id = v_result WHERE key = p_idempotency_key;
+    RETURN v_result;
+END;
+$$;
+COMMENT ON FUNCTION exchange.deposit(bigint, text, numeric, text) IS
+    'Credits a user''s available balance from outside (EXTERNAL account); idempotent by key; returns the journal id. Raises EX102, EX103, EX104, EX105, EX108, EX109.';
+REVOKE ALL ON FUNCTION exchange.deposit(bigint, text, numeric, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION exchange.deposit(bigint, text, numeric, text) TO exchange_app;

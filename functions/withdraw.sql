@@ -1,0 +1,89 @@
+-- exchange.withdraw(p_user_id bigint, p_asset text, p_amount numeric, p_idempotency_key text)
+--   RETURNS bigint
+-- Phase one of a withdrawal: records a PENDING withdrawal of p_amount (what leaves the
+-- exchange) with the asset's current withdraw_fee, and freezes amount + fee in one journal
+-- record WITHDRAWAL_REQUEST (reference WITHDRAWAL id: user AVAILABLE -(amount+fee), FROZEN
+-- +(amount+fee)). complete_withdrawal() pays it out, cancel_withdrawal() releases it.
+-- Allowed on an inactive asset (users must be able to take their funds out).
+-- Returns the withdrawal id. Idempotent: the same key with the same request returns the
+-- first call's withdrawal id and moves nothing; another request with the key raises EX108.
+-- Raises: EX109, EX108, EX102 (unknown user), EX103 (unknown asset), EX105 (invalid amount),
+--         EX107 (below the asset's min_withdraw_amount), EX101 (available < amount + fee).
+-- Locks: the key; then the user's account row.
+CREATE OR REPLACE FUNCTION exchange.withdraw(
+    p_user_id bigint,
+    p_asset text,
+    p_amount numeric,
+    p_idempotency_key text
+)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = exchange, pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_result   bigint;
+    v_asset    exchange.assets;
+    v_user_ok  boolean;
+    v_account  bigint;
+    v_total    numeric;
+BEGIN
+    v_result := exchange._claim_idempotency_key(
+        p_idempotency_key, 'WITHDRAW',
+        format('%s|%s|%s', p_user_id, p_asset, trim_scale(p_amount)));
+    IF v_result IS NOT NULL THEN
+        RETURN v_result;
+    END IF;
+
+    SELECT a.* INTO v_asset FROM exchange.assets a WHERE a.symbol = p_asset;
+    IF v_asset.id IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX103',
+            MESSAGE = format('unknown asset %s', COALESCE(p_asset, 'NULL')),
+            HINT = 'list_assets() shows the assets.';
+    END IF;
+    SELECT EXISTS (SELECT 1 FROM exchange.users u WHERE u.id = p_user_id),
+           (SELECT acc.id FROM exchange.accounts acc
+             WHERE acc.user_id = p_user_id AND acc.asset_id = v_asset.id AND acc.kind = 'USER')
+      INTO v_user_ok, v_account;
+    IF NOT v_user_ok THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX102',
+            MESSAGE = format('unknown user %s', COALESCE(p_user_id::text, 'NULL')),
+            HINT = 'Register the user first.';
+    END IF;
+    PERFORM exchange._check_amount(p_amount, v_asset.decimals, p_asset);
+    IF p_amount < v_asset.min_withdraw_amount THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX107',
+            MESSAGE = format('withdrawal of %s %s is below the minimum', p_amount, p_asset),
+            DETAIL = format('the minimum withdrawal of %s is %s', p_asset, v_asset.min_withdraw_amount),
+            HINT = 'Withdraw at least the minimum.';
+    END IF;
+    v_total := p_amount + v_asset.withdraw_fee;
+    IF v_account IS NULL OR v_total >= 1e18 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX101',
+            MESSAGE = format('insufficient funds: user %s cannot withdraw %s %s', p_user_id,
+                             p_amount, p_asset),
+            DETAIL = format('needed %s (amount %s + fee %s)', v_total, p_amount,
+                            v_asset.withdraw_fee),
+            HINT = 'Deposit first.';
+    END IF;
+
+    INSERT INTO exchange.withdrawals AS w (user_id, asset_id, account_id, amount, fee)
+    VALUES (p_user_id, v_asset.id, v_account, p_amount, v_asset.withdraw_fee)
+    RETURNING w.id INTO v_result;
+    PERFORM exchange._post_journal(
+        'WITHDRAWAL_REQUEST', 'WITHDRAWAL', v_result,
+        ARRAY[v_account, v_account],
+        ARRAY['AVAILABLE', 'FROZEN']::exchange.balance_bucket[],
+        ARRAY[-v_total, v_total]);
+    UPDATE exchange.idempotency_keys SET result_id = v_result WHERE key = p_idempotency_key;
+    RETURN v_result;
+END;
+$$;
+COMMENT ON FUNCTION exchange.withdraw(bigint, text, numeric, text) IS
+    'Requests a withdrawal: freezes amount + fee and records it PENDING; idempotent by key; returns the withdrawal id. Raises EX101, EX102, EX103, EX105, EX107, EX108, EX109.';
+REVOKE ALL ON FUNCTION exchange.withdraw(bigint, text, numeric, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION exchange.withdraw(bigint, text, numeric, text) TO exchange_app;

@@ -1,0 +1,28 @@
+-- Verify pyexchange:ledger on pg
+BEGIN;
+SELECT key, operation, request, result_id, created_at FROM exchange.idempotency_keys WHERE false;
+SELECT id, user_id, asset_id, account_id, amount, fee, status FROM exchange.withdrawals WHERE false;
+SELECT id, account_id, reference_type, reference_id, amount FROM exchange.holds WHERE false;
+SELECT 'exchange.transfer_request'::regtype;
+SELECT 'exchange.create_asset(text, text, text, integer, numeric, numeric)'::regprocedure;
+SELECT 'exchange.deactivate_asset(text)'::regprocedure;
+SELECT 'exchange.activate_asset(text)'::regprocedure;
+SELECT 'exchange.list_assets()'::regprocedure;
+SELECT 'exchange.deposit(bigint, text, numeric, text)'::regprocedure;
+SELECT 'exchange.withdraw(bigint, text, numeric, text)'::regprocedure;
+SELECT 'exchange.complete_withdrawal(bigint, text)'::regprocedure;
+SELECT 'exchange.cancel_withdrawal(bigint, text)'::regprocedure;
+SELECT 'exchange.get_withdrawal(bigint)'::regprocedure;
+SELECT 'exchange.list_withdrawals(bigint, exchange.withdrawal_status, integer)'::regprocedure;
+SELECT 'exchange.transfers(exchange.transfer_request[])'::regprocedure;
+SELECT 'exchange.transfer(bigint, bigint, text, numeric, text)'::regprocedure;
+SELECT 'exchange.freeze(bigint, text, numeric, text, bigint, text)'::regprocedure;
+SELECT 'exchange.unfreeze(bigint, text, numeric, text, bigint, text)'::regprocedure;
+SELECT 'exchange.balances(bigint)'::regprocedure;
+SELECT 'exchange.account_history(bigint, text, timestamptz, timestamptz)'::regprocedure;
+SELECT 'exchange.balance_at(bigint, text, timestamptz)'::regprocedure;
+SELECT 'exchange.reconcile()'::regprocedure;
+SELECT 'exchange._claim_idempotency_key(text, text, text)'::regprocedure;
+SELECT 'exchange._check_amount(numeric, integer, text)'::regprocedure;
+SELECT 'exchange._check_idempotency_key(text)'::regprocedure;
+ROLLBACK;
