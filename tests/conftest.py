@@ -47,6 +47,9 @@ pg_noproc = factories.postgresql_noproc(
     port=int(os.environ.get("PGPORT", "5432")),
     user=os.environ.get("PGUSER", "postgres"),
     password=os.environ.get("PGPASSWORD"),
+    # pytest-postgresql makes a "<dbname>_tmpl" database: unique per run, so that test runs
+    # sharing one server do not collide on it.
+    dbname=f"pyx_noproc_{os.getpid()}",
 )
 pg_proc = factories.postgresql_proc(executable=str(Path(_pg_bindir()) / "pg_ctl"), port=None)
 
