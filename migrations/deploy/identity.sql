@@ -116,5 +116,9 @@ CREATE TRIGGER tg_users__check_status BEFORE UPDATE OF status ON exchange.users
 \ir ../../functions/grant_role.sql
 \ir ../../functions/has_permission.sql
 \ir ../../functions/bootstrap_admin.sql
+\ir ../../functions/submit_kyc.sql
+\ir ../../functions/approve_kyc.sql
+\ir ../../functions/list_kyc_verifications.sql
+\ir ../../functions/set_kyc_limit.sql
 
 COMMIT;

@@ -1,5 +1,11 @@
 -- Revert pyexchange:identity from pg
 BEGIN;
+DROP FUNCTION exchange.set_kyc_limit(integer, text, integer, boolean, numeric);
+DROP FUNCTION exchange.list_kyc_verifications(bigint);
+DROP FUNCTION exchange.reject_kyc(bigint, bigint, text);
+DROP FUNCTION exchange.approve_kyc(bigint, bigint, text);
+DROP FUNCTION exchange._review_kyc(bigint, bigint, boolean, text);
+DROP FUNCTION exchange.submit_kyc(bigint, integer, jsonb);
 DROP FUNCTION exchange.bootstrap_admin(text, text, text);
 DROP FUNCTION exchange.has_permission(bigint, text, text);
 DROP FUNCTION exchange.revoke_role(bigint, text);

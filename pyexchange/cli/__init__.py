@@ -23,8 +23,9 @@ err_console = Console(stderr=True)
 class AppContext:
     """Lazily opened client shared by the commands of one invocation."""
 
-    def __init__(self, dsn: str | None) -> None:
+    def __init__(self, dsn: str | None, acting_user_id: int | None = None) -> None:
         self.dsn = dsn
+        self.acting_user_id = acting_user_id
         self._exchange: Any = None
 
     @property
@@ -32,7 +33,7 @@ class AppContext:
         if self._exchange is None:
             from pyexchange.client import Exchange
 
-            self._exchange = Exchange(self.dsn)
+            self._exchange = Exchange(self.dsn, acting_user_id=self.acting_user_id)
         return self._exchange
 
     def close(self) -> None:
@@ -68,10 +69,14 @@ class ExchangeGroup(click.Group):
 @click.option("--dsn", envvar="PYEXCHANGE_DSN", default=None,
               help="libpq connection string or URL (default: PYEXCHANGE_DSN, the libpq "
                    "environment, else the embedded server).")
+@click.option("--as", "acting_user_id", envvar="PYEXCHANGE_ACTING_USER", type=int, default=None,
+              metavar="USER_ID",
+              help="The application user the commands act for (sets exchange.acting_user_id; "
+                   "default: PYEXCHANGE_ACTING_USER). Administrative commands need one.")
 @click.pass_context
-def main(ctx: click.Context, dsn: str | None) -> None:
+def main(ctx: click.Context, dsn: str | None, acting_user_id: int | None) -> None:
     """pyexchange: a PostgreSQL-native spot exchange core."""
-    app = AppContext(dsn)
+    app = AppContext(dsn, acting_user_id)
     ctx.obj = app
     ctx.call_on_close(app.close)
 

@@ -1,0 +1,63 @@
+-- exchange.submit_kyc(p_user_id bigint, p_level integer, p_documents jsonb DEFAULT '{}')
+--   RETURNS exchange.kyc_verifications
+-- Files a KYC verification asking for level p_level (1 or 2, above the user's level) with its
+-- documents (a JSON object, at most 64 kB, stored as given; it is data, never evaluated).
+-- The acting user is the user themselves (or unset). One pending verification per user.
+-- Raises: EX309 no such user; EX303 user CLOSED or SUSPENDED; EX330 bad level; EX331 one is
+--         already pending; EX337 bad documents; EX322 another acting user.
+-- Locks: the user row (so two submissions of one user take turns).
+CREATE OR REPLACE FUNCTION exchange.submit_kyc(
+    p_user_id bigint, p_level integer, p_documents jsonb DEFAULT '{}'::jsonb)
+RETURNS exchange.kyc_verifications
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = exchange, pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_acting bigint := exchange._acting_user_id();
+    v_user   record;
+    v_result exchange.kyc_verifications;
+BEGIN
+    IF v_acting IS NOT NULL AND v_acting <> p_user_id THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX322',
+            MESSAGE = 'only the user may submit their KYC verification',
+            HINT = 'An application user may act only as themselves.';
+    END IF;
+    IF p_documents IS NULL OR jsonb_typeof(p_documents) <> 'object'
+       OR octet_length(p_documents::text) > 65536 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX337',
+            MESSAGE = 'KYC documents must be a JSON object of at most 64 kB';
+    END IF;
+    SELECT id, status, kyc_level INTO v_user FROM exchange.users WHERE id = p_user_id FOR UPDATE;
+    IF v_user.id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = format('user %s does not exist', p_user_id);
+    END IF;
+    IF v_user.status IN ('SUSPENDED', 'CLOSED') THEN
+        RAISE EXCEPTION USING ERRCODE = 'EX303', MESSAGE = format('user %s is %s', p_user_id, v_user.status);
+    END IF;
+    IF p_level IS NULL OR p_level NOT BETWEEN 1 AND 2 OR p_level <= v_user.kyc_level THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX330',
+            MESSAGE = format('cannot ask for KYC level %s', p_level),
+            DETAIL = format('the user is at level %s; levels are 1 and 2', v_user.kyc_level),
+            HINT = 'Ask for a level above the current one.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM exchange.kyc_verifications
+                WHERE user_id = p_user_id AND status = 'PENDING') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX331',
+            MESSAGE = 'a KYC verification is already pending',
+            HINT = 'Wait for the review of the pending verification.';
+    END IF;
+    INSERT INTO exchange.kyc_verifications (user_id, requested_level, documents)
+    VALUES (p_user_id, p_level::smallint, p_documents)
+    RETURNING * INTO v_result;
+    RETURN v_result;
+END;
+$$;
+COMMENT ON FUNCTION exchange.submit_kyc(bigint, integer, jsonb) IS
+    'Files a KYC verification for a higher level with its documents (JSON object). Raises EX303, EX309, EX322, EX330, EX331, EX337.';
+REVOKE ALL ON FUNCTION exchange.submit_kyc(bigint, integer, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION exchange.submit_kyc(bigint, integer, jsonb) TO exchange_app;
