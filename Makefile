@@ -48,5 +48,10 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
+# sql/: the schema as the migrations make it, one file per sqitch change (see
+# pyexchange/schema_dump.py); a test fails when the committed files drift.
+schema-dump: $(STAMP)
+	$(BIN)/python -m pyexchange.schema_dump $(SCHEMA_DUMP_ARGS)
+
 clean:
 	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache
