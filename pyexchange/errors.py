@@ -84,6 +84,144 @@ class InsufficientFunds(ExchangeError):
 
 
 # --- EX2xx: trading ----------------------------------------------------------------------
+class UnknownTradingPair(ExchangeError):
+    """The trading pair does not exist."""
+
+    sqlstate = "EX201"
+
+
+class TradingPairHalted(ExchangeError):
+    """The pair is HALTED (it accepts cancels only)."""
+
+    sqlstate = "EX202"
+
+
+class InvalidOrderSide(ExchangeError):
+    """The side is not BUY or SELL."""
+
+    sqlstate = "EX203"
+
+
+class InvalidOrderType(ExchangeError):
+    """The type is not LIMIT, MARKET, STOP_LOSS, STOP_LOSS_LIMIT or LIMIT_MAKER."""
+
+    sqlstate = "EX204"
+
+
+class InvalidTimeInForce(ExchangeError):
+    """The time in force is not GTC, IOC or FOK, or does not suit the order (LIMIT_MAKER is GTC only; a buy by quote amount cannot be FOK)."""
+
+    sqlstate = "EX205"
+
+
+class InvalidStpMode(ExchangeError):
+    """The self-trade prevention mode is not EXPIRE_MAKER, EXPIRE_TAKER or EXPIRE_BOTH."""
+
+    sqlstate = "EX206"
+
+
+class PriceRequired(ExchangeError):
+    """A LIMIT, LIMIT_MAKER or STOP_LOSS_LIMIT order has no price, or a stop order no stop price."""
+
+    sqlstate = "EX207"
+
+
+class PriceSuperfluous(ExchangeError):
+    """A price, stop price or quote amount was given to an order type that takes none."""
+
+    sqlstate = "EX208"
+
+
+class InvalidOrderAmount(ExchangeError):
+    """The amount (or quote amount) is missing, not positive or too large, or the client order id is malformed."""
+
+    sqlstate = "EX209"
+
+
+class InvalidPriceTick(ExchangeError):
+    """A price or stop price is not positive or is finer than the pair's tick."""
+
+    sqlstate = "EX210"
+
+
+class InvalidAmountStep(ExchangeError):
+    """An amount is finer than the pair's step (or a quote amount finer than the quote asset's decimals)."""
+
+    sqlstate = "EX211"
+
+
+class BelowMinAmount(ExchangeError):
+    """The amount is below the pair's min_order_amount."""
+
+    sqlstate = "EX212"
+
+
+class BelowMinNotional(ExchangeError):
+    """Price x amount (or the quote amount) is below the pair's min_notional."""
+
+    sqlstate = "EX213"
+
+
+class OrderWouldTakeLiquidity(ExchangeError):
+    """A LIMIT_MAKER (post-only) order would cross the book."""
+
+    sqlstate = "EX214"
+
+
+class FillOrKillNotFillable(ExchangeError):
+    """A FOK order cannot fill completely at once (nothing changed)."""
+
+    sqlstate = "EX215"
+
+
+class OrderNotFound(ExchangeError):
+    """No such order of this user (another user's order reads as not found)."""
+
+    sqlstate = "EX216"
+
+
+class OrderNotOpen(ExchangeError):
+    """The order is not open (filled, canceled or expired) and cannot be canceled."""
+
+    sqlstate = "EX217"
+
+
+class ClientOrderIdInFlight(ExchangeError):
+    """A concurrent call claimed the same client order id; retry to get that order."""
+
+    sqlstate = "EX218"
+
+
+class UserCannotTrade(ExchangeError):
+    """The user does not exist or is not ACTIVE."""
+
+    sqlstate = "EX219"
+
+
+class InvalidTradingPair(ExchangeError):
+    """A trading pair's rules are invalid (symbol, precisions vs the assets' decimals, minimums, fee rates, STP mode), or an unknown pair status."""
+
+    sqlstate = "EX220"
+
+
+class TradingPairExists(ExchangeError):
+    """A pair with that symbol or those two assets exists."""
+
+    sqlstate = "EX221"
+
+
+class UnknownAsset(ExchangeError):
+    """Create_trading_pair names an unknown or inactive asset."""
+
+    sqlstate = "EX222"
+
+
+class InvalidKlineQuery(ExchangeError):
+    """An unknown K-line interval or a bad limit."""
+
+    sqlstate = "EX223"
+
+
 
 # --- EX3xx: identity and access ----------------------------------------------------------
 class InvalidCredentials(ExchangeError):

@@ -1,0 +1,97 @@
+-- exchange.create_trading_pair(p_symbol text, p_base text, p_quote text,
+--     p_price_precision integer DEFAULT 2, p_amount_precision integer DEFAULT 6,
+--     p_min_order_amount numeric DEFAULT 0, p_min_notional numeric DEFAULT 0,
+--     p_maker_fee_rate numeric DEFAULT 0.001, p_taker_fee_rate numeric DEFAULT 0.001,
+--     p_stp_mode text DEFAULT 'EXPIRE_MAKER') RETURNS exchange.trading_pairs
+-- Creates a market with its rules: price tick 10^-price_precision, amount step
+-- 10^-amount_precision, minimum amount and notional (price x amount), maker and taker fee
+-- rates, and the default self-trade prevention mode. The precisions must fit the assets:
+-- amount_precision <= base decimals and price_precision + amount_precision <= quote
+-- decimals, so that every trade's quote amount (price x amount) is exact in the quote asset.
+-- The market starts TRADING; its market_state row and fee accounts are created by trigger.
+-- Raises: EX220 invalid rules (precisions, minimums, fee rates, STP mode, symbol format),
+--         EX221 the symbol or the asset pair exists, EX222 unknown or inactive asset.
+-- Locks: none beyond the new rows.
+-- Access: admin (the identity domain's exchange._require_permission goes in the marked spot).
+CREATE OR REPLACE FUNCTION exchange.create_trading_pair(
+    p_symbol text,
+    p_base text,
+    p_quote text,
+    p_price_precision integer DEFAULT 2,
+    p_amount_precision integer DEFAULT 6,
+    p_min_order_amount numeric DEFAULT 0,
+    p_min_notional numeric DEFAULT 0,
+    p_maker_fee_rate numeric DEFAULT 0.001,
+    p_taker_fee_rate numeric DEFAULT 0.001,
+    p_stp_mode text DEFAULT 'EXPIRE_MAKER'
+)
+RETURNS exchange.trading_pairs
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = exchange, pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_base  exchange.assets;
+    v_quote exchange.assets;
+    v_pair  exchange.trading_pairs;
+BEGIN
+    -- ACCESS (identity, issue 5): PERFORM exchange._require_permission('trading_pair', 'create');
+
+    SELECT * INTO v_base FROM exchange.assets WHERE symbol = p_base AND is_active;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'EX222',
+            MESSAGE = format('unknown or inactive asset %s', COALESCE(p_base, 'NULL')),
+            HINT = 'Create the asset first.';
+    END IF;
+    SELECT * INTO v_quote FROM exchange.assets WHERE symbol = p_quote AND is_active;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'EX222',
+            MESSAGE = format('unknown or inactive asset %s', COALESCE(p_quote, 'NULL')),
+            HINT = 'Create the asset first.';
+    END IF;
+    IF p_symbol IS NULL OR p_symbol !~ '^[A-Z0-9]{2,9}-[A-Z0-9]{2,9}$'
+       OR v_base.id = v_quote.id
+       OR p_price_precision IS NULL OR p_amount_precision IS NULL
+       OR p_price_precision < 0 OR p_amount_precision < 0
+       OR p_amount_precision > v_base.decimals
+       OR p_price_precision + p_amount_precision > v_quote.decimals
+       OR p_min_order_amount IS NULL OR p_min_notional IS NULL
+       OR NOT (p_min_order_amount >= 0 AND p_min_order_amount < 1e18)
+       OR NOT (p_min_notional >= 0 AND p_min_notional < 1e18)
+       OR p_maker_fee_rate IS NULL OR p_taker_fee_rate IS NULL
+       OR NOT (p_maker_fee_rate >= 0 AND p_maker_fee_rate < 1)
+       OR NOT (p_taker_fee_rate >= 0 AND p_taker_fee_rate < 1)
+       OR round(p_maker_fee_rate, 6) <> p_maker_fee_rate
+       OR round(p_taker_fee_rate, 6) <> p_taker_fee_rate
+       OR p_stp_mode IS NULL
+       OR p_stp_mode NOT IN ('EXPIRE_MAKER', 'EXPIRE_TAKER', 'EXPIRE_BOTH') THEN
+        RAISE EXCEPTION USING ERRCODE = 'EX220',
+            MESSAGE = format('invalid rules for trading pair %s', COALESCE(p_symbol, 'NULL')),
+            DETAIL = format('base %s has %s decimals, quote %s has %s; price_precision %s, amount_precision %s, fee rates %s/%s, stp %s',
+                            v_base.symbol, v_base.decimals, v_quote.symbol, v_quote.decimals,
+                            p_price_precision, p_amount_precision, p_maker_fee_rate,
+                            p_taker_fee_rate, p_stp_mode),
+            HINT = 'Symbol BASE-QUOTE in capitals; amount_precision <= base decimals; price_precision + amount_precision <= quote decimals; fee rates in [0, 1) with at most 6 decimals; STP mode EXPIRE_MAKER, EXPIRE_TAKER or EXPIRE_BOTH.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM exchange.trading_pairs
+                WHERE symbol = p_symbol
+                   OR (base_asset_id = v_base.id AND quote_asset_id = v_quote.id)) THEN
+        RAISE EXCEPTION USING ERRCODE = 'EX221',
+            MESSAGE = format('trading pair %s already exists', p_symbol),
+            HINT = 'Use the existing pair, or change its status with set_trading_pair_status.';
+    END IF;
+
+    INSERT INTO exchange.trading_pairs
+        (symbol, base_asset_id, quote_asset_id, min_order_amount, min_notional,
+         price_precision, amount_precision, taker_fee_rate, maker_fee_rate, stp_mode)
+    VALUES (p_symbol, v_base.id, v_quote.id, p_min_order_amount, p_min_notional,
+            p_price_precision, p_amount_precision, p_taker_fee_rate, p_maker_fee_rate,
+            p_stp_mode::exchange.stp_mode)
+    RETURNING * INTO v_pair;
+    RETURN v_pair;
+END;
+$$;
+COMMENT ON FUNCTION exchange.create_trading_pair(text, text, text, integer, integer, numeric, numeric, numeric, numeric, text) IS
+    'Creates a trading pair with its tick, step, minimums, fee rates and default STP mode. Raises EX220, EX221, EX222.';
+REVOKE ALL ON FUNCTION exchange.create_trading_pair(text, text, text, integer, integer, numeric, numeric, numeric, numeric, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION exchange.create_trading_pair(text, text, text, integer, integer, numeric, numeric, numeric, numeric, text) TO exchange_app;

@@ -1,0 +1,1029 @@
+-- exchange.place_orders(p_orders exchange.order_request[]) RETURNS SETOF exchange.order_result
+-- Places a batch of orders, in array order, and returns each as it stands at the end of the
+-- call (for a client_order_id already used by the user: the original order, nothing done).
+-- Each order is validated, its funds held, matched against the book in price-time priority
+-- (trades at the resting order's price), settled through the ledger, and rests (GTC limit)
+-- or ends. Stop orders wait in exchange.stop_orders (status PENDING, funds held) and trigger,
+-- in order of stop price then time, when a trade moves the last price through their stop;
+-- they match in the same call. The batch is atomic: a refusal refuses the whole batch.
+--
+-- Per order (see docs/trading.md for every rule):
+--   LIMIT            price, amount; GTC rests, IOC expires the rest, FOK fills all or refuses.
+--   MARKET           amount (base), or quote_amount for a buy (spend that much quote).
+--   LIMIT_MAKER      post-only limit: refused if it would take liquidity.
+--   STOP_LOSS        stop_price, amount (or quote_amount for a buy): a market order once the
+--                    last price reaches stop_price.
+--   STOP_LOSS_LIMIT  stop_price, price, amount: a limit order once triggered.
+--   stp_mode         EXPIRE_MAKER | EXPIRE_TAKER | EXPIRE_BOTH, default the pair's.
+-- Holds: a sell holds its base amount; a limit buy price x amount of quote (fees are charged
+-- in the asset each side receives, so a buy owes no fee in quote); a market buy by quote its
+-- quote amount; a market buy by base exactly the cost of its fills; a stop-loss buy its quote
+-- amount, or amount x stop price (the budget it may spend once triggered).
+-- Fees: rate x what each side receives, rounded DOWN to that asset's decimals, per trade,
+-- credited to the pair's FEE account of that asset.
+--
+-- Raises: EX201 unknown pair, EX202 pair halted, EX203 unknown side, EX204 unknown type,
+--         EX205 unknown or unusable time in force, EX206 unknown STP mode, EX207 price or
+--         stop price missing, EX208 price, stop price or quote amount superfluous,
+--         EX209 amount not positive or not given, EX210 price finer than the tick,
+--         EX211 amount finer than the step, EX212 below the minimum amount, EX213 below the
+--         minimum notional, EX214 LIMIT_MAKER would take liquidity, EX215 FOK cannot fill,
+--         EX218 client order id claimed by a concurrent call, EX219 user may not trade,
+--         EX101 insufficient funds, EX010 (a bug).
+-- Locks: the markets of the batch (pg_advisory_xact_lock(1601, pair id)) in ascending pair
+--        id, first; then, at the end, every account touched, in ascending id, in one
+--        exchange._post_journals call (netted across the batch).
+CREATE OR REPLACE FUNCTION exchange.place_orders(p_orders exchange.order_request[])
+RETURNS SETOF exchange.order_result
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = exchange, pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_n             integer := COALESCE(cardinality(p_orders), 0);
+    v_i             integer := 0;
+    v_req           exchange.order_request;
+    v_pid           integer;
+    -- the current market (cached while consecutive orders share it)
+    v_symbol        text;
+    v_pair_id       integer;
+    v_pair_status   exchange.pair_status;
+    v_base_asset    integer;
+    v_quote_asset   integer;
+    v_price_prec    integer;
+    v_amount_prec   integer;
+    v_min_amount    numeric;
+    v_min_notional  numeric;
+    v_taker_rate    numeric;
+    v_maker_rate    numeric;
+    v_pair_stp      exchange.stp_mode;
+    v_base_dec      integer;
+    v_quote_dec     integer;
+    v_fee_base      bigint;
+    v_fee_quote     bigint;
+    v_last          numeric;
+    v_k             integer;
+    v_acc           bigint;
+    -- per-market state of the batch
+    ms_pair         integer[] := '{}'::integer[];
+    ms_last         numeric[] := '{}'::numeric[];
+    ms_inc          bigint[] := '{}'::bigint[];
+    -- the order being processed
+    v_triggered     boolean;
+    v_user          bigint;
+    v_user_status   exchange.user_status;
+    v_side          exchange.order_side;
+    v_type          exchange.order_type;
+    v_tif           exchange.time_in_force;
+    v_stp           exchange.stp_mode;
+    v_amount        numeric;
+    v_price         numeric;
+    v_stop          numeric;
+    v_quote_amt     numeric;
+    v_coid          text;
+    v_oid           bigint;
+    v_ocreated      timestamptz;
+    v_base_acc      bigint;
+    v_quote_acc     bigint;
+    v_base_avail    numeric;
+    v_quote_avail   numeric;
+    v_hold          numeric;
+    v_hold_acc      bigint;
+    v_limit         numeric;
+    v_rem           numeric;
+    v_budget        numeric;
+    v_filled        numeric;
+    v_filled_quote  numeric;
+    v_fee_paid      numeric;
+    v_consumed      numeric;
+    v_rest_hold     numeric;
+    v_status        exchange.order_status;
+    v_rests         boolean;
+    v_exhausted     boolean;
+    v_taker_expire  boolean;
+    v_cur           refcursor;
+    v_m             record;
+    v_o             record;
+    v_qty           numeric;
+    v_q             numeric;
+    v_afford        numeric;
+    v_tfee          numeric;
+    v_mfee          numeric;
+    v_r             integer;
+    v_check_pair    integer;
+    v_stop_id       bigint;
+    v_stop_created  timestamptz;
+    v_fills         jsonb;
+    v_partial_id    bigint;
+    v_partial_rem   numeric;
+    v_min_created   timestamptz;
+    v_max_created   timestamptz;
+    v_book_changed  boolean;
+    -- fills of the current order
+    f_n             integer;
+    f_tid           bigint[];
+    f_mid           bigint[];
+    f_mcreated      timestamptz[];
+    f_muser         bigint[];
+    f_price         numeric[];
+    f_qty           numeric[];
+    f_quote         numeric[];
+    f_tfee          numeric[];
+    f_mfee          numeric[];
+    f_mbase         bigint[];
+    f_mquote        bigint[];
+    -- makers touched by the current order (fills and self-trade expiries)
+    m_id            bigint[];
+    m_created       timestamptz[];
+    m_user          bigint[];
+    m_qty           numeric[];
+    m_quote         numeric[];
+    m_fee           numeric[];
+    m_rem           numeric[];
+    m_hold          numeric[];
+    m_status        exchange.order_status[];
+    m_price         numeric[];
+    m_acc           bigint[];
+    m_release       numeric[];
+    m_done          bigint[];
+    -- journal records and legs of the whole batch
+    r_type          text[] := '{}'::text[];
+    r_rtype         text[] := '{}'::text[];
+    r_rid           bigint[] := '{}'::bigint[];
+    l_rec           integer[] := '{}'::integer[];
+    l_acc           bigint[] := '{}'::bigint[];
+    l_bucket        exchange.balance_bucket[] := '{}'::exchange.balance_bucket[];
+    l_amt           numeric[] := '{}'::numeric[];
+    -- trades of the whole batch (for the K-lines)
+    t_pair          integer[] := '{}'::integer[];
+    t_price         numeric[] := '{}'::numeric[];
+    t_qty           numeric[] := '{}'::numeric[];
+    t_quote         numeric[] := '{}'::numeric[];
+    -- outbox events of the whole batch
+    e_agg           text[] := '{}'::text[];
+    e_aid           text[] := '{}'::text[];
+    e_type          text[] := '{}'::text[];
+    e_data          jsonb[] := '{}'::jsonb[];
+    -- results
+    res_id          bigint[] := '{}'::bigint[];
+    res_created     timestamptz[] := '{}'::timestamptz[];
+    res_fills       jsonb[] := '{}'::jsonb[];
+BEGIN
+    IF v_n = 0 THEN
+        RETURN;
+    END IF;
+
+    -- 1. The markets of the batch, locked in ascending id before anything else.
+    FOR v_pid IN
+        SELECT DISTINCT tp.id FROM unnest(p_orders) AS r
+          JOIN exchange.trading_pairs tp ON tp.symbol = r.symbol
+         ORDER BY tp.id
+    LOOP
+        PERFORM pg_advisory_xact_lock(1601, v_pid);
+    END LOOP;
+
+    -- 2. Orders in array order; a trade first lets the stops it triggers run.
+    LOOP
+        v_triggered := false;
+        IF v_check_pair IS NOT NULL THEN
+            v_stop_id := NULL;
+            IF v_last IS NOT NULL THEN
+                SELECT s.order_id, s.order_created_at INTO v_stop_id, v_stop_created
+                  FROM exchange.stop_orders s
+                 WHERE s.trading_pair_id = v_check_pair AND s.side = 'BUY'
+                   AND s.stop_price <= v_last
+                 ORDER BY s.stop_price, s.seq
+                 LIMIT 1;
+                IF v_stop_id IS NULL THEN
+                    SELECT s.order_id, s.order_created_at INTO v_stop_id, v_stop_created
+                      FROM exchange.stop_orders s
+                     WHERE s.trading_pair_id = v_check_pair AND s.side = 'SELL'
+                       AND s.stop_price >= v_last
+                     ORDER BY s.stop_price DESC, s.seq
+                     LIMIT 1;
+                END IF;
+            END IF;
+            IF v_stop_id IS NULL THEN
+                v_check_pair := NULL;
+            ELSE
+                v_triggered := true;
+            END IF;
+        END IF;
+
+        IF v_triggered THEN
+            -- A triggered stop: load it as the taker (its market is the current one).
+            DELETE FROM exchange.stop_orders WHERE order_id = v_stop_id;
+            SELECT o.* INTO v_o FROM exchange.orders o
+             WHERE o.id = v_stop_id AND o.created_at = v_stop_created;
+            v_oid := v_o.id;
+            v_ocreated := v_o.created_at;
+            v_user := v_o.user_id;
+            v_side := v_o.side;
+            v_type := v_o.type;
+            v_tif := v_o.time_in_force;
+            v_stp := v_o.stp_mode;
+            v_amount := v_o.amount;
+            v_price := v_o.price;
+            v_stop := v_o.stop_price;
+            v_quote_amt := v_o.quote_amount;
+            v_coid := v_o.client_order_id;
+            v_hold := v_o.hold_amount;
+        ELSE
+            v_i := v_i + 1;
+            EXIT WHEN v_i > v_n;
+            v_req := p_orders[v_i];
+
+            -- 2a. The market (cached across consecutive orders of one market).
+            IF v_symbol IS NULL OR v_req.symbol IS DISTINCT FROM v_symbol THEN
+                IF v_pair_id IS NOT NULL THEN
+                    ms_last[v_k] := v_last;
+                END IF;
+                SELECT tp.id, tp.status, tp.base_asset_id, tp.quote_asset_id, tp.price_precision,
+                       tp.amount_precision, tp.min_order_amount, tp.min_notional,
+                       tp.taker_fee_rate, tp.maker_fee_rate, tp.stp_mode, ba.decimals,
+                       qa.decimals, ms.fee_base_account_id, ms.fee_quote_account_id,
+                       ms.last_price
+                  INTO v_pair_id, v_pair_status, v_base_asset, v_quote_asset, v_price_prec,
+                       v_amount_prec, v_min_amount, v_min_notional, v_taker_rate,
+                       v_maker_rate, v_pair_stp, v_base_dec, v_quote_dec, v_fee_base,
+                       v_fee_quote, v_last
+                  FROM exchange.trading_pairs tp
+                  JOIN exchange.assets ba ON ba.id = tp.base_asset_id
+                  JOIN exchange.assets qa ON qa.id = tp.quote_asset_id
+                  JOIN exchange.market_state ms ON ms.trading_pair_id = tp.id
+                 WHERE tp.symbol = v_req.symbol;
+                IF NOT FOUND THEN
+                    RAISE EXCEPTION USING ERRCODE = 'EX201',
+                        MESSAGE = format('unknown trading pair %s', COALESCE(v_req.symbol, 'NULL')),
+                        HINT = 'List the pairs with exchange.get_trading_pairs().';
+                END IF;
+                v_symbol := v_req.symbol;
+                v_k := array_position(ms_pair, v_pair_id);
+                IF v_k IS NULL THEN
+                    ms_pair := array_append(ms_pair, v_pair_id);
+                    ms_last := array_append(ms_last, v_last);
+                    ms_inc := array_append(ms_inc, 0::bigint);
+                    v_k := cardinality(ms_pair);
+                ELSE
+                    v_last := ms_last[v_k];
+                END IF;
+            END IF;
+            IF v_pair_status <> 'TRADING' THEN
+                RAISE EXCEPTION USING ERRCODE = 'EX202',
+                    MESSAGE = format('trading pair %s is halted', v_symbol),
+                    HINT = 'A halted pair accepts cancels only.';
+            END IF;
+
+            -- 2b. The request, checked against the enums and the pair's rules.
+            v_user := v_req.user_id;
+            v_amount := v_req.amount;
+            v_price := v_req.price;
+            v_stop := v_req.stop_price;
+            v_quote_amt := v_req.quote_amount;
+            v_coid := v_req.client_order_id;
+            IF v_req.side IS NULL OR v_req.side NOT IN ('BUY', 'SELL') THEN
+                RAISE EXCEPTION USING ERRCODE = 'EX203',
+                    MESSAGE = format('unknown order side %s', COALESCE(v_req.side, 'NULL')),
+                    HINT = 'Use BUY or SELL.';
+            END IF;
+            v_side := v_req.side::exchange.order_side;
+            IF v_req.type IS NULL OR v_req.type NOT IN
+                   ('LIMIT', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'LIMIT_MAKER') THEN
+                RAISE EXCEPTION USING ERRCODE = 'EX204',
+                    MESSAGE = format('unknown order type %s', COALESCE(v_req.type, 'NULL')),
+                    HINT = 'Use LIMIT, MARKET, STOP_LOSS, STOP_LOSS_LIMIT or LIMIT_MAKER.';
+            END IF;
+            v_type := v_req.type::exchange.order_type;
+            IF COALESCE(v_req.time_in_force, 'GTC') NOT IN ('GTC', 'IOC', 'FOK')
+               OR (v_type = 'LIMIT_MAKER' AND COALESCE(v_req.time_in_force, 'GTC') <> 'GTC') THEN
+                RAISE EXCEPTION USING ERRCODE = 'EX205',
+                    MESSAGE = format('unknown or unusable time in force %s for a %s order',
+                                     v_req.time_in_force, v_type),
+                    HINT = 'Use GTC, IOC or FOK (LIMIT_MAKER: GTC only).';
+            END IF;
+            v_tif := COALESCE(v_req.time_in_force, 'GTC')::exchange.time_in_force;
+            IF v_req.stp_mode IS NOT NULL
+               AND v_req.stp_mode NOT IN ('EXPIRE_MAKER', 'EXPIRE_TAKER', 'EXPIRE_BOTH') THEN
+                RAISE EXCEPTION USING ERRCODE = 'EX206',
+                    MESSAGE = format('unknown self-trade prevention mode %s', v_req.stp_mode),
+                    HINT = 'Use EXPIRE_MAKER, EXPIRE_TAKER or EXPIRE_BOTH (or NULL for the pair''s).';
+            END IF;
+            v_stp := COALESCE(v_req.stp_mode::exchange.stp_mode, v_pair_stp);
+
+            -- price and stop price: required or superfluous by type
+            IF v_type IN ('LIMIT', 'LIMIT_MAKER', 'STOP_LOSS_LIMIT') AND v_price IS NULL THEN
+                RAISE EXCEPTION USING ERRCODE = 'EX207',
+                    MESSAGE = format('a %s order needs a price', v_type),
+                    HINT = 'Pass p_price.';
+            END IF;
+            IF v_type IN ('STOP_LOSS', 'STOP_LOSS_LIMIT') AND v_stop IS NULL THEN
+                RAISE EXCEPTION USING ERRCODE = 'EX207',
+                    MESSAGE = format('a %s order needs a stop price', v_type),
+                    HINT = 'Pass p_stop_price.';
+            END IF;
+            IF (v_type IN ('MARKET', 'STOP_LOSS') AND v_price IS NOT NULL)
+               OR (v_type NOT IN ('STOP_LOSS', 'STOP_LOSS_LIMIT') AND v_stop IS NOT NULL)
+               OR (v_quote_amt IS NOT NULL
+                   AND NOT (v_type IN ('MARKET', 'STOP_LOSS') AND v_side = 'BUY'
+                            AND v_amount IS NULL)) THEN
+                RAISE EXCEPTION USING ERRCODE = 'EX208',
+                    MESSAGE = format('superfluous price, stop price or quote amount for a %s %s order',
+                                     v_type, v_side),
+                    HINT = 'MARKET and STOP_LOSS take no price; only STOP_LOSS and STOP_LOSS_LIMIT take a stop price; only a MARKET or STOP_LOSS buy takes a quote amount, instead of an amount.';
+            END IF;
+            IF v_quote_amt IS NOT NULL AND v_tif = 'FOK' THEN
+                RAISE EXCEPTION USING ERRCODE = 'EX205',
+                    MESSAGE = 'FOK needs an amount',
+                    HINT = 'A buy by quote amount is GTC or IOC (both spend what the book offers).';
+            END IF;
+            IF v_quote_amt IS NULL THEN
+                IF NOT COALESCE(v_amount > 0 AND v_amount < 1e18, false) THEN
+                    RAISE EXCEPTION USING ERRCODE = 'EX209',
+                        MESSAGE = format('invalid amount %s', COALESCE(v_amount::text, 'NULL')),
+                        HINT = 'Pass a positive amount (or, for a market buy, a quote amount).';
+                END IF;
+                IF trunc(v_amount, v_amount_prec) <> v_amount THEN
+                    RAISE EXCEPTION USING ERRCODE = 'EX211',
+                        MESSAGE = format('amount %s is finer than the step of %s', v_amount, v_symbol),
+                        DETAIL = format('amount precision %s', v_amount_prec),
+                        HINT = 'Round the amount to the pair''s step; it is never rounded for you.';
+                END IF;
+                IF v_amount < v_min_amount THEN
+                    RAISE EXCEPTION USING ERRCODE = 'EX212',
+                        MESSAGE = format('amount %s is below the minimum %s of %s',
+                                         v_amount, trim_scale(v_min_amount), v_symbol),
+                        HINT = 'Place a larger order.';
+                END IF;
+            ELSE
+                IF NOT COALESCE(v_quote_amt > 0 AND v_quote_amt < 1e18, false) THEN
+                    RAISE EXCEPTION USING ERRCODE = 'EX209',
+                        MESSAGE = format('invalid quote amount %s', v_quote_amt),
+                        HINT = 'Pass a positive quote amount.';
+                END IF;
+                IF trunc(v_quote_amt, v_quote_dec) <> v_quote_amt THEN
+                    RAISE EXCEPTION USING ERRCODE = 'EX211',
+                        MESSAGE = format('quote amount %s is finer than the quote asset''s %s decimals',
+                                         v_quote_amt, v_quote_dec),
+                        HINT = 'Round the quote amount; it is never rounded for you.';
+                END IF;
+            END IF;
+            IF (v_price IS NOT NULL AND NOT (v_price > 0 AND v_price < 1e18))
+               OR (v_stop IS NOT NULL AND NOT (v_stop > 0 AND v_stop < 1e18)) THEN
+                RAISE EXCEPTION USING ERRCODE = 'EX210',
+                    MESSAGE = format('invalid price %s / stop price %s', v_price, v_stop),
+                    HINT = 'Prices are positive.';
+            END IF;
+            IF trunc(v_price, v_price_prec) <> v_price OR trunc(v_stop, v_price_prec) <> v_stop THEN
+                RAISE EXCEPTION USING ERRCODE = 'EX210',
+                    MESSAGE = format('price %s / stop price %s is finer than the tick of %s',
+                                     v_price, v_stop, v_symbol),
+                    DETAIL = format('price precision %s', v_price_prec),
+                    HINT = 'Round the price to the pair''s tick; it is never rounded for you.';
+            END IF;
+            IF COALESCE(v_price, v_stop) * v_amount < v_min_notional
+               OR v_quote_amt < v_min_notional THEN
+                RAISE EXCEPTION USING ERRCODE = 'EX213',
+                    MESSAGE = format('order value is below the minimum notional %s of %s',
+                                     trim_scale(v_min_notional), v_symbol),
+                    HINT = 'Place a larger order.';
+            END IF;
+
+            -- 2c. client_order_id: the same id again returns the original order, nothing else.
+            IF v_coid IS NOT NULL THEN
+                IF length(v_coid) NOT BETWEEN 1 AND 64 THEN
+                    RAISE EXCEPTION USING ERRCODE = 'EX209',
+                        MESSAGE = 'client order id must be 1 to 64 characters',
+                        HINT = 'Shorten the client order id.';
+                END IF;
+                SELECT c.order_id, c.order_created_at INTO v_oid, v_ocreated
+                  FROM exchange.client_order_ids c
+                 WHERE c.user_id = v_user AND c.client_order_id = v_coid;
+                IF FOUND THEN
+                    res_id := array_append(res_id, v_oid);
+                    res_created := array_append(res_created, v_ocreated);
+                    res_fills := array_append(res_fills, NULL::jsonb);
+                    CONTINUE;
+                END IF;
+            END IF;
+
+            -- 2d. Hooks: KYC limits (identity) and risk rules are evaluated here, before any
+            -- write, once per order.
+            -- KYC (issue 5): PERFORM exchange._check_kyc_limit(v_user, 'TRADE', ...);
+            -- RISK (risk issue): PERFORM exchange._check_order_risk(...);
+
+            v_oid := nextval('exchange.orders_id_seq');
+            v_ocreated := now();
+            v_hold := NULL;
+        END IF;
+
+        -- 3. The taker's accounts (and that it may trade).
+        SELECT u.status, ab.id, ab.available_balance, aq.id, aq.available_balance
+          INTO v_user_status, v_base_acc, v_base_avail, v_quote_acc, v_quote_avail
+          FROM exchange.users u
+          LEFT JOIN exchange.accounts ab
+                 ON ab.user_id = u.id AND ab.asset_id = v_base_asset AND ab.kind = 'USER'
+          LEFT JOIN exchange.accounts aq
+                 ON aq.user_id = u.id AND aq.asset_id = v_quote_asset AND aq.kind = 'USER'
+         WHERE u.id = v_user;
+        IF NOT v_triggered AND v_user_status IS DISTINCT FROM 'ACTIVE' THEN
+            RAISE EXCEPTION USING ERRCODE = 'EX219',
+                MESSAGE = format('user %s may not trade', COALESCE(v_user::text, 'NULL')),
+                DETAIL = format('status %s', COALESCE(v_user_status::text, 'unknown user')),
+                HINT = 'Only ACTIVE users place orders.';
+        END IF;
+        IF v_base_acc IS NULL THEN
+            v_base_acc := exchange._user_account(v_user, v_base_asset);
+            v_base_avail := 0;
+        END IF;
+        IF v_quote_acc IS NULL THEN
+            v_quote_acc := exchange._user_account(v_user, v_quote_asset);
+            v_quote_avail := 0;
+        END IF;
+        v_hold_acc := CASE v_side WHEN 'BUY' THEN v_quote_acc ELSE v_base_acc END;
+
+        -- 4. A new stop order waits, with its funds held.
+        IF NOT v_triggered AND v_type IN ('STOP_LOSS', 'STOP_LOSS_LIMIT') THEN
+            v_hold := CASE
+                WHEN v_side = 'SELL' THEN v_amount
+                WHEN v_type = 'STOP_LOSS_LIMIT' THEN v_price * v_amount
+                ELSE COALESCE(v_quote_amt, v_stop * v_amount) END;
+            IF v_hold > (CASE v_side WHEN 'BUY' THEN v_quote_avail ELSE v_base_avail END) THEN
+                RAISE EXCEPTION USING ERRCODE = 'EX101',
+                    MESSAGE = 'insufficient funds for the order''s hold',
+                    DETAIL = format('hold %s, available %s', trim_scale(v_hold),
+                        trim_scale(CASE v_side WHEN 'BUY' THEN v_quote_avail ELSE v_base_avail END)),
+                    HINT = 'Deposit more, or place a smaller order.';
+            END IF;
+            INSERT INTO exchange.orders
+                (id, user_id, trading_pair_id, client_order_id, type, side, time_in_force,
+                 stp_mode, amount, quote_amount, price, stop_price, remaining_amount,
+                 hold_amount, status, created_at)
+            OVERRIDING SYSTEM VALUE
+            VALUES (v_oid, v_user, v_pair_id, v_coid, v_type, v_side, v_tif, v_stp, v_amount,
+                    v_quote_amt, v_price, v_stop, COALESCE(v_amount, 0), v_hold, 'PENDING',
+                    v_ocreated);
+            INSERT INTO exchange.stop_orders
+                (order_id, order_created_at, trading_pair_id, side, stop_price, seq, user_id)
+            VALUES (v_oid, v_ocreated, v_pair_id, v_side, v_stop,
+                    nextval('exchange.order_book_seq'), v_user);
+            IF v_coid IS NOT NULL THEN
+                INSERT INTO exchange.client_order_ids
+                VALUES (v_user, v_coid, v_oid, v_ocreated)
+                ON CONFLICT DO NOTHING;
+                IF NOT FOUND THEN
+                    RAISE EXCEPTION USING ERRCODE = 'EX218',
+                        MESSAGE = format('client order id %s was claimed by a concurrent call', v_coid),
+                        HINT = 'Retry: the call will return the order that claimed it.';
+                END IF;
+            END IF;
+            r_type := array_append(r_type, 'ORDER_HOLD');
+            r_rtype := array_append(r_rtype, 'ORDER');
+            r_rid := array_append(r_rid, v_oid);
+            v_r := cardinality(r_type);
+            l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_hold_acc);
+            l_bucket := array_append(l_bucket, 'AVAILABLE'); l_amt := array_append(l_amt, -v_hold);
+            l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_hold_acc);
+            l_bucket := array_append(l_bucket, 'FROZEN'); l_amt := array_append(l_amt, v_hold);
+            e_agg := array_append(e_agg, 'order'); e_aid := array_append(e_aid, v_oid::text);
+            e_type := array_append(e_type, 'order_placed');
+            e_data := array_append(e_data, jsonb_build_object(
+                'order_id', v_oid, 'user_id', v_user, 'pair_id', v_pair_id, 'symbol', v_symbol,
+                'side', v_side, 'order_type', v_type, 'time_in_force', v_tif,
+                'price', v_price::text, 'stop_price', v_stop::text, 'quantity', v_amount::text,
+                'quote_quantity', v_quote_amt::text, 'status', 'PENDING'));
+            res_id := array_append(res_id, v_oid);
+            res_created := array_append(res_created, v_ocreated);
+            res_fills := array_append(res_fills, '[]'::jsonb);
+            v_check_pair := v_pair_id;   -- it triggers at once if the last price is already through
+            CONTINUE;
+        END IF;
+
+        -- 5. Walk the book (the market is locked, so it cannot change): collect the fills and
+        --    the self-trade expiries. Nothing is written yet.
+        v_limit := CASE WHEN v_type IN ('LIMIT', 'LIMIT_MAKER', 'STOP_LOSS_LIMIT') THEN v_price END;
+        v_rem := v_amount;
+        v_budget := CASE
+            WHEN v_side = 'BUY' AND v_type = 'MARKET' THEN v_quote_amt
+            WHEN v_side = 'BUY' AND v_type = 'STOP_LOSS' THEN v_hold END;
+        f_n := 0;
+        f_tid := '{}'::bigint[]; f_mid := '{}'::bigint[]; f_mcreated := '{}'::timestamptz[]; f_muser := '{}'::bigint[]; f_price := '{}'::numeric[];
+        f_qty := '{}'::numeric[]; f_quote := '{}'::numeric[]; f_tfee := '{}'::numeric[]; f_mfee := '{}'::numeric[]; f_mbase := '{}'::bigint[]; f_mquote := '{}'::bigint[];
+        m_id := '{}'::bigint[]; m_created := '{}'::timestamptz[]; m_user := '{}'::bigint[]; m_qty := '{}'::numeric[]; m_quote := '{}'::numeric[];
+        m_fee := '{}'::numeric[]; m_rem := '{}'::numeric[]; m_hold := '{}'::numeric[]; m_status := '{}'::exchange.order_status[]; m_done := '{}'::bigint[];
+        m_price := '{}'::numeric[]; m_acc := '{}'::bigint[]; m_release := '{}'::numeric[];
+        v_exhausted := false;
+        v_taker_expire := false;
+        v_filled := 0;
+        v_filled_quote := 0;
+        v_fee_paid := 0;
+        v_consumed := 0;
+        v_partial_id := NULL;
+        v_min_created := NULL;
+        v_max_created := NULL;
+
+        IF v_side = 'BUY' THEN
+            IF v_limit IS NULL THEN
+                OPEN v_cur FOR
+                    SELECT b.order_id, b.order_created_at, b.user_id, b.price, b.remaining,
+                           b.base_account_id, b.quote_account_id
+                      FROM exchange.order_book b
+                     WHERE b.trading_pair_id = v_pair_id AND b.side = 'SELL'
+                     ORDER BY b.price, b.seq;
+            ELSE
+                OPEN v_cur FOR
+                    SELECT b.order_id, b.order_created_at, b.user_id, b.price, b.remaining,
+                           b.base_account_id, b.quote_account_id
+                      FROM exchange.order_book b
+                     WHERE b.trading_pair_id = v_pair_id AND b.side = 'SELL'
+                       AND b.price <= v_limit
+                     ORDER BY b.price, b.seq;
+            END IF;
+        ELSE
+            IF v_limit IS NULL THEN
+                OPEN v_cur FOR
+                    SELECT b.order_id, b.order_created_at, b.user_id, b.price, b.remaining,
+                           b.base_account_id, b.quote_account_id
+                      FROM exchange.order_book b
+                     WHERE b.trading_pair_id = v_pair_id AND b.side = 'BUY'
+                     ORDER BY b.price DESC, b.seq;
+            ELSE
+                OPEN v_cur FOR
+                    SELECT b.order_id, b.order_created_at, b.user_id, b.price, b.remaining,
+                           b.base_account_id, b.quote_account_id
+                      FROM exchange.order_book b
+                     WHERE b.trading_pair_id = v_pair_id AND b.side = 'BUY'
+                       AND b.price >= v_limit
+                     ORDER BY b.price DESC, b.seq;
+            END IF;
+        END IF;
+        LOOP
+            FETCH v_cur INTO v_m;
+            IF NOT FOUND THEN
+                v_exhausted := true;
+                EXIT;
+            END IF;
+            IF v_type = 'LIMIT_MAKER' THEN
+                RAISE EXCEPTION USING ERRCODE = 'EX214',
+                    MESSAGE = format('LIMIT_MAKER order at %s would take liquidity', trim_scale(v_price)),
+                    DETAIL = format('best opposite price %s', trim_scale(v_m.price)),
+                    HINT = 'A post-only order must not cross the book; change its price.';
+            END IF;
+            IF v_m.user_id = v_user THEN
+                -- self-trade prevention
+                IF v_stp IN ('EXPIRE_MAKER', 'EXPIRE_BOTH') THEN
+                    m_id := array_append(m_id, v_m.order_id);
+                    m_created := array_append(m_created, v_m.order_created_at);
+                    m_user := array_append(m_user, v_m.user_id);
+                    m_qty := array_append(m_qty, 0::numeric);
+                    m_quote := array_append(m_quote, 0::numeric);
+                    m_fee := array_append(m_fee, 0::numeric);
+                    m_rem := array_append(m_rem, v_m.remaining);
+                    m_hold := array_append(m_hold, 0::numeric);
+                    m_status := array_append(m_status, 'EXPIRED'::exchange.order_status);
+                    m_done := array_append(m_done, v_m.order_id);
+                    m_price := array_append(m_price, v_m.price);
+                    -- the maker's whole hold goes back (a sell maker holds base, a buy maker quote)
+                    m_acc := array_append(m_acc, CASE v_side WHEN 'BUY' THEN v_m.base_account_id
+                                                             ELSE v_m.quote_account_id END);
+                    m_release := array_append(m_release, CASE v_side WHEN 'BUY' THEN v_m.remaining
+                                                                     ELSE v_m.price * v_m.remaining END);
+                END IF;
+                IF v_stp IN ('EXPIRE_TAKER', 'EXPIRE_BOTH') THEN
+                    v_taker_expire := true;
+                    EXIT;
+                END IF;
+                CONTINUE;
+            END IF;
+            v_qty := v_m.remaining;
+            IF v_rem IS NOT NULL AND v_rem < v_qty THEN
+                v_qty := v_rem;
+            END IF;
+            IF v_budget IS NOT NULL THEN
+                v_afford := trunc((v_budget - v_consumed) / v_m.price, v_amount_prec);
+                IF v_afford * v_m.price > v_budget - v_consumed THEN
+                    v_afford := v_afford - power(10::numeric, -v_amount_prec);
+                END IF;
+                IF v_afford < v_qty THEN
+                    v_qty := v_afford;
+                END IF;
+                EXIT WHEN v_qty <= 0;
+            END IF;
+            v_q := v_qty * v_m.price;
+            IF v_side = 'BUY' THEN
+                v_tfee := trunc(v_qty * v_taker_rate, v_base_dec);
+                v_mfee := trunc(v_q * v_maker_rate, v_quote_dec);
+            ELSE
+                v_tfee := trunc(v_q * v_taker_rate, v_quote_dec);
+                v_mfee := trunc(v_qty * v_maker_rate, v_base_dec);
+            END IF;
+            f_n := f_n + 1;
+            f_tid := array_append(f_tid, nextval('exchange.trades_id_seq'));
+            f_mid := array_append(f_mid, v_m.order_id);
+            f_mcreated := array_append(f_mcreated, v_m.order_created_at);
+            f_muser := array_append(f_muser, v_m.user_id);
+            f_price := array_append(f_price, v_m.price);
+            f_qty := array_append(f_qty, v_qty);
+            f_quote := array_append(f_quote, v_q);
+            f_tfee := array_append(f_tfee, v_tfee);
+            f_mfee := array_append(f_mfee, v_mfee);
+            f_mbase := array_append(f_mbase, v_m.base_account_id);
+            f_mquote := array_append(f_mquote, v_m.quote_account_id);
+            m_price := array_append(m_price, v_m.price);
+            m_acc := array_append(m_acc, NULL::bigint);
+            m_release := array_append(m_release, 0::numeric);
+            m_id := array_append(m_id, v_m.order_id);
+            m_created := array_append(m_created, v_m.order_created_at);
+            m_user := array_append(m_user, v_m.user_id);
+            m_qty := array_append(m_qty, v_qty);
+            m_quote := array_append(m_quote, v_q);
+            m_fee := array_append(m_fee, v_mfee);
+            m_rem := array_append(m_rem, v_m.remaining - v_qty);
+            m_hold := array_append(m_hold, CASE v_side WHEN 'BUY' THEN v_m.remaining - v_qty
+                                                       ELSE (v_m.remaining - v_qty) * v_m.price END);
+            IF v_qty = v_m.remaining THEN
+                m_status := array_append(m_status, 'FILLED'::exchange.order_status);
+                m_done := array_append(m_done, v_m.order_id);
+            ELSE
+                m_status := array_append(m_status, 'PARTIALLY_FILLED'::exchange.order_status);
+                v_partial_id := v_m.order_id;
+                v_partial_rem := v_m.remaining - v_qty;
+            END IF;
+            v_filled := v_filled + v_qty;
+            v_filled_quote := v_filled_quote + v_q;
+            v_fee_paid := v_fee_paid + v_tfee;
+            -- what this fill takes from the taker's hold
+            v_consumed := v_consumed + CASE
+                WHEN v_side = 'SELL' THEN v_qty
+                WHEN v_limit IS NOT NULL THEN v_limit * v_qty
+                ELSE v_q END;
+            IF v_rem IS NOT NULL THEN
+                v_rem := v_rem - v_qty;
+                EXIT WHEN v_rem = 0;
+            END IF;
+        END LOOP;
+        CLOSE v_cur;
+
+        -- 6. The outcome.
+        IF v_tif = 'FOK' AND v_filled < v_amount THEN
+            IF NOT v_triggered THEN
+                RAISE EXCEPTION USING ERRCODE = 'EX215',
+                    MESSAGE = format('FOK order for %s cannot fill completely', trim_scale(v_amount)),
+                    DETAIL = format('fillable now: %s', trim_scale(v_filled)),
+                    HINT = 'Nothing was done; use IOC to take what the book offers.';
+            END IF;
+            -- a triggered FOK stop-limit that cannot fill expires untouched
+            f_n := 0;
+            m_id := '{}'::bigint[]; m_done := '{}'::bigint[];
+            v_partial_id := NULL;
+            v_filled := 0; v_filled_quote := 0; v_fee_paid := 0; v_consumed := 0;
+            v_taker_expire := true;
+        END IF;
+        v_rests := NOT v_taker_expire AND v_limit IS NOT NULL AND v_tif = 'GTC'
+                   AND v_rem > 0;
+        IF v_taker_expire THEN
+            v_status := 'EXPIRED';
+        ELSIF v_rem = 0 THEN
+            v_status := 'FILLED';
+        ELSIF v_rests THEN
+            v_status := CASE WHEN v_filled > 0 THEN 'PARTIALLY_FILLED'::exchange.order_status
+                             ELSE 'NEW'::exchange.order_status END;
+        ELSIF v_rem IS NULL AND NOT v_exhausted THEN
+            v_status := 'FILLED';          -- a buy by quote amount that spent what it could
+        ELSE
+            v_status := 'EXPIRED';
+        END IF;
+
+        IF NOT v_triggered THEN
+            -- the hold, checked against the available balance read above (the posting's
+            -- balance check is the final guard)
+            v_hold := CASE
+                WHEN v_side = 'SELL' THEN v_amount
+                WHEN v_limit IS NOT NULL THEN v_limit * v_amount
+                WHEN v_quote_amt IS NOT NULL THEN v_quote_amt
+                ELSE v_filled_quote END;
+            IF v_hold > (CASE v_side WHEN 'BUY' THEN v_quote_avail ELSE v_base_avail END) THEN
+                RAISE EXCEPTION USING ERRCODE = 'EX101',
+                    MESSAGE = 'insufficient funds for the order''s hold',
+                    DETAIL = format('hold %s, available %s', trim_scale(v_hold),
+                        trim_scale(CASE v_side WHEN 'BUY' THEN v_quote_avail ELSE v_base_avail END)),
+                    HINT = 'Deposit more, or place a smaller order.';
+            END IF;
+        END IF;
+        v_rest_hold := CASE WHEN v_rests THEN v_hold - v_consumed ELSE 0 END;
+
+        -- 7. Write: the order, its trades, the makers, the book.
+        IF v_triggered THEN
+            UPDATE exchange.orders
+               SET status = v_status, filled_amount = v_filled,
+                   remaining_amount = CASE WHEN amount IS NULL THEN 0 ELSE amount - v_filled END,
+                   filled_quote = v_filled_quote, fee_paid = v_fee_paid,
+                   hold_amount = v_rest_hold, version = version + 1
+             WHERE id = v_oid AND created_at = v_ocreated;
+        ELSE
+            INSERT INTO exchange.orders
+                (id, user_id, trading_pair_id, client_order_id, type, side, time_in_force,
+                 stp_mode, amount, quote_amount, price, stop_price, filled_amount,
+                 remaining_amount, filled_quote, fee_paid, hold_amount, status, created_at)
+            OVERRIDING SYSTEM VALUE
+            VALUES (v_oid, v_user, v_pair_id, v_coid, v_type, v_side, v_tif, v_stp, v_amount,
+                    v_quote_amt, v_price, v_stop, v_filled,
+                    CASE WHEN v_amount IS NULL THEN 0 ELSE v_amount - v_filled END,
+                    v_filled_quote, v_fee_paid, v_rest_hold, v_status, v_ocreated);
+            IF v_coid IS NOT NULL THEN
+                INSERT INTO exchange.client_order_ids
+                VALUES (v_user, v_coid, v_oid, v_ocreated)
+                ON CONFLICT DO NOTHING;
+                IF NOT FOUND THEN
+                    RAISE EXCEPTION USING ERRCODE = 'EX218',
+                        MESSAGE = format('client order id %s was claimed by a concurrent call', v_coid),
+                        HINT = 'Retry: the call will return the order that claimed it.';
+                END IF;
+            END IF;
+            e_agg := array_append(e_agg, 'order'); e_aid := array_append(e_aid, v_oid::text);
+            e_type := array_append(e_type, 'order_placed');
+            e_data := array_append(e_data, jsonb_build_object(
+                'order_id', v_oid, 'user_id', v_user, 'pair_id', v_pair_id, 'symbol', v_symbol,
+                'side', v_side, 'order_type', v_type, 'time_in_force', v_tif,
+                'price', v_price::text, 'quantity', v_amount::text,
+                'quote_quantity', v_quote_amt::text, 'status', 'NEW'));
+            -- the hold: record 1 of this order
+            r_type := array_append(r_type, 'ORDER_HOLD');
+            r_rtype := array_append(r_rtype, 'ORDER');
+            r_rid := array_append(r_rid, v_oid);
+            v_r := cardinality(r_type);
+            l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_hold_acc);
+            l_bucket := array_append(l_bucket, 'AVAILABLE'); l_amt := array_append(l_amt, -v_hold);
+            l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_hold_acc);
+            l_bucket := array_append(l_bucket, 'FROZEN'); l_amt := array_append(l_amt, v_hold);
+        END IF;
+        v_book_changed := v_rests OR cardinality(m_id) > 0;
+
+        IF f_n > 0 THEN
+            INSERT INTO exchange.trades
+                (id, trading_pair_id, buyer_order_id, buyer_order_created_at, seller_order_id,
+                 seller_order_created_at, buyer_user_id, seller_user_id, price, amount,
+                 quote_amount, buyer_fee, seller_fee, is_maker_buyer, created_at)
+            OVERRIDING SYSTEM VALUE
+            SELECT f.tid,
+                   v_pair_id,
+                   CASE v_side WHEN 'BUY' THEN v_oid ELSE f.mid END,
+                   CASE v_side WHEN 'BUY' THEN v_ocreated ELSE f.mcreated END,
+                   CASE v_side WHEN 'SELL' THEN v_oid ELSE f.mid END,
+                   CASE v_side WHEN 'SELL' THEN v_ocreated ELSE f.mcreated END,
+                   CASE v_side WHEN 'BUY' THEN v_user ELSE f.muser END,
+                   CASE v_side WHEN 'SELL' THEN v_user ELSE f.muser END,
+                   f.price, f.qty, f.quote,
+                   CASE v_side WHEN 'BUY' THEN f.tfee ELSE f.mfee END,
+                   CASE v_side WHEN 'SELL' THEN f.tfee ELSE f.mfee END,
+                   v_side = 'SELL',
+                   now()
+              FROM unnest(f_tid, f_mid, f_mcreated, f_muser, f_price, f_qty, f_quote, f_tfee, f_mfee)
+                   AS f(tid, mid, mcreated, muser, price, qty, quote, tfee, mfee);
+
+            -- settlement: one balanced journal record per fill
+            FOR v_j IN 1 .. f_n LOOP
+                r_type := array_append(r_type, 'TRADE');
+                r_rtype := array_append(r_rtype, 'TRADE');
+                r_rid := array_append(r_rid, f_tid[v_j]);
+                v_r := cardinality(r_type);
+                IF v_side = 'BUY' THEN
+                    -- taker pays quote from its hold (the part above the trade price goes back)
+                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_quote_acc);
+                    l_bucket := array_append(l_bucket, 'FROZEN');
+                    l_amt := array_append(l_amt, -COALESCE(v_limit * f_qty[v_j], f_quote[v_j]));
+                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_quote_acc);
+                    l_bucket := array_append(l_bucket, 'AVAILABLE');
+                    l_amt := array_append(l_amt, COALESCE(v_limit * f_qty[v_j], f_quote[v_j]) - f_quote[v_j]);
+                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, f_mquote[v_j]);
+                    l_bucket := array_append(l_bucket, 'AVAILABLE');
+                    l_amt := array_append(l_amt, f_quote[v_j] - f_mfee[v_j]);
+                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_fee_quote);
+                    l_bucket := array_append(l_bucket, 'AVAILABLE'); l_amt := array_append(l_amt, f_mfee[v_j]);
+                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, f_mbase[v_j]);
+                    l_bucket := array_append(l_bucket, 'FROZEN'); l_amt := array_append(l_amt, -f_qty[v_j]);
+                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_base_acc);
+                    l_bucket := array_append(l_bucket, 'AVAILABLE');
+                    l_amt := array_append(l_amt, f_qty[v_j] - f_tfee[v_j]);
+                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_fee_base);
+                    l_bucket := array_append(l_bucket, 'AVAILABLE'); l_amt := array_append(l_amt, f_tfee[v_j]);
+                ELSE
+                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_base_acc);
+                    l_bucket := array_append(l_bucket, 'FROZEN'); l_amt := array_append(l_amt, -f_qty[v_j]);
+                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, f_mbase[v_j]);
+                    l_bucket := array_append(l_bucket, 'AVAILABLE');
+                    l_amt := array_append(l_amt, f_qty[v_j] - f_mfee[v_j]);
+                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_fee_base);
+                    l_bucket := array_append(l_bucket, 'AVAILABLE'); l_amt := array_append(l_amt, f_mfee[v_j]);
+                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, f_mquote[v_j]);
+                    l_bucket := array_append(l_bucket, 'FROZEN'); l_amt := array_append(l_amt, -f_quote[v_j]);
+                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_quote_acc);
+                    l_bucket := array_append(l_bucket, 'AVAILABLE');
+                    l_amt := array_append(l_amt, f_quote[v_j] - f_tfee[v_j]);
+                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_fee_quote);
+                    l_bucket := array_append(l_bucket, 'AVAILABLE'); l_amt := array_append(l_amt, f_tfee[v_j]);
+                END IF;
+                t_pair := array_append(t_pair, v_pair_id);
+                t_price := array_append(t_price, f_price[v_j]);
+                t_qty := array_append(t_qty, f_qty[v_j]);
+                t_quote := array_append(t_quote, f_quote[v_j]);
+                e_agg := array_append(e_agg, 'trade'); e_aid := array_append(e_aid, f_tid[v_j]::text);
+                e_type := array_append(e_type, 'trade_executed');
+                e_data := array_append(e_data, jsonb_build_object(
+                    'trade_id', f_tid[v_j], 'pair_id', v_pair_id, 'symbol', v_symbol,
+                    'price', trim_scale(f_price[v_j])::text, 'quantity', trim_scale(f_qty[v_j])::text,
+                    'quote_quantity', trim_scale(f_quote[v_j])::text, 'taker_side', v_side,
+                    'buyer_user_id', CASE v_side WHEN 'BUY' THEN v_user ELSE f_muser[v_j] END,
+                    'seller_user_id', CASE v_side WHEN 'SELL' THEN v_user ELSE f_muser[v_j] END,
+                    'buyer_order_id', CASE v_side WHEN 'BUY' THEN v_oid ELSE f_mid[v_j] END,
+                    'seller_order_id', CASE v_side WHEN 'SELL' THEN v_oid ELSE f_mid[v_j] END,
+                    'buyer_fee', trim_scale(CASE v_side WHEN 'BUY' THEN f_tfee[v_j] ELSE f_mfee[v_j] END)::text,
+                    'seller_fee', trim_scale(CASE v_side WHEN 'SELL' THEN f_tfee[v_j] ELSE f_mfee[v_j] END)::text));
+            END LOOP;
+            v_last := f_price[f_n];
+            ms_last[v_k] := v_last;
+            v_check_pair := v_pair_id;
+            e_agg := array_append(e_agg, 'order'); e_aid := array_append(e_aid, v_oid::text);
+            e_type := array_append(e_type, 'order_filled');
+            e_data := array_append(e_data, jsonb_build_object(
+                'order_id', v_oid, 'user_id', v_user, 'pair_id', v_pair_id, 'symbol', v_symbol,
+                'side', v_side, 'price', trim_scale(f_price[f_n])::text,
+                'filled_quantity', trim_scale(v_filled)::text,
+                'remaining_quantity', trim_scale(COALESCE(v_amount - v_filled, 0))::text,
+                'status', v_status));
+            v_fills := (SELECT jsonb_agg(jsonb_build_object(
+                            'trade_id', f.tid, 'maker_order_id', f.mid,
+                            'price', trim_scale(f.price)::text, 'amount', trim_scale(f.qty)::text,
+                            'quote_amount', trim_scale(f.quote)::text,
+                            'fee', trim_scale(f.tfee)::text) ORDER BY f.ord)
+                          FROM unnest(f_tid, f_mid, f_price, f_qty, f_quote, f_tfee)
+                               WITH ORDINALITY AS f(tid, mid, price, qty, quote, tfee, ord));
+        ELSE
+            v_fills := '[]'::jsonb;
+        END IF;
+
+        IF cardinality(m_id) > 0 THEN
+            SELECT min(c), max(c) INTO v_min_created, v_max_created FROM unnest(m_created) AS c;
+            -- the makers: filled amounts, fees, holds and statuses (self-trade expiries too)
+            UPDATE exchange.orders o
+               SET filled_amount = o.filled_amount + m.qty,
+                   remaining_amount = m.rem,
+                   filled_quote = o.filled_quote + m.quote,
+                   fee_paid = o.fee_paid + m.fee,
+                   hold_amount = m.hold,
+                   status = m.status,
+                   version = o.version + 1
+              FROM unnest(m_id, m_created, m_qty, m_quote, m_fee, m_rem, m_hold, m_status)
+                   AS m(id, created_at, qty, quote, fee, rem, hold, status)
+             WHERE o.id = m.id AND o.created_at = m.created_at
+               AND o.created_at BETWEEN v_min_created AND v_max_created;
+            -- self-trade expiries release the maker's whole hold
+            FOR v_j IN 1 .. cardinality(m_id) LOOP
+                CONTINUE WHEN m_status[v_j] <> 'EXPIRED';
+                r_type := array_append(r_type, 'ORDER_RELEASE');
+                r_rtype := array_append(r_rtype, 'ORDER');
+                r_rid := array_append(r_rid, m_id[v_j]);
+                v_r := cardinality(r_type);
+                v_q := m_release[v_j];
+                v_acc := m_acc[v_j];
+                l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_acc);
+                l_bucket := array_append(l_bucket, 'FROZEN'); l_amt := array_append(l_amt, -v_q);
+                l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_acc);
+                l_bucket := array_append(l_bucket, 'AVAILABLE'); l_amt := array_append(l_amt, v_q);
+                e_agg := array_append(e_agg, 'order'); e_aid := array_append(e_aid, m_id[v_j]::text);
+                e_type := array_append(e_type, 'order_expired');
+                e_data := array_append(e_data, jsonb_build_object(
+                    'order_id', m_id[v_j], 'user_id', m_user[v_j], 'pair_id', v_pair_id,
+                    'symbol', v_symbol, 'side', CASE v_side WHEN 'BUY' THEN 'SELL' ELSE 'BUY' END,
+                    'remaining_quantity', trim_scale(m_rem[v_j])::text, 'status', 'EXPIRED',
+                    'reason', 'self_trade_prevention'));
+            END LOOP;
+            FOR v_j IN 1 .. cardinality(m_id) LOOP
+                CONTINUE WHEN m_status[v_j] = 'EXPIRED';
+                e_agg := array_append(e_agg, 'order'); e_aid := array_append(e_aid, m_id[v_j]::text);
+                e_type := array_append(e_type, 'order_filled');
+                e_data := array_append(e_data, jsonb_build_object(
+                    'order_id', m_id[v_j], 'user_id', m_user[v_j], 'pair_id', v_pair_id,
+                    'symbol', v_symbol, 'side', CASE v_side WHEN 'BUY' THEN 'SELL' ELSE 'BUY' END,
+                    'price', trim_scale(m_price[v_j])::text,
+                    'filled_quantity', trim_scale(m_qty[v_j])::text,
+                    'remaining_quantity', trim_scale(m_rem[v_j])::text, 'status', m_status[v_j]));
+            END LOOP;
+            IF cardinality(m_done) > 0 THEN
+                DELETE FROM exchange.order_book WHERE order_id = ANY (m_done);
+            END IF;
+            IF v_partial_id IS NOT NULL THEN
+                UPDATE exchange.order_book SET remaining = v_partial_rem WHERE order_id = v_partial_id;
+            END IF;
+        END IF;
+
+        IF v_rests THEN
+            INSERT INTO exchange.order_book
+                (order_id, order_created_at, trading_pair_id, side, price, seq, user_id,
+                 remaining, base_account_id, quote_account_id)
+            VALUES (v_oid, v_ocreated, v_pair_id, v_side, v_price,
+                    nextval('exchange.order_book_seq'), v_user, v_rem, v_base_acc, v_quote_acc);
+        ELSIF v_hold - v_consumed > 0 THEN
+            -- the order ended: release what is left of its hold
+            r_type := array_append(r_type, 'ORDER_RELEASE');
+            r_rtype := array_append(r_rtype, 'ORDER');
+            r_rid := array_append(r_rid, v_oid);
+            v_r := cardinality(r_type);
+            l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_hold_acc);
+            l_bucket := array_append(l_bucket, 'FROZEN'); l_amt := array_append(l_amt, v_consumed - v_hold);
+            l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_hold_acc);
+            l_bucket := array_append(l_bucket, 'AVAILABLE'); l_amt := array_append(l_amt, v_hold - v_consumed);
+        END IF;
+        IF v_status = 'EXPIRED' THEN
+            e_agg := array_append(e_agg, 'order'); e_aid := array_append(e_aid, v_oid::text);
+            e_type := array_append(e_type, 'order_expired');
+            e_data := array_append(e_data, jsonb_build_object(
+                'order_id', v_oid, 'user_id', v_user, 'pair_id', v_pair_id, 'symbol', v_symbol,
+                'side', v_side, 'remaining_quantity', trim_scale(COALESCE(v_amount - v_filled, 0))::text,
+                'status', 'EXPIRED',
+                'reason', CASE WHEN v_taker_expire AND v_tif <> 'FOK' THEN 'self_trade_prevention'
+                               WHEN v_tif = 'FOK' THEN 'fill_or_kill'
+                               WHEN v_type IN ('MARKET', 'STOP_LOSS') THEN 'market_order_rest'
+                               ELSE 'immediate_or_cancel' END));
+        END IF;
+        IF v_book_changed THEN
+            ms_inc[v_k] := ms_inc[v_k] + 1;
+        END IF;
+
+        IF NOT v_triggered THEN
+            res_id := array_append(res_id, v_oid);
+            res_created := array_append(res_created, v_ocreated);
+            res_fills := array_append(res_fills, v_fills);
+        END IF;
+    END LOOP;
+    IF v_pair_id IS NOT NULL THEN
+        ms_last[v_k] := v_last;
+    END IF;
+
+    -- 8. Once per call: the postings (netted, accounts locked ascending), the markets' last
+    --    price and book sequence, the K-lines, the outbox events.
+    IF cardinality(r_type) > 0 THEN
+        PERFORM exchange._post_journals(r_type, r_rtype, r_rid, l_rec, l_acc, l_bucket, l_amt);
+    END IF;
+    UPDATE exchange.market_state s
+       SET last_price = COALESCE(m.last, s.last_price),
+           last_trade_at = CASE WHEN m.traded THEN now() ELSE s.last_trade_at END,
+           book_sequence = s.book_sequence + m.inc
+      FROM (SELECT p.pair, p.last, p.inc, p.pair = ANY (t_pair) AS traded
+              FROM unnest(ms_pair, ms_last, ms_inc) AS p(pair, last, inc)) AS m
+     WHERE s.trading_pair_id = m.pair
+       AND (m.inc > 0 OR m.traded);
+    IF cardinality(t_pair) > 0 THEN
+        INSERT INTO exchange.klines AS k
+            (trading_pair_id, interval, open_time, close_time, open_price, high_price,
+             low_price, close_price, volume, quote_volume, trades_count)
+        SELECT t.pair, iv.name, date_bin(iv.width, now(), TIMESTAMPTZ '2000-01-01 00:00:00+00'),
+               date_bin(iv.width, now(), TIMESTAMPTZ '2000-01-01 00:00:00+00') + iv.width,
+               (array_agg(t.price ORDER BY t.ord))[1], max(t.price), min(t.price),
+               (array_agg(t.price ORDER BY t.ord DESC))[1], sum(t.qty), sum(t.quote), count(*)
+          FROM unnest(t_pair, t_price, t_qty, t_quote) WITH ORDINALITY AS t(pair, price, qty, quote, ord)
+         CROSS JOIN (VALUES ('1m'::exchange.kline_interval, interval '1 minute'),
+                            ('5m', interval '5 minutes'), ('15m', interval '15 minutes'),
+                            ('1h', interval '1 hour'), ('4h', interval '4 hours'),
+                            ('1d', interval '1 day')) AS iv(name, width)
+         GROUP BY t.pair, iv.name, iv.width
+        ON CONFLICT (trading_pair_id, interval, open_time) DO UPDATE
+           SET high_price = GREATEST(k.high_price, excluded.high_price),
+               low_price = LEAST(k.low_price, excluded.low_price),
+               close_price = excluded.close_price,
+               volume = k.volume + excluded.volume,
+               quote_volume = k.quote_volume + excluded.quote_volume,
+               trades_count = k.trades_count + excluded.trades_count;
+    END IF;
+    IF cardinality(e_agg) > 0 THEN
+        INSERT INTO exchange.outbox_events (aggregate_type, aggregate_id, event_type, event_data, correlation_id)
+        SELECT e.agg, e.aid, e.typ, e.data,
+               NULLIF(current_setting('exchange.correlation_id', true), '')::uuid
+          FROM unnest(e_agg, e_aid, e_type, e_data) AS e(agg, aid, typ, data);
+    END IF;
+
+    RETURN QUERY
+    SELECT o.id, o.uuid, o.user_id, tp.symbol::text, o.client_order_id::text, o.side, o.type,
+           o.time_in_force, o.stp_mode, o.status, o.price::numeric, o.stop_price::numeric,
+           o.amount::numeric, o.quote_amount::numeric, o.filled_amount::numeric,
+           o.remaining_amount::numeric, o.filled_quote::numeric, o.fee_paid::numeric,
+           o.hold_amount::numeric, o.created_at, o.updated_at,
+           COALESCE(r.fills, (SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                        'trade_id', t.id,
+                        'maker_order_id', CASE WHEN t.buyer_order_id = o.id THEN t.seller_order_id ELSE t.buyer_order_id END,
+                        'price', trim_scale(t.price)::text, 'amount', trim_scale(t.amount)::text,
+                        'quote_amount', trim_scale(t.quote_amount)::text,
+                        'fee', trim_scale(CASE WHEN t.buyer_order_id = o.id THEN t.buyer_fee ELSE t.seller_fee END)::text)
+                        ORDER BY t.id), '[]'::jsonb)
+                  FROM exchange.trades t
+                 WHERE (t.buyer_order_id = o.id AND t.is_maker_buyer = false)
+                    OR (t.seller_order_id = o.id AND t.is_maker_buyer = true)))
+      FROM unnest(res_id, res_created, res_fills) WITH ORDINALITY AS r(id, created_at, fills, ord)
+      JOIN exchange.orders o ON o.id = r.id AND o.created_at = r.created_at
+      JOIN exchange.trading_pairs tp ON tp.id = o.trading_pair_id
+     ORDER BY r.ord;
+END;
+$$;
+COMMENT ON FUNCTION exchange.place_orders(exchange.order_request[]) IS
+    'Places a batch of orders (validate, hold, match, settle, rest or end; stops wait and trigger); markets locked ascending first, postings netted across the batch. Raises EX101, EX201-EX215, EX218, EX219.';
+REVOKE ALL ON FUNCTION exchange.place_orders(exchange.order_request[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION exchange.place_orders(exchange.order_request[]) TO exchange_app;

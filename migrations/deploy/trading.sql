@@ -1,0 +1,154 @@
+-- Deploy pyexchange:trading to pg
+-- requires: ledger_core market_data outbox
+-- Trading: the live order book (resting orders only), pending stop orders, per-market state,
+-- client order ids, and the API functions that place, match, settle and cancel orders and
+-- read market data. The orders and trades tables (migrations/deploy/orders.sql) stay the
+-- record; the structures here cover only what is still open, so matching never scans history.
+-- Design note: docs/trading.md.
+BEGIN;
+
+-- Per market: what matching needs besides the book, written once per call.
+CREATE TABLE exchange.market_state (
+    trading_pair_id      integer NOT NULL,
+    last_price           numeric(36, 18),
+    last_trade_at        timestamptz,
+    book_sequence        bigint NOT NULL DEFAULT 0,
+    fee_base_account_id  bigint NOT NULL,
+    fee_quote_account_id bigint NOT NULL,
+    CONSTRAINT market_state_pkey PRIMARY KEY (trading_pair_id),
+    CONSTRAINT market_state_trading_pair_fkey FOREIGN KEY (trading_pair_id)
+        REFERENCES exchange.trading_pairs (id),
+    CONSTRAINT market_state_fee_base_fkey FOREIGN KEY (fee_base_account_id)
+        REFERENCES exchange.accounts (id),
+    CONSTRAINT market_state_fee_quote_fkey FOREIGN KEY (fee_quote_account_id)
+        REFERENCES exchange.accounts (id),
+    CONSTRAINT market_state_sequence_nonnegative CHECK (book_sequence >= 0)
+);
+COMMENT ON TABLE exchange.market_state IS
+    'Per trading pair: last trade price, the order book''s sequence number, and its fee accounts.';
+
+-- order_book, stop_orders and client_order_ids carry (order_id, order_created_at), the key of
+-- the partitioned orders table, without a foreign key: only the trading functions write them
+-- (the application role cannot reach tables), a foreign key would cost a probe of orders on
+-- every resting order, and it would pin old partitions against retention.
+
+-- Time priority among resting orders (a stop-limit order that triggers later gets a later seq).
+CREATE SEQUENCE exchange.order_book_seq;
+
+-- The live book: one row per resting order (NEW or PARTIALLY_FILLED), deleted when it ends.
+-- Not partitioned, and small: its cost does not grow with history.
+CREATE TABLE exchange.order_book (
+    order_id         bigint NOT NULL,
+    order_created_at timestamptz NOT NULL,
+    trading_pair_id  integer NOT NULL,
+    side             exchange.order_side NOT NULL,
+    price            numeric(36, 18) NOT NULL,
+    seq              bigint NOT NULL,
+    user_id          bigint NOT NULL,
+    remaining        numeric(36, 18) NOT NULL,
+    base_account_id  bigint NOT NULL,
+    quote_account_id bigint NOT NULL,
+    CONSTRAINT order_book_pkey PRIMARY KEY (order_id),
+    CONSTRAINT order_book_remaining_positive CHECK (remaining > 0),
+    CONSTRAINT order_book_price_positive CHECK (price > 0)
+);
+COMMENT ON TABLE exchange.order_book IS
+    'Resting orders only, in price-time priority per side; the orders table stays the record.';
+-- One index per side in matching order, so the best-price query walks it and stops.
+CREATE INDEX order_book_asks_idx ON exchange.order_book (trading_pair_id, price, seq)
+    WHERE side = 'SELL';
+CREATE INDEX order_book_bids_idx ON exchange.order_book (trading_pair_id, price DESC, seq)
+    WHERE side = 'BUY';
+CREATE INDEX order_book_user_idx ON exchange.order_book (user_id, trading_pair_id);
+
+-- Pending stop orders (status PENDING), in trigger order per side.
+CREATE TABLE exchange.stop_orders (
+    order_id         bigint NOT NULL,
+    order_created_at timestamptz NOT NULL,
+    trading_pair_id  integer NOT NULL,
+    side             exchange.order_side NOT NULL,
+    stop_price       numeric(36, 18) NOT NULL,
+    seq              bigint NOT NULL,
+    user_id          bigint NOT NULL,
+    CONSTRAINT stop_orders_pkey PRIMARY KEY (order_id)
+);
+COMMENT ON TABLE exchange.stop_orders IS
+    'Stop orders not yet triggered: buys trigger when the last price rises to their stop, sells when it falls to it.';
+-- A rising price reaches the lowest buy stop first; a falling price the highest sell stop.
+CREATE INDEX stop_orders_buy_idx ON exchange.stop_orders (trading_pair_id, stop_price, seq)
+    WHERE side = 'BUY';
+CREATE INDEX stop_orders_sell_idx ON exchange.stop_orders (trading_pair_id, stop_price DESC, seq)
+    WHERE side = 'SELL';
+CREATE INDEX stop_orders_user_idx ON exchange.stop_orders (user_id, trading_pair_id);
+
+-- client_order_id is unique per user; orders is partitioned, so the key lives here.
+CREATE TABLE exchange.client_order_ids (
+    user_id          bigint NOT NULL,
+    client_order_id  varchar(64) NOT NULL,
+    order_id         bigint NOT NULL,
+    order_created_at timestamptz NOT NULL,
+    CONSTRAINT client_order_ids_pkey PRIMARY KEY (user_id, client_order_id)
+);
+COMMENT ON TABLE exchange.client_order_ids IS 'The unique (user, client_order_id) of each order that has one.';
+
+-- One order of a batch for exchange.place_orders (text where the API takes text, so that a
+-- bad value is refused with a typed error rather than a cast error).
+CREATE TYPE exchange.order_request AS (
+    user_id         bigint,
+    symbol          text,
+    side            text,
+    type            text,
+    amount          numeric,
+    price           numeric,
+    time_in_force   text,
+    client_order_id text,
+    stop_price      numeric,
+    quote_amount    numeric,
+    stp_mode        text
+);
+
+-- An order as the API returns it; fills (this placement's trades as taker) only from
+-- place_order(s).
+CREATE TYPE exchange.order_result AS (
+    id               bigint,
+    uuid             uuid,
+    user_id          bigint,
+    symbol           text,
+    client_order_id  text,
+    side             exchange.order_side,
+    type             exchange.order_type,
+    time_in_force    exchange.time_in_force,
+    stp_mode         exchange.stp_mode,
+    status           exchange.order_status,
+    price            numeric,
+    stop_price       numeric,
+    amount           numeric,
+    quote_amount     numeric,
+    filled_amount    numeric,
+    remaining_amount numeric,
+    filled_quote     numeric,
+    fee_paid         numeric,
+    hold_amount      numeric,
+    created_at       timestamptz,
+    updated_at       timestamptz,
+    fills            jsonb
+);
+
+\ir ../../functions/tg_trading_pairs__create_market.sql
+CREATE TRIGGER tg_trading_pairs__create_market AFTER INSERT ON exchange.trading_pairs
+    FOR EACH ROW EXECUTE FUNCTION exchange.tg_trading_pairs__create_market();
+
+\ir ../../functions/create_trading_pair.sql
+\ir ../../functions/set_trading_pair_status.sql
+\ir ../../functions/place_orders.sql
+\ir ../../functions/place_order.sql
+\ir ../../functions/_cancel_orders.sql
+\ir ../../functions/cancel_order.sql
+\ir ../../functions/cancel_all_orders.sql
+\ir ../../functions/get_orders.sql
+\ir ../../functions/get_order_book.sql
+\ir ../../functions/get_recent_trades.sql
+\ir ../../functions/get_klines.sql
+\ir ../../functions/get_ticker_24hr.sql
+
+COMMIT;

@@ -1,0 +1,26 @@
+-- Revert pyexchange:trading from pg
+BEGIN;
+DROP FUNCTION exchange.get_ticker_24hr(text);
+DROP FUNCTION exchange.get_klines(text, text, timestamptz, timestamptz, integer);
+DROP FUNCTION exchange.get_recent_trades(text, integer);
+DROP FUNCTION exchange.get_order_book(text, integer);
+DROP FUNCTION exchange.get_trading_pairs();
+DROP FUNCTION exchange.get_orders(bigint, text, boolean, integer, bigint);
+DROP FUNCTION exchange.cancel_all_orders(bigint, text);
+DROP FUNCTION exchange.cancel_order_by_client_id(bigint, text);
+DROP FUNCTION exchange.cancel_order(bigint, bigint);
+DROP FUNCTION exchange._cancel_orders(bigint[], timestamptz[]);
+DROP FUNCTION exchange.place_order(bigint, text, text, text, numeric, numeric, text, text, numeric, numeric, text);
+DROP FUNCTION exchange.place_orders(exchange.order_request[]);
+DROP FUNCTION exchange.set_trading_pair_status(text, text);
+DROP FUNCTION exchange.create_trading_pair(text, text, text, integer, integer, numeric, numeric, numeric, numeric, text);
+DROP TRIGGER tg_trading_pairs__create_market ON exchange.trading_pairs;
+DROP FUNCTION exchange.tg_trading_pairs__create_market();
+DROP TYPE exchange.order_result;
+DROP TYPE exchange.order_request;
+DROP TABLE exchange.client_order_ids;
+DROP TABLE exchange.stop_orders;
+DROP TABLE exchange.order_book;
+DROP SEQUENCE exchange.order_book_seq;
+DROP TABLE exchange.market_state;
+COMMIT;
