@@ -45,6 +45,13 @@ class DroppedPartition:
     range_end: datetime
 
 
+@dataclass(frozen=True)
+class TableRows:
+    table_name: str
+    partitioned: bool
+    row_count: int
+
+
 class AdminAPI(_Base):
     """Partition management."""
 
@@ -76,3 +83,8 @@ class AdminAPI(_Base):
             {"keep_months": keep_months, "dry_run": dry_run},
             DroppedPartition,
         )
+
+    def table_row_counts(self) -> list[TableRows]:
+        """Every table of schema ``exchange`` with its exact row count (partitioned tables
+        once, through their partitions)."""
+        return self._all("table_row_counts", None, TableRows)
