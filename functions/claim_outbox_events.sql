@@ -9,6 +9,8 @@
 -- pending events of the same aggregate). An event whose earlier sibling is still pending is
 -- never a head, so two relays cannot split one aggregate. A head whose retry is not due yet
 -- (next_attempt_at) holds its whole aggregate back.
+-- Cost: heads are looked for among the oldest max(2 * p_limit, 200) pending events; only
+-- when that window holds too few does it make one pass over all pending events.
 -- Raises: EX001 (p_limit not in 1..10000). Locks: the returned rows (FOR UPDATE).
 CREATE OR REPLACE FUNCTION exchange.claim_outbox_events(p_limit integer DEFAULT 200)
 RETURNS SETOF exchange.outbox_events
@@ -16,33 +18,83 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_window constant integer := greatest(2 * p_limit, 200);
+    v_heads bigint[];
+    v_locked bigint[];
+    v_ids bigint[];
 BEGIN
     IF p_limit IS NULL OR p_limit < 1 OR p_limit > 10000 THEN
         RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'invalid batch size',
             DETAIL = format('p_limit = %s', p_limit), HINT = 'Claim between 1 and 10000 events.';
     END IF;
+
+    -- 1. Candidate heads. Fast path: among the oldest v_window pending events, those with
+    --    no older pending sibling (cost bounded by the window, however long the backlog).
+    SELECT array_agg(w.id ORDER BY w.id)
+      INTO v_heads
+      FROM (SELECT e.id, e.aggregate_type, e.aggregate_id, e.next_attempt_at
+              FROM exchange.outbox_events e
+             WHERE e.status = 'PENDING'
+             ORDER BY e.id
+             LIMIT v_window) w
+     WHERE w.next_attempt_at <= now()
+       AND w.id = (SELECT p.id FROM exchange.outbox_events p  -- an index probe per row
+                    WHERE p.status = 'PENDING'
+                      AND p.aggregate_type = w.aggregate_type
+                      AND p.aggregate_id = w.aggregate_id
+                    ORDER BY p.id
+                    LIMIT 1);
+    -- Slow path, when the window held fewer heads than wanted (a few aggregates with long
+    -- backlogs, or aggregates held back by a retry): the oldest pending event of every
+    -- aggregate, one pass over the pending events.
+    IF coalesce(cardinality(v_heads), 0) < p_limit
+       AND (SELECT count(*) FROM (SELECT 1 FROM exchange.outbox_events e
+                                   WHERE e.status = 'PENDING' LIMIT v_window + 1) c) > v_window THEN
+        SELECT array_agg(h.id ORDER BY h.id) INTO v_heads
+          FROM (SELECT DISTINCT ON (e.aggregate_type, e.aggregate_id) e.id, e.next_attempt_at
+                  FROM exchange.outbox_events e
+                 WHERE e.status = 'PENDING'
+                 ORDER BY e.aggregate_type, e.aggregate_id, e.id) h
+         WHERE h.next_attempt_at <= now();
+    END IF;
+    IF v_heads IS NULL THEN
+        RETURN;
+    END IF;
+
+    -- 2. Claim aggregates: lock their heads, skipping those another relay holds. The status
+    --    is re-checked on the locked row (a head published meanwhile drops out).
+    SELECT array_agg(l.id ORDER BY l.id) INTO v_locked
+      FROM (SELECT e.id FROM exchange.outbox_events e
+             WHERE e.id = ANY (v_heads) AND e.status = 'PENDING'
+             ORDER BY e.id
+             LIMIT p_limit
+               FOR UPDATE SKIP LOCKED) l;
+    IF v_locked IS NULL THEN
+        RETURN;
+    END IF;
+
+    -- 3. The claimed aggregates' pending events, oldest first, up to p_limit in all.
+    SELECT array_agg(x.id) INTO v_ids
+      FROM (SELECT f.id
+              FROM exchange.outbox_events h
+             CROSS JOIN LATERAL (
+                   SELECT f.id FROM exchange.outbox_events f
+                    WHERE f.status = 'PENDING'
+                      AND f.aggregate_type = h.aggregate_type
+                      AND f.aggregate_id = h.aggregate_id
+                      AND f.id >= h.id
+                    ORDER BY f.id
+                    LIMIT p_limit) f
+             WHERE h.id = ANY (v_locked)
+             ORDER BY f.id
+             LIMIT p_limit) x;
+
     RETURN QUERY
-    WITH heads AS (
-        SELECT e.id, e.aggregate_type, e.aggregate_id
-          FROM exchange.outbox_events e
-         WHERE e.status = 'PENDING'
-           AND e.next_attempt_at <= now()
-           AND NOT EXISTS (SELECT 1 FROM exchange.outbox_events p
-                            WHERE p.status = 'PENDING'
-                              AND p.aggregate_type = e.aggregate_type
-                              AND p.aggregate_id = e.aggregate_id
-                              AND p.id < e.id)
-         ORDER BY e.id
-         LIMIT p_limit
-           FOR UPDATE OF e SKIP LOCKED
-    )
-    SELECT f.*
-      FROM exchange.outbox_events f
-      JOIN heads h ON h.aggregate_type = f.aggregate_type AND h.aggregate_id = f.aggregate_id
-     WHERE f.status = 'PENDING' AND f.id >= h.id
-     ORDER BY f.id
-     LIMIT p_limit
-       FOR UPDATE OF f;
+    SELECT e.* FROM exchange.outbox_events e
+     WHERE e.id = ANY (v_ids) AND e.status = 'PENDING'
+     ORDER BY e.id
+       FOR UPDATE;
 END
 $$;
 COMMENT ON FUNCTION exchange.claim_outbox_events(integer) IS

@@ -31,7 +31,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-import nats
 import nats.errors
 import nats.js.errors
 import psycopg
@@ -87,6 +86,7 @@ class RelayConfig:
     poll_interval: float = 5.0
     publish_timeout: float = 5.0
     duplicate_window: float = 600.0  # seconds the stream remembers message ids
+    connect_timeout: float = 5.0  # seconds to reach NATS at start
 
 
 @dataclass
@@ -166,14 +166,25 @@ class Relay:
             await self._listen.execute(query("listen_outbox"))
         except psycopg.OperationalError as exc:
             raise ConfigurationError(f"relay cannot reach the database: {exc}") from exc
+        # Reconnect forever once connected (publishes fail and are retried meanwhile), but
+        # give up on the first connection after connect_timeout.
+        nc = NATS()
+
+        async def on_error(exc: Exception) -> None:
+            log.warning("nats: %r", exc)
+
         try:
-            self._nc = await nats.connect(
+            await asyncio.wait_for(nc.connect(
                 servers=[self.config.nats_url], connect_timeout=2, allow_reconnect=True,
-                max_reconnect_attempts=-1, reconnect_time_wait=0.5, name="pyexchange-relay")
-        except (OSError, nats.errors.Error) as exc:
+                max_reconnect_attempts=-1, reconnect_time_wait=1, name="pyexchange-relay",
+                error_cb=on_error), self.config.connect_timeout)
+        except (OSError, nats.errors.Error, TimeoutError) as exc:
+            with contextlib.suppress(Exception):
+                await nc.close()
             raise ConfigurationError(
                 f"relay cannot reach NATS at {self.config.nats_url}: {exc!r}",
                 hint="Start one with: nats-server -js") from exc
+        self._nc = nc
         self._js = self._nc.jetstream(timeout=self.config.publish_timeout)
         await self.ensure_stream()
 

@@ -48,12 +48,14 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str) -> timed
 @click.option("--publish-timeout", default=5.0, show_default=True, type=click.FloatRange(0.1))
 @click.option("--duplicate-window", default="10m", show_default=True, callback=_duration,
               help="How long the stream drops repeated message ids (only when creating it).")
+@click.option("--connect-timeout", default=5.0, show_default=True, type=click.FloatRange(0.1),
+              help="Seconds to reach NATS at start before giving up.")
 @click.option("-v", "--verbose", count=True, help="-v info, -vv debug.")
 @click.pass_context
 def relay(ctx: click.Context, once: bool, nats_url: str, stream: str, subject_prefix: str,
           batch_size: int, max_attempts: int, retry_delay: timedelta,
           max_retry_delay: timedelta, poll_interval: float, publish_timeout: float,
-          duplicate_window: timedelta, verbose: int) -> None:
+          duplicate_window: timedelta, connect_timeout: float, verbose: int) -> None:
     """Publish outbox events to NATS JetStream (until SIGTERM, or --once)."""
     if ctx.invoked_subcommand is not None:
         return
@@ -66,7 +68,8 @@ def relay(ctx: click.Context, once: bool, nats_url: str, stream: str, subject_pr
         dsn=resolve_dsn(app.dsn), nats_url=nats_url, stream=stream,
         subject_prefix=subject_prefix, batch_size=batch_size, max_attempts=max_attempts,
         base_delay=retry_delay, max_delay=max_retry_delay, poll_interval=poll_interval,
-        publish_timeout=publish_timeout, duplicate_window=duplicate_window.total_seconds())
+        publish_timeout=publish_timeout, duplicate_window=duplicate_window.total_seconds(),
+        connect_timeout=connect_timeout)
     stats = asyncio.run(run_relay(config, once=once))
     if once or verbose:
         console.print(f"published {stats.published} event(s) in {stats.batches} batch(es); "
