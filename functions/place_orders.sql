@@ -660,6 +660,9 @@ BEGIN
                 v_rem := v_rem - v_qty;
                 EXIT WHEN v_rem = 0;
             END IF;
+            -- a budget that is spent, or cannot buy this level's rest, ends the walk (FILLED)
+            EXIT WHEN v_budget IS NOT NULL
+                  AND (v_consumed = v_budget OR v_qty < v_m.remaining);
         END LOOP;
         CLOSE v_cur;
 
