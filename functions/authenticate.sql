@@ -45,16 +45,18 @@ BEGIN
             AND exchange_crypto.crypt(p_password, v_user.password_hash) = v_user.password_hash;
 
     IF NOT v_ok THEN
+        -- Every value is computed from the row being updated (u), never from a separate
+        -- read: under concurrency the UPDATE waits for the row lock and then re-evaluates
+        -- these expressions on the newest version, so no attempt is lost.
         UPDATE exchange.users u
-           SET failed_login_attempts = c.attempts,
+           SET failed_login_attempts = CASE WHEN u.locked_until <= now() THEN 1
+                                            ELSE u.failed_login_attempts + 1 END,
                locked_until = CASE
                    WHEN u.locked_until > now() THEN u.locked_until
-                   WHEN c.attempts >= v_settings.max_failed_logins
+                   WHEN (CASE WHEN u.locked_until <= now() THEN 1
+                              ELSE u.failed_login_attempts + 1 END) >= v_settings.max_failed_logins
                        THEN now() + v_settings.lockout_duration
                    ELSE NULL END
-          FROM (SELECT CASE WHEN x.locked_until <= now() THEN 1
-                            ELSE x.failed_login_attempts + 1 END AS attempts
-                  FROM exchange.users x WHERE x.id = v_user.id) c
          WHERE u.id = v_user.id;
         v_result.error_code := 'EX301';
         v_result.message := 'invalid login or password';
