@@ -147,12 +147,22 @@ def _short(line: str, width: int = 240) -> str:
 
 def diff(a: dict[str, list[tuple[Any, ...]]], b: dict[str, list[tuple[Any, ...]]],
          limit: int = 40) -> str:
-    """A readable difference between two snapshots ('' when equal)."""
+    """A readable difference between two snapshots ('' when equal). Rows of a section that
+    share their first two fields (the object's name) are shown as one changed object with
+    the fields that differ."""
     lines: list[str] = []
-    for section in a.keys() | b.keys():
+    for section in sorted(a.keys() | b.keys()):
         left, right = set(a.get(section, [])), set(b.get(section, []))
-        lines += [_short(f"- {section}: {row!r}") for row in sorted(left - right, key=repr)]
-        lines += [_short(f"+ {section}: {row!r}") for row in sorted(right - left, key=repr)]
+        only_left = {row[:2]: row for row in left - right}
+        only_right = {row[:2]: row for row in right - left}
+        for key in sorted(only_left.keys() & only_right.keys(), key=repr):
+            old, new = only_left.pop(key), only_right.pop(key)
+            fields = [f"field {i}: {x!r} -> {y!r}" for i, (x, y) in enumerate(zip(old, new,
+                                                                                 strict=False))
+                      if x != y]
+            lines.append(_short(f"~ {section}: {key!r}: " + "; ".join(fields), 600))
+        lines += [_short(f"- {section}: {row!r}") for row in sorted(only_left.values(), key=repr)]
+        lines += [_short(f"+ {section}: {row!r}") for row in sorted(only_right.values(), key=repr)]
     if len(lines) > limit:
         lines = [*lines[:limit], f"... and {len(lines) - limit} more"]
     return "\n".join(lines)
