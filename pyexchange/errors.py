@@ -83,6 +83,86 @@ class InsufficientFunds(ExchangeError):
     sqlstate = "EX101"
 
 
+class UnknownUser(ExchangeError):
+    sqlstate = "EX102"
+
+
+class UnknownAsset(ExchangeError):
+    sqlstate = "EX103"
+
+
+class AssetInactive(ExchangeError):
+    """The asset is deactivated: no deposits, transfers, holds or orders."""
+
+    sqlstate = "EX104"
+
+
+class InvalidAmount(ExchangeError):
+    """Zero, negative, NaN, infinite, too large, or finer than the asset's decimals."""
+
+    sqlstate = "EX105"
+
+
+class SelfTransfer(ExchangeError):
+    sqlstate = "EX106"
+
+
+class BelowMinimumWithdrawal(ExchangeError):
+    sqlstate = "EX107"
+
+
+class IdempotencyConflict(ExchangeError):
+    """The idempotency key was already used for another request."""
+
+    sqlstate = "EX108"
+
+
+class InvalidIdempotencyKey(ExchangeError):
+    sqlstate = "EX109"
+
+
+class AssetExists(ExchangeError):
+    sqlstate = "EX110"
+
+
+class InvalidAssetDefinition(ExchangeError):
+    sqlstate = "EX111"
+
+
+class UnknownWithdrawal(ExchangeError):
+    sqlstate = "EX112"
+
+
+class WithdrawalNotPending(ExchangeError):
+    """The withdrawal is already completed or cancelled."""
+
+    sqlstate = "EX113"
+
+
+class WithdrawalUnderReview(ExchangeError):
+    sqlstate = "EX114"
+
+
+class UnknownHold(ExchangeError):
+    sqlstate = "EX115"
+
+
+class HoldExceeded(ExchangeError):
+    """unfreeze asks for more than the hold still holds."""
+
+    sqlstate = "EX116"
+
+
+class InvalidReference(ExchangeError):
+    sqlstate = "EX117"
+
+
+class InvalidBatch(ExchangeError):
+    """A transfer batch is empty, too large, or names an idempotency key twice."""
+
+    sqlstate = "EX118"
+
+
 # --- EX2xx: trading ----------------------------------------------------------------------
 class UnknownTradingPair(ExchangeError):
     """The trading pair does not exist."""
