@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 APT_PACKAGES := postgresql-15-pgtap postgresql-15-plpgsql-check sqitch
 
-.PHONY: demo test lint typecheck pytest system-deps bench clean schema-dump
+.PHONY: demo test lint typecheck pytest system-deps server-deps bench clean schema-dump
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,7 +31,23 @@ system-deps:
 	    fi; \
 	fi
 
-demo: $(STAMP)
+# With no database configured, demo runs the embedded server, which needs the PostgreSQL
+# server binaries (initdb, pg_ctl): install them when root, else say how.
+server-deps: $(STAMP)
+	@if [ -z "$$PYEXCHANGE_DSN$$PGHOST$$PGHOSTADDR$$PGPORT$$PGDATABASE$$PGUSER$$PGSERVICE" ] && \
+	    ! $(BIN)/python -c 'from pyexchange.server import find_bindir; find_bindir()' 2>/dev/null; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	        echo "installing: postgresql (server binaries for the embedded database)"; \
+	        DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	    else \
+	        echo "no PostgreSQL server binaries: install them (sudo apt-get install postgresql)"; \
+	        echo "or point pyexchange at a database: export PYEXCHANGE_DSN=postgresql://..."; \
+	        exit 1; \
+	    fi; \
+	fi
+
+demo: $(STAMP) server-deps
 	$(BIN)/pyexchange demo $(DEMO_ARGS)
 
 lint: $(STAMP)
