@@ -3,7 +3,8 @@
 -- Internal (called by exchange._emit_event, in the event's transaction): creates one
 -- notification per user concerned and per channel that has an active template for the event
 -- type, unless the user turned that channel off for the event type
--- (exchange.notification_preferences; no row means on). The users concerned are the values of
+-- (exchange.notification_preferences; no row means on), and WEBHOOK only for users with an
+-- active webhook endpoint (exchange.webhook_endpoints). The users concerned are the values of
 -- the event type's recipient_keys in the payload (exchange.event_types). The template's
 -- locale is the payload's "locale" when a template exists for it, else 'en', else any.
 -- IN_APP notifications are delivered by being stored (status SENT); EMAIL and WEBHOOK ones
@@ -44,7 +45,10 @@ BEGIN
           FROM recipients r
           JOIN exchange.users u ON u.id = r.user_id
           CROSS JOIN templates t
-         WHERE NOT EXISTS (SELECT 1 FROM exchange.notification_preferences np
+         WHERE (t.channel <> 'WEBHOOK'
+                OR EXISTS (SELECT 1 FROM exchange.webhook_endpoints w
+                            WHERE w.user_id = r.user_id AND w.is_active))
+           AND NOT EXISTS (SELECT 1 FROM exchange.notification_preferences np
                             WHERE np.user_id = r.user_id AND np.event_type = p_event_type
                               AND np.channel = t.channel AND NOT np.enabled)
         RETURNING 1

@@ -500,6 +500,26 @@ class InvalidCorrelationId(ExchangeError):
     sqlstate = "EX502"
 
 
+class UnknownEventType(ExchangeError):
+    sqlstate = "EX503"
+
+
+class TemplatePlaceholderInvalid(ExchangeError):
+    """A template placeholder is not a key of its event type's documented payload."""
+
+    sqlstate = "EX504"
+
+
+class NotificationNotFound(ExchangeError):
+    sqlstate = "EX505"
+
+
+class NotificationAccessDenied(ExchangeError):
+    """The acting user is not the user whose notifications are asked for."""
+
+    sqlstate = "EX506"
+
+
 
 def _all_subclasses(cls: type[ExchangeError]) -> Iterator[type[ExchangeError]]:
     for sub in cls.__subclasses__():

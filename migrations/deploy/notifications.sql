@@ -43,6 +43,8 @@ CREATE TABLE exchange.notifications (
     last_error  text,
     sent_at     timestamptz,
     read_at     timestamptz,
+    -- The worker's retry schedule: a PENDING notification is not delivered before this time.
+    next_attempt_at timestamptz NOT NULL DEFAULT now(),
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT notifications_pkey PRIMARY KEY (id, created_at),
@@ -55,6 +57,25 @@ COMMENT ON TABLE exchange.notifications IS 'Notifications to users, range-partit
 CREATE INDEX notifications_user_created_at_idx ON exchange.notifications (user_id, created_at DESC);
 CREATE INDEX notifications_pending_idx ON exchange.notifications (id) WHERE status = 'PENDING';
 CREATE TRIGGER tg_notifications__set_updated_at BEFORE UPDATE ON exchange.notifications
+    FOR EACH ROW EXECUTE FUNCTION exchange.tg_set_updated_at();
+CREATE INDEX notifications_event_idx ON exchange.notifications (event_id);
+
+-- Where a user's WEBHOOK notifications go, and the secret their HMAC-SHA256 signature uses.
+CREATE TABLE exchange.webhook_endpoints (
+    user_id    bigint NOT NULL,
+    url        text NOT NULL,
+    secret     text NOT NULL,
+    is_active  boolean NOT NULL DEFAULT true,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT webhook_endpoints_pkey PRIMARY KEY (user_id),
+    CONSTRAINT webhook_endpoints_user_fkey FOREIGN KEY (user_id) REFERENCES exchange.users (id),
+    CONSTRAINT webhook_endpoints_url_format CHECK (url ~ '^https?://[^\s]+$'),
+    CONSTRAINT webhook_endpoints_secret_length CHECK (length(secret) >= 16)
+);
+COMMENT ON TABLE exchange.webhook_endpoints IS
+    'Per-user webhook target of WEBHOOK notifications and the HMAC-SHA256 signing secret.';
+CREATE TRIGGER tg_webhook_endpoints__set_updated_at BEFORE UPDATE ON exchange.webhook_endpoints
     FOR EACH ROW EXECUTE FUNCTION exchange.tg_set_updated_at();
 
 COMMIT;

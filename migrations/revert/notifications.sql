@@ -1,4 +1,4 @@
 -- Revert pyexchange:notifications from pg
 BEGIN;
-DROP TABLE exchange.notifications, exchange.notification_preferences, exchange.notification_templates;
+DROP TABLE exchange.webhook_endpoints, exchange.notifications, exchange.notification_preferences, exchange.notification_templates;
 COMMIT;
