@@ -290,7 +290,7 @@ class TradingPairExists(ExchangeError):
     sqlstate = "EX221"
 
 
-class UnknownAsset(ExchangeError):
+class UnknownPairAsset(ExchangeError):
     """Create_trading_pair names an unknown or inactive asset."""
 
     sqlstate = "EX222"
