@@ -17,6 +17,7 @@ RETURNS exchange.withdrawals
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_w exchange.withdrawals;

@@ -19,6 +19,7 @@ RETURNS bigint[]
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_n         integer := cardinality(p_transfers);
@@ -74,15 +75,22 @@ BEGIN
     END IF;
 
     -- Claim the keys in key order; the ones already claimed are replays or conflicts.
-    WITH claimed AS (
+    IF v_n = 1 THEN
         INSERT INTO exchange.idempotency_keys (key, operation, request)
-        SELECT r.key, 'TRANSFER', r.request
-          FROM unnest(v_keys, v_requests) AS r(key, request)
-         ORDER BY r.key
-        ON CONFLICT (key) DO NOTHING
-        RETURNING 1
-    )
-    SELECT count(*) INTO v_claimed FROM claimed;
+        VALUES (v_keys[1], 'TRANSFER', v_requests[1])
+        ON CONFLICT (key) DO NOTHING;
+        GET DIAGNOSTICS v_claimed = ROW_COUNT;
+    ELSE
+        WITH claimed AS (
+            INSERT INTO exchange.idempotency_keys (key, operation, request)
+            SELECT r.key, 'TRANSFER', r.request
+              FROM unnest(v_keys, v_requests) AS r(key, request)
+             ORDER BY r.key
+            ON CONFLICT (key) DO NOTHING
+            RETURNING 1
+        )
+        SELECT count(*) INTO v_claimed FROM claimed;
+    END IF;
     IF v_claimed < v_n THEN
         FOR v_row IN
             SELECT r.ord, k.operation, k.request AS first_request, r.request, k.result_id
