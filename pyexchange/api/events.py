@@ -29,7 +29,7 @@ class PrunedEvents:
     deleted: int
 
 
-class EventsAPI(_Base):
+class OutboxAPI(_Base):
     """Outbox administration, notifications and the live market feed."""
 
     def outbox_stats(self) -> list[OutboxStat]:
@@ -48,3 +48,58 @@ class EventsAPI(_Base):
     def retry_failed_outbox_events(self, ids: list[int] | None = None) -> int:
         """``exchange.retry_failed_outbox_events``: requeue FAILED events (all when None)."""
         return int(self._scalar("retry_failed_outbox_events", {"ids": ids}))
+
+
+@dataclass(frozen=True)
+class InAppNotification:
+    id: int
+    event_id: int | None
+    event_type: str | None
+    subject: str
+    body: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+class NotificationsAPI(_Base):
+    """Notification templates, preferences, webhook endpoints and in-app notifications."""
+
+    def create_notification_template(self, event_type: str, channel: str, subject: str,
+                                     body: str, locale: str = "en") -> int:
+        """``exchange.create_notification_template``: create or replace the template of an
+        event type, channel (EMAIL, WEBHOOK, IN_APP) and locale. ``{{key}}`` placeholders
+        must be keys of the event type's payload (docs/events.md), else
+        :class:`~pyexchange.errors.TemplatePlaceholderInvalid`."""
+        return int(self._scalar("create_notification_template", {
+            "event_type": event_type, "channel": channel, "locale": locale,
+            "subject": subject, "body": body}))
+
+    def set_notification_preference(self, user_id: int, event_type: str, channel: str,
+                                    enabled: bool) -> None:
+        """``exchange.set_notification_preference``: turn a channel on or off for a user
+        and an event type."""
+        self._scalar("set_notification_preference", {
+            "user_id": user_id, "event_type": event_type, "channel": channel,
+            "enabled": enabled})
+
+    def set_webhook_endpoint(self, user_id: int, url: str | None, secret: str | None) -> None:
+        """``exchange.set_webhook_endpoint``: where the user's WEBHOOK notifications go and
+        the HMAC-SHA256 secret that signs them (``url=None`` removes it)."""
+        self._scalar("set_webhook_endpoint", {"user_id": user_id, "url": url, "secret": secret})
+
+    def list_notifications(self, user_id: int, unread_only: bool = False,
+                           limit: int = 100) -> list[InAppNotification]:
+        """``exchange.list_notifications``: the user's in-app notifications, newest first."""
+        return self._all("list_notifications",
+                         {"user_id": user_id, "unread_only": unread_only, "limit": limit},
+                         InAppNotification)
+
+    def mark_notification_read(self, user_id: int, notification_id: int | None = None) -> int:
+        """``exchange.mark_notification_read``: mark one (or, with None, every) in-app
+        notification of the user read; returns how many were newly marked."""
+        return int(self._scalar("mark_notification_read",
+                                {"user_id": user_id, "notification_id": notification_id}))
+
+
+class EventsAPI(OutboxAPI, NotificationsAPI):
+    """The events domain: outbox administration, notifications, the live market feed."""

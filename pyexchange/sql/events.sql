@@ -26,3 +26,36 @@ SELECT status::text AS status, events, oldest, next_attempt_at FROM exchange.out
 
 -- name: listen_outbox
 LISTEN exchange_outbox;
+
+-- name: listen_notifications
+LISTEN exchange_notifications;
+
+-- name: claim_notifications
+SELECT id, created_at, user_id, channel::text AS channel, event_id, subject, body, attempts,
+       email, webhook_url, webhook_secret
+  FROM exchange.claim_notifications(%(limit)s);
+
+-- name: mark_notifications_sent
+SELECT exchange.mark_notifications_sent(%(ids)s);
+
+-- name: record_notification_failure
+SELECT exchange.record_notification_failure(%(id)s, %(error)s, %(max_attempts)s, %(base_delay)s,
+                                            %(max_delay)s)::text;
+
+-- name: create_notification_template
+SELECT exchange.create_notification_template(%(event_type)s, %(channel)s, %(locale)s,
+                                             %(subject)s, %(body)s);
+
+-- name: set_notification_preference
+SELECT exchange.set_notification_preference(%(user_id)s, %(event_type)s, %(channel)s,
+                                            %(enabled)s);
+
+-- name: set_webhook_endpoint
+SELECT exchange.set_webhook_endpoint(%(user_id)s, %(url)s, %(secret)s);
+
+-- name: list_notifications
+SELECT id, event_id, event_type, subject, body, created_at, read_at
+  FROM exchange.list_notifications(%(user_id)s, %(unread_only)s, %(limit)s);
+
+-- name: mark_notification_read
+SELECT exchange.mark_notification_read(%(user_id)s, %(notification_id)s);

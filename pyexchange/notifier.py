@@ -1,0 +1,236 @@
+"""The notification worker: delivers PENDING EMAIL and WEBHOOK notifications.
+
+Notifications are created in the database, in the transaction of the event that causes them
+(``exchange._emit_event``); IN_APP ones are delivered by being stored. This worker claims the
+others in batches (``exchange.claim_notifications``, ``FOR UPDATE SKIP LOCKED``, so several
+workers share the work), delivers each one, and records the outcome in the same transaction:
+SENT, or a failure counted in ``attempts`` with ``last_error`` and retried with exponential
+backoff until ``max_attempts``, then FAILED. Delivery is at least once: a worker that dies
+after sending but before committing sends again.
+
+- EMAIL: through SMTP (``smtp_host``/``smtp_port``, optional STARTTLS and login), to the
+  user's email, from ``smtp_from``.
+- WEBHOOK: an HTTP POST of a JSON body to the user's endpoint, signed with HMAC-SHA256 over
+  the exact body bytes with the endpoint's secret, in ``X-Exchange-Signature: sha256=<hex>``.
+  Any 2xx answer is a delivery; anything else (or no answer within ``timeout``) a failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import signal
+import smtplib
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from types import FrameType
+from typing import Any
+
+import psycopg
+from psycopg.rows import class_row
+
+from pyexchange.errors import ConfigurationError
+from pyexchange.queries import query
+
+log = logging.getLogger("pyexchange.notifier")
+
+SIGNATURE_HEADER = "X-Exchange-Signature"
+
+
+@dataclass(frozen=True)
+class PendingNotification:
+    id: int
+    created_at: datetime
+    user_id: int
+    channel: str
+    event_id: int | None
+    subject: str
+    body: str
+    attempts: int
+    email: str
+    webhook_url: str | None
+    webhook_secret: str | None
+
+
+@dataclass(frozen=True)
+class NotifierConfig:
+    dsn: str
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_from: str = "pyexchange <noreply@pyexchange.local>"
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    batch_size: int = 50
+    max_attempts: int = 5
+    base_delay: timedelta = timedelta(seconds=5)
+    max_delay: timedelta = timedelta(hours=1)
+    poll_interval: float = 5.0
+    timeout: float = 10.0
+
+
+@dataclass
+class NotifierStats:
+    sent: int = 0
+    retried: int = 0
+    failed: list[tuple[int, str]] = field(default_factory=list)
+
+    def add(self, other: NotifierStats) -> None:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed.extend(other.failed)
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The value of ``X-Exchange-Signature`` for ``body``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(secret: str, body: bytes, header: str | None) -> bool:
+    """For webhook receivers: is ``header`` the signature of ``body`` under ``secret``?"""
+    return header is not None and hmac.compare_digest(sign(secret, body), header)
+
+
+def webhook_body(n: PendingNotification) -> bytes:
+    return json.dumps({
+        "id": n.id, "user_id": n.user_id, "event_id": n.event_id, "subject": n.subject,
+        "body": n.body, "created_at": n.created_at.isoformat(),
+    }, separators=(",", ":")).encode()
+
+
+class _Stop(Exception):
+    pass
+
+
+class Notifier:
+    """``Notifier(config).run()`` until SIGTERM/SIGINT (after the batch in hand), or
+    ``run(once=True)`` to deliver what is due and return."""
+
+    def __init__(self, config: NotifierConfig) -> None:
+        self.config = config
+        self.stats = NotifierStats()
+        self._stopping = False
+        self._busy = False
+
+    # --- delivery -------------------------------------------------------------------------
+    def send_email(self, n: PendingNotification) -> None:
+        cfg = self.config
+        msg = EmailMessage()
+        msg["From"] = cfg.smtp_from
+        msg["To"] = n.email
+        msg["Subject"] = n.subject
+        msg["Message-ID"] = f"<notification-{n.id}@pyexchange.local>"
+        msg.set_content(n.body)
+        with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=cfg.timeout) as smtp:
+            if cfg.smtp_starttls:
+                smtp.starttls()
+            if cfg.smtp_user:
+                smtp.login(cfg.smtp_user, cfg.smtp_password or "")
+            smtp.send_message(msg)
+
+    def send_webhook(self, n: PendingNotification) -> None:
+        if not n.webhook_url or not n.webhook_secret:
+            raise RuntimeError("the user has no active webhook endpoint")
+        body = webhook_body(n)
+        request = urllib.request.Request(n.webhook_url, data=body, method="POST", headers={
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(n.webhook_secret, body),
+            "X-Exchange-Notification-Id": str(n.id),
+        })
+        with urllib.request.urlopen(request, timeout=self.config.timeout) as response:
+            status = response.status
+        if not 200 <= status < 300:
+            raise RuntimeError(f"webhook answered HTTP {status}")
+
+    def deliver(self, n: PendingNotification) -> None:
+        if n.channel == "EMAIL":
+            self.send_email(n)
+        elif n.channel == "WEBHOOK":
+            self.send_webhook(n)
+        else:
+            raise RuntimeError(f"channel {n.channel} is not delivered by the worker")
+
+    # --- batches --------------------------------------------------------------------------
+    def deliver_batch(self, conn: psycopg.Connection[Any]) -> NotifierStats:
+        """Claim, deliver and record one batch in one transaction."""
+        cfg = self.config
+        stats = NotifierStats()
+        with conn.transaction():
+            with conn.cursor(row_factory=class_row(PendingNotification)) as cur:
+                cur.execute(query("claim_notifications"), {"limit": cfg.batch_size})
+                batch = cur.fetchall()
+            sent: list[int] = []
+            for n in batch:
+                try:
+                    self.deliver(n)
+                except (OSError, smtplib.SMTPException, urllib.error.URLError,
+                        RuntimeError, ValueError) as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+                    row = conn.execute(query("record_notification_failure"), {
+                        "id": n.id, "error": error, "max_attempts": cfg.max_attempts,
+                        "base_delay": cfg.base_delay, "max_delay": cfg.max_delay}).fetchone()
+                    if row is not None and row[0] == "FAILED":
+                        stats.failed.append((n.id, error))
+                        log.error("notification %s (%s to user %s) FAILED after %s attempts: %s",
+                                  n.id, n.channel, n.user_id, n.attempts + 1, error)
+                    else:
+                        stats.retried += 1
+                        log.warning("notification %s attempt %s failed: %s", n.id,
+                                    n.attempts + 1, error)
+                else:
+                    sent.append(n.id)
+            if sent:
+                conn.execute(query("mark_notifications_sent"), {"ids": sent})
+                stats.sent = len(sent)
+        return stats
+
+    def drain(self, conn: psycopg.Connection[Any]) -> NotifierStats:
+        total = NotifierStats()
+        while not self._stopping:
+            batch = self.deliver_batch(conn)
+            total.add(batch)
+            if batch.sent == 0 and batch.retried == 0 and not batch.failed:
+                break
+        return total
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def stop(self) -> None:
+        self._stopping = True
+
+    def _on_signal(self, _signum: int, _frame: FrameType | None) -> None:
+        self._stopping = True
+        if not self._busy:
+            raise _Stop
+
+    def run(self, once: bool = False, install_signals: bool = False) -> NotifierStats:
+        if install_signals:
+            signal.signal(signal.SIGTERM, self._on_signal)
+            signal.signal(signal.SIGINT, self._on_signal)
+        try:
+            conn = psycopg.connect(self.config.dsn, autocommit=True,
+                                   application_name="pyexchange-notifier")
+            listen = psycopg.connect(self.config.dsn, autocommit=True,
+                                     application_name="pyexchange-notifier-listen")
+        except psycopg.OperationalError as exc:
+            raise ConfigurationError(f"notifier cannot reach the database: {exc}") from exc
+        try:
+            listen.execute(query("listen_notifications"))
+            while not self._stopping:
+                self._busy = True
+                self.stats.add(self.drain(conn))
+                self._busy = False
+                if once or self._stopping:
+                    break
+                for _ in listen.notifies(timeout=self.config.poll_interval, stop_after=1):
+                    break
+        except _Stop:
+            pass
+        finally:
+            conn.close()
+            listen.close()
+        return self.stats
