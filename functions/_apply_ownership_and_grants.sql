@@ -1,6 +1,6 @@
 -- exchange._apply_ownership_and_grants() RETURNS void
--- Internal, idempotent, re-run after every migration (the last change of the plan, `access`,
--- runs it, and `pyexchange db migrate` runs it again after applying any change):
+-- Internal, idempotent; the change `access`, which must stay last in the plan, runs it (a
+-- change added after a release ends its deploy script with a call to it):
 --  * exchange_owner owns the schema exchange and every object in it that is not part of an
 --    extension: tables and partitions, views, sequences not tied to a column, types and
 --    domains, functions (so SECURITY DEFINER functions run as exchange_owner, which is not a

@@ -3,9 +3,9 @@
 -- Least-privilege database roles: exchange_owner owns everything in schema exchange, the
 -- application role reaches API functions only, readonly and auditor the views (and the
 -- auditor the audit log). See docs/security.md.
--- KEEP THIS CHANGE'S EFFECT LAST: _apply_ownership_and_grants() is idempotent and must run
--- after every change that creates objects. `pyexchange db migrate` runs it again after
--- applying any change; with sqitch, end a later change's deploy script with
+-- KEEP THIS CHANGE LAST IN THE PLAN: _apply_ownership_and_grants() is idempotent and must run
+-- after every change that creates objects. Insert new changes before this one (unreleased
+-- plan), or, once released, end a later change's deploy script with
 --     SELECT exchange._apply_ownership_and_grants();
 BEGIN;
 
