@@ -1,7 +1,7 @@
 -- Deploy pyexchange:audit_log to pg
--- requires: identity assets orders risk partitions
+-- requires: identity assets orders risk partitions ledger
 -- The audit log at work: row triggers that record every change to users, roles, permissions
--- and their assignments, KYC, assets, trading pairs and risk rules (secrets removed, with the
+-- and their assignments, KYC, assets, trading pairs, risk rules and withdrawals (secrets removed, with the
 -- login role and the acting application user); the append-only guard; audit_trail().
 BEGIN;
 
@@ -31,6 +31,9 @@ CREATE TRIGGER tg_assets__audit AFTER INSERT OR UPDATE OR DELETE ON exchange.ass
 CREATE TRIGGER tg_trading_pairs__audit AFTER INSERT OR UPDATE OR DELETE ON exchange.trading_pairs
     FOR EACH ROW EXECUTE FUNCTION exchange.tg_audit__row('id');
 CREATE TRIGGER tg_risk_rules__audit AFTER INSERT OR UPDATE OR DELETE ON exchange.risk_rules
+    FOR EACH ROW EXECUTE FUNCTION exchange.tg_audit__row('id');
+-- Withdrawals: requests, and the administrative completion or cancellation of each.
+CREATE TRIGGER tg_withdrawals__audit AFTER INSERT OR UPDATE OR DELETE ON exchange.withdrawals
     FOR EACH ROW EXECUTE FUNCTION exchange.tg_audit__row('id');
 
 -- Append-only, for every role including the owner (partitions inherit the row triggers).

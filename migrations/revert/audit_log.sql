@@ -2,6 +2,7 @@
 BEGIN;
 DROP TRIGGER tg_audit_logs__no_truncate ON exchange.audit_logs;
 DROP TRIGGER tg_audit_logs__append_only ON exchange.audit_logs;
+DROP TRIGGER tg_withdrawals__audit ON exchange.withdrawals;
 DROP TRIGGER tg_risk_rules__audit ON exchange.risk_rules;
 DROP TRIGGER tg_trading_pairs__audit ON exchange.trading_pairs;
 DROP TRIGGER tg_assets__audit ON exchange.assets;
