@@ -3,7 +3,10 @@
 -- Cancels a PENDING or REVIEW withdrawal: one journal record WITHDRAWAL_CANCEL (reference
 -- WITHDRAWAL id) releases amount + fee from FROZEN to AVAILABLE; the withdrawal becomes
 -- CANCELLED with p_reason as its note. Returns the updated withdrawal.
--- Raises: EX112 (unknown withdrawal), EX113 (already completed or cancelled).
+-- Access: the owner (acting user), or withdrawal:approve; without an acting user, members of
+--         exchange_owner only.
+-- Raises: EX320/EX321/EX303 (access), EX112 (unknown withdrawal), EX113 (already completed
+--         or cancelled).
 -- Locks: the withdrawal row; then the user's account row.
 CREATE OR REPLACE FUNCTION exchange.cancel_withdrawal(
     p_withdrawal_id bigint,
@@ -23,6 +26,13 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'EX112',
             MESSAGE = format('unknown withdrawal %s', COALESCE(p_withdrawal_id::text, 'NULL'));
+    END IF;
+    -- Access: the withdrawal's owner may cancel it; any other acting user needs
+    -- withdrawal:approve; a session without one must belong to exchange_owner.
+    IF exchange._acting_user_id() IS DISTINCT FROM v_w.user_id
+       AND (exchange._acting_user_id() IS NOT NULL
+            OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER')) THEN
+        PERFORM exchange._require_permission('withdrawal', 'approve');
     END IF;
     IF v_w.status NOT IN ('PENDING', 'REVIEW') THEN
         RAISE EXCEPTION USING

@@ -6,8 +6,9 @@
 -- withdrawal becomes COMPLETED. Returns the updated withdrawal.
 -- Only a PENDING withdrawal completes: one in REVIEW must be approved first; a completed or
 -- cancelled one cannot be completed again.
--- Raises: EX112 (unknown withdrawal), EX114 (in REVIEW), EX113 (already completed or
---         cancelled).
+-- Access: withdrawal:approve for an acting user; without one, members of exchange_owner.
+-- Raises: EX320/EX321/EX303 (access, see docs/security.md), EX112 (unknown withdrawal),
+--         EX114 (in REVIEW), EX113 (already completed or cancelled).
 -- Locks: the withdrawal row; then the user's, EXTERNAL and FEE account rows, ascending.
 CREATE OR REPLACE FUNCTION exchange.complete_withdrawal(
     p_withdrawal_id bigint,
@@ -22,6 +23,12 @@ AS $$
 DECLARE
     v_w exchange.withdrawals;
 BEGIN
+    -- Access: an acting user (exchange.acting_user_id) needs withdrawal:approve; a session without
+    -- one must belong to exchange_owner (a DBA or the migrations), never the app role alone.
+    IF exchange._acting_user_id() IS NOT NULL
+       OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER') THEN
+        PERFORM exchange._require_permission('withdrawal', 'approve');
+    END IF;
     SELECT w.* INTO v_w FROM exchange.withdrawals w WHERE w.id = p_withdrawal_id FOR UPDATE;
     IF v_w.id IS NULL THEN
         RAISE EXCEPTION USING

@@ -6,7 +6,9 @@
 -- later movement of the asset finds them. Returns the new row.
 -- p_symbol: 2-20 characters A-Z, 0-9; p_type: CRYPTO or FIAT; p_decimals: 0..18;
 -- p_min_withdraw_amount and p_withdraw_fee: >= 0, finite, no finer than p_decimals.
--- Raises: EX111 (invalid definition), EX110 (the symbol exists).
+-- Access: asset:create for an acting user; without one, members of exchange_owner only.
+-- Raises: EX320/EX321/EX303 (access, see docs/security.md), EX111 (invalid definition),
+--         EX110 (the symbol exists).
 -- Locks: the new asset row (a concurrent creation of the same symbol waits, then gets EX110).
 CREATE OR REPLACE FUNCTION exchange.create_asset(
     p_symbol text,
@@ -25,6 +27,13 @@ DECLARE
     v_asset exchange.assets;
     v_problem text;
 BEGIN
+    -- Access: an acting user (exchange.acting_user_id) needs asset:create; a session without
+    -- one must belong to exchange_owner (a DBA or the migrations), never the app role alone.
+    IF exchange._acting_user_id() IS NOT NULL
+       OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER') THEN
+        PERFORM exchange._require_permission('asset', 'create');
+    END IF;
+
     v_problem := CASE
         WHEN p_symbol IS NULL OR p_symbol !~ '^[A-Z0-9]{2,20}$'
             THEN format('symbol %L must be 2 to 20 characters A-Z, 0-9', p_symbol)

@@ -4,7 +4,8 @@
 -- withdrawals complete or cancel, new withdrawals and unfreezes are still allowed, so users
 -- can take their funds out. activate_asset() reverses it. Both are idempotent and return
 -- the asset's row.
--- Raises: EX103 (unknown asset).
+-- Access: asset:update for an acting user; without one, members of exchange_owner only.
+-- Raises: EX320/EX321/EX303 (access, see docs/security.md), EX103 (unknown asset).
 -- Locks: the asset row.
 CREATE OR REPLACE FUNCTION exchange.deactivate_asset(p_symbol text)
 RETURNS exchange.assets
@@ -15,6 +16,12 @@ AS $$
 DECLARE
     v_asset exchange.assets;
 BEGIN
+    -- Access: an acting user (exchange.acting_user_id) needs asset:update; a session without
+    -- one must belong to exchange_owner (a DBA or the migrations), never the app role alone.
+    IF exchange._acting_user_id() IS NOT NULL
+       OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER') THEN
+        PERFORM exchange._require_permission('asset', 'update');
+    END IF;
     UPDATE exchange.assets a SET is_active = false
      WHERE a.symbol = p_symbol
     RETURNING a.* INTO v_asset;
@@ -41,6 +48,12 @@ AS $$
 DECLARE
     v_asset exchange.assets;
 BEGIN
+    -- Access: an acting user (exchange.acting_user_id) needs asset:update; a session without
+    -- one must belong to exchange_owner (a DBA or the migrations), never the app role alone.
+    IF exchange._acting_user_id() IS NOT NULL
+       OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER') THEN
+        PERFORM exchange._require_permission('asset', 'update');
+    END IF;
     UPDATE exchange.assets a SET is_active = true
      WHERE a.symbol = p_symbol
     RETURNING a.* INTO v_asset;

@@ -5,7 +5,8 @@
 -- account is created on this first credit. Returns the journal id (the transfer id).
 -- Idempotent: the same key with the same request returns the first call's journal id and
 -- moves nothing; the same key with another request raises EX108.
--- Raises: EX109 (bad key), EX108 (key used by another request), EX102 (unknown user),
+-- Access: deposit:create when an acting user is set (a trader cannot credit themselves).
+-- Raises: EX320/EX321/EX303 (access), EX109 (bad key), EX108 (key used by another request), EX102 (unknown user),
 --         EX103 (unknown asset), EX104 (inactive asset), EX105 (invalid amount).
 -- Locks: the key; then the user's and the EXTERNAL account rows, in ascending id.
 CREATE OR REPLACE FUNCTION exchange.deposit(
@@ -28,7 +29,13 @@ DECLARE
     v_user_ok  boolean;
     v_account  bigint;
     v_external bigint;
+    v_balance  numeric;
+    v_outside  numeric;
 BEGIN
+    -- Access: crediting is the back office's job: an acting user needs deposit:create.
+    IF exchange._acting_user_id() IS NOT NULL THEN
+        PERFORM exchange._require_permission('deposit', 'create');
+    END IF;
     v_result := exchange._claim_idempotency_key(
         p_idempotency_key, 'DEPOSIT',
         format('%s|%s|%s', p_user_id, p_asset, trim_scale(p_amount)));
@@ -38,12 +45,14 @@ BEGIN
 
     SELECT a.id, a.decimals, a.is_active,
            EXISTS (SELECT 1 FROM exchange.users u WHERE u.id = p_user_id),
-           (SELECT acc.id FROM exchange.accounts acc
-             WHERE acc.user_id = p_user_id AND acc.asset_id = a.id AND acc.kind = 'USER'),
-           (SELECT acc.id FROM exchange.accounts acc
-             WHERE acc.kind = 'EXTERNAL' AND acc.asset_id = a.id AND acc.trading_pair_id IS NULL)
-      INTO v_asset_id, v_decimals, v_active, v_user_ok, v_account, v_external
+           ua.id, ua.total_balance, ea.id, ea.available_balance
+      INTO v_asset_id, v_decimals, v_active, v_user_ok, v_account, v_balance, v_external,
+           v_outside
       FROM exchange.assets a
+      LEFT JOIN exchange.accounts ua
+        ON ua.user_id = p_user_id AND ua.asset_id = a.id AND ua.kind = 'USER'
+      LEFT JOIN exchange.accounts ea
+        ON ea.kind = 'EXTERNAL' AND ea.asset_id = a.id AND ea.trading_pair_id IS NULL
      WHERE a.symbol = p_asset;
     IF v_asset_id IS NULL THEN
         RAISE EXCEPTION USING
@@ -67,6 +76,13 @@ BEGIN
     IF NOT COALESCE(p_amount > 0 AND p_amount < 1e18
                     AND round(p_amount, v_decimals) = p_amount, false) THEN
         PERFORM exchange._check_amount(p_amount, v_decimals, p_asset);
+    END IF;
+    IF COALESCE(v_balance, 0) + p_amount >= 1e18 OR COALESCE(v_outside, 0) - p_amount <= -1e18 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX105',
+            MESSAGE = format('invalid amount %s for %s: a balance would reach 1e18', p_amount, p_asset),
+            DETAIL = 'Balances are NUMERIC(36,18): below 1e18 in absolute value.',
+            HINT = 'Deposit less.';
     END IF;
 
     IF v_account IS NULL THEN

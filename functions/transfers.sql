@@ -37,14 +37,14 @@ DECLARE
     v_from_acc  bigint;
     v_to_acc    bigint;
     v_k         integer := 0;
-    v_new       integer[] := '{}';
-    v_types     text[] := '{}';
-    v_rtypes    text[] := '{}';
-    v_refs      bigint[] := '{}';
-    v_recs      integer[] := '{}';
-    v_accounts  bigint[] := '{}';
-    v_buckets   exchange.balance_bucket[] := '{}';
-    v_amounts   numeric[] := '{}';
+    v_new       integer[] := '{}'::integer[];
+    v_types     text[] := '{}'::text[];
+    v_rtypes    text[] := '{}'::text[];
+    v_refs      bigint[] := '{}'::bigint[];
+    v_recs      integer[] := '{}'::integer[];
+    v_accounts  bigint[] := '{}'::bigint[];
+    v_buckets   exchange.balance_bucket[] := '{}'::exchange.balance_bucket[];
+    v_amounts   numeric[] := '{}'::numeric[];
     v_ids       bigint[];
 BEGIN
     IF v_n IS NULL OR v_n = 0 OR v_n > 1000 THEN

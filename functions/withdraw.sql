@@ -27,6 +27,7 @@ DECLARE
     v_asset    exchange.assets;
     v_user_ok  boolean;
     v_account  bigint;
+    v_available numeric;
     v_total    numeric;
 BEGIN
     v_result := exchange._claim_idempotency_key(
@@ -44,9 +45,11 @@ BEGIN
             HINT = 'list_assets() shows the assets.';
     END IF;
     SELECT EXISTS (SELECT 1 FROM exchange.users u WHERE u.id = p_user_id),
-           (SELECT acc.id FROM exchange.accounts acc
-             WHERE acc.user_id = p_user_id AND acc.asset_id = v_asset.id AND acc.kind = 'USER')
-      INTO v_user_ok, v_account;
+           acc.id, acc.available_balance
+      INTO v_user_ok, v_account, v_available
+      FROM (SELECT 1) AS one
+      LEFT JOIN exchange.accounts acc
+        ON acc.user_id = p_user_id AND acc.asset_id = v_asset.id AND acc.kind = 'USER';
     IF NOT v_user_ok THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX102',
@@ -62,13 +65,15 @@ BEGIN
             HINT = 'Withdraw at least the minimum.';
     END IF;
     v_total := p_amount + v_asset.withdraw_fee;
-    IF v_account IS NULL OR v_total >= 1e18 THEN
+    -- An early refusal (the accounts trigger stays the authority under concurrency); it also
+    -- keeps frozen + total below NUMERIC(36,18)'s bound.
+    IF v_account IS NULL OR v_total > v_available THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX101',
             MESSAGE = format('insufficient funds: user %s cannot withdraw %s %s', p_user_id,
                              p_amount, p_asset),
-            DETAIL = format('needed %s (amount %s + fee %s)', v_total, p_amount,
-                            v_asset.withdraw_fee),
+            DETAIL = format('needed %s (amount %s + fee %s), available %s', v_total, p_amount,
+                            v_asset.withdraw_fee, COALESCE(v_available, 0)),
             HINT = 'Deposit first.';
     END IF;
 
