@@ -295,3 +295,32 @@ def test_everything_is_owned_by_a_non_superuser_owner(template_dsn: str) -> None
                                  'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
                    END""").fetchall()
         assert not leaks, leaks
+
+
+def test_cli_create_login_sends_a_scram_verifier(clone_dsn: str) -> None:
+    from click.testing import CliRunner
+
+    from pyexchange.cli import main
+    from pyexchange.errors import InvalidLoginRole
+
+    name = f"pyx_ro_{uuid.uuid4().hex[:10]}"
+    try:
+        result = CliRunner().invoke(
+            main, ["--dsn", clone_dsn, "db", "create-login", name, "--role", "readonly"],
+            env={"PYEXCHANGE_LOGIN_PASSWORD": "a-secret-passphrase"}, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        with psycopg.connect(clone_dsn, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT r.rolcanlogin, r.rolpassword LIKE 'SCRAM-SHA-256$%%', "
+                "       pg_has_role(r.rolname, 'exchange_readonly', 'MEMBER'), "
+                "       pg_has_role(r.rolname, 'exchange_app', 'MEMBER') "
+                "  FROM pg_authid r WHERE r.rolname = %s", (name,)).fetchone()
+        assert row == (True, True, True, False)
+        with Exchange(clone_dsn) as ex:
+            for bad_name, kind in ((name + "x", "superuser"), ("Robert'); DROP ROLE postgres; --", "app"),
+                                   ("exchange_owner2", "app")):
+                with pytest.raises(InvalidLoginRole):
+                    ex.create_login(bad_name, kind, None)
+    finally:
+        with psycopg.connect(clone_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
