@@ -1,10 +1,12 @@
 -- exchange._emit_event(p_aggregate_type text, p_aggregate_id text, p_event_type text,
 --                      p_payload jsonb, p_correlation_id uuid DEFAULT NULL) RETURNS bigint
 -- Internal: records one domain event in exchange.outbox_events inside the caller's
--- transaction (so the event exists if and only if the change that made it commits), creates
--- the notifications it causes (exchange._notify_users_of_event, only when an active template
--- exists for the event type), and wakes the relay with NOTIFY exchange_outbox. The NOTIFY
--- payload is constant, so PostgreSQL collapses it to one notification per transaction.
+-- transaction (so the event exists if and only if the change that made it commits). The
+-- table's statement trigger (exchange.tg_outbox_events__after_insert) then creates the
+-- notifications it causes and wakes the relay with NOTIFY exchange_outbox (a constant
+-- payload, so PostgreSQL collapses it to one notification per transaction). A function that
+-- writes many events may insert them set-based into exchange.outbox_events instead: the
+-- trigger does the same for every inserting statement.
 -- Parameters: aggregate type and id (the thing that changed: 'order', '42'), the event type
 -- (globally unique, lower snake_case: 'order_placed'; see docs/events.md), the payload, and
 -- the correlation id; when NULL it is taken from the setting exchange.correlation_id (set by
@@ -56,16 +58,11 @@ BEGIN
                                         correlation_id)
     VALUES (p_aggregate_type, p_aggregate_id, p_event_type, p_payload, v_correlation)
     RETURNING id INTO v_id;
-
-    IF EXISTS (SELECT 1 FROM exchange.notification_templates t
-                WHERE t.event_type = p_event_type AND t.is_active) THEN
-        PERFORM exchange._notify_users_of_event(v_id, p_event_type, p_payload);
-    END IF;
-
-    PERFORM pg_notify('exchange_outbox', '');
+    -- The statement trigger tg_outbox_events__after_insert wakes the relay, creates the
+    -- notifications and announces market changes.
     RETURN v_id;
 END
 $$;
 COMMENT ON FUNCTION exchange._emit_event(text, text, text, jsonb, uuid) IS
-    'Internal: records a domain event in the outbox in the caller''s transaction, creates its notifications, and wakes the relay (NOTIFY exchange_outbox). Raises EX501, EX502.';
+    'Internal: records a domain event in the outbox in the caller''s transaction (its statement trigger creates notifications and wakes the relay). Raises EX501, EX502.';
 REVOKE ALL ON FUNCTION exchange._emit_event(text, text, text, jsonb, uuid) FROM PUBLIC;

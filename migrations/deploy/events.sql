@@ -41,5 +41,9 @@ ON CONFLICT (event_type) DO UPDATE
 \ir ../../functions/_render_template.sql
 \ir ../../functions/_notify_users_of_event.sql
 \ir ../../functions/_emit_event.sql
+\ir ../../functions/tg_outbox_events__after_insert.sql
+CREATE TRIGGER tg_outbox_events__after_insert AFTER INSERT ON exchange.outbox_events
+    REFERENCING NEW TABLE AS new_events
+    FOR EACH STATEMENT EXECUTE FUNCTION exchange.tg_outbox_events__after_insert();
 
 COMMIT;

@@ -3,4 +3,5 @@ BEGIN;
 SELECT 'exchange._emit_event(text, text, text, jsonb, uuid)'::regprocedure;
 SELECT 'exchange._notify_users_of_event(bigint, text, jsonb)'::regprocedure;
 SELECT 'exchange._render_template(text, jsonb)'::regprocedure;
+SELECT 'exchange.tg_outbox_events__after_insert()'::regprocedure;
 ROLLBACK;

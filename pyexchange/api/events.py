@@ -3,12 +3,14 @@ and the live market feed."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pyexchange.client import ClientBase
+    from pyexchange.market_feed import MarketUpdate
 
     _Base = ClientBase
 else:
@@ -101,5 +103,22 @@ class NotificationsAPI(_Base):
                                 {"user_id": user_id, "notification_id": notification_id}))
 
 
-class EventsAPI(OutboxAPI, NotificationsAPI):
+
+
+class MarketFeedAPI(_Base):
+    """The live market feed (LISTEN on the pair's channel)."""
+
+    def watch(self, symbol: str, depth: int = 20, timeout: float | None = None,
+              recent_trades: int = 20) -> Iterator[MarketUpdate]:
+        """Yield a snapshot of the pair's book and recent trades, then one
+        :class:`~pyexchange.market_feed.MarketUpdate` per committed change (trades, levels,
+        the book after it). Uses its own connection; stops after ``timeout`` seconds
+        without a change (None: never) or when the generator is closed."""
+        from pyexchange.market_feed import watch
+
+        return watch(self.dsn, symbol, depth=depth, timeout=timeout,
+                     recent_trades=recent_trades)
+
+
+class EventsAPI(OutboxAPI, NotificationsAPI, MarketFeedAPI):
     """The events domain: outbox administration, notifications, the live market feed."""

@@ -1,0 +1,84 @@
+"""Live market data: one NOTIFY per call on the pair's channel, and Exchange.watch()."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from pyexchange import Exchange
+from pyexchange.market_feed import market_channel
+from tests.integration._trading_support import place, setup_market
+
+D = Decimal
+
+
+def drain(conn: psycopg.Connection[Any], timeout: float = 5.0) -> list[dict[str, Any]]:
+    """The notifications already delivered, waiting at most ``timeout`` for the first."""
+    got = [json.loads(n.payload) for n in conn.notifies(timeout=timeout, stop_after=1)]
+    got += [json.loads(n.payload) for n in conn.notifies(timeout=0.2)]
+    return got
+
+
+def test_each_call_announces_its_trades_and_levels_once(clone_dsn: str) -> None:
+    with psycopg.connect(clone_dsn, autocommit=True) as conn:
+        users = setup_market(conn)
+    with psycopg.connect(clone_dsn, autocommit=True) as listener, \
+            psycopg.connect(clone_dsn, autocommit=True) as conn:
+        listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(market_channel("BTC-USDT"))))
+        ask = place(conn, users["alice"], "SELL", "LIMIT", "1", "100")
+        place(conn, users["carol"], "SELL", "LIMIT", "2", "101")
+        [first, second] = drain(listener)
+        assert first["symbol"] == "BTC-USDT" and first["trades"] == []
+        assert first["levels"] == [["SELL", "100", "1", 1]]
+        assert second["levels"] == [["SELL", "101", "2", 1]] and second["seq"] > first["seq"]
+
+        place(conn, users["bob"], "BUY", "LIMIT", "1.5", "101")  # takes 1 @ 100, 0.5 @ 101
+        [fill] = drain(listener)  # one notification for the whole call, not one per fill
+        assert [t[1:] for t in fill["trades"]] == [["100", "1", "BUY"], ["101", "0.5", "BUY"]]
+        assert ["SELL", "100", "0", 0] in fill["levels"]
+        assert ["SELL", "101", "1.5", 1] in fill["levels"]
+        assert fill["seq"] > second["seq"]
+
+        with conn.transaction():  # two calls in one transaction: two notifications at commit
+            place(conn, users["bob"], "BUY", "LIMIT", "1", "99")
+            place(conn, users["bob"], "BUY", "LIMIT", "2", "99")
+        a, b = drain(listener)
+        assert a["levels"] == [["BUY", "99", "1", 1]] and b["levels"] == [["BUY", "99", "3", 2]]
+
+        conn.execute("SELECT * FROM exchange.cancel_order(%s, %s)",
+                     (users["carol"], conn.execute(
+                         "SELECT id FROM exchange.orders WHERE user_id = %s AND status IN "
+                         "('NEW', 'PARTIALLY_FILLED')", (users["carol"],)).fetchone()[0]))  # type: ignore[index]
+        [cancel] = drain(listener)
+        assert cancel["levels"] == [["SELL", "101", "0", 0]] and cancel["trades"] == []
+        assert ask["id"] > 0
+
+
+def test_watch_yields_a_snapshot_then_the_changes(clone_dsn: str) -> None:
+    with psycopg.connect(clone_dsn, autocommit=True) as conn:
+        users = setup_market(conn)
+        place(conn, users["alice"], "SELL", "LIMIT", "1", "100")
+    with Exchange(clone_dsn) as ex, psycopg.connect(clone_dsn, autocommit=True) as conn:
+        updates = ex.watch("BTC-USDT", depth=5, timeout=10)
+        try:
+            snap = next(updates)
+            assert snap.snapshot and [(lv.price, lv.amount) for lv in snap.asks] == [(D(100), D(1))]
+            place(conn, users["carol"], "SELL", "LIMIT", "3", "102")
+            place(conn, users["bob"], "BUY", "LIMIT", "0.25", "100")
+            place(conn, users["bob"], "BUY", "LIMIT", "2", "98")
+            u1, u2, u3 = next(updates), next(updates), next(updates)
+            assert not (u1.snapshot or u2.snapshot or u3.snapshot)
+            assert u1.seq < u2.seq < u3.seq
+            assert [(t.price, t.amount, t.taker_side) for t in u2.trades] == [
+                (D(100), D("0.25"), "BUY")]
+            book = ex.get_order_book("BTC-USDT", 5)
+            assert [(lv.price, lv.amount, lv.orders) for lv in u3.asks] == [
+                (lv.price, lv.amount, lv.orders) for lv in book.asks]
+            assert [(lv.price, lv.amount, lv.orders) for lv in u3.bids] == [
+                (lv.price, lv.amount, lv.orders) for lv in book.bids]
+        finally:
+            updates.close()  # type: ignore[attr-defined]
