@@ -6,7 +6,7 @@ BEGIN;
 
 INSERT INTO exchange.event_types (event_type, aggregate_type, description, payload_keys, recipient_keys) VALUES
     ('order_placed', 'order', 'An order was accepted into the market (before any fill).',
-     '{order_id,user_id,pair_id,symbol,side,order_type,time_in_force,price,quantity,status}', '{user_id}'),
+     '{order_id,user_id,pair_id,symbol,side,order_type,time_in_force,price,stop_price,quantity,quote_quantity,status}', '{user_id}'),
     ('order_filled', 'order', 'An order was filled, partly or completely, by one placement.',
      '{order_id,user_id,pair_id,symbol,side,price,filled_quantity,remaining_quantity,status}', '{user_id}'),
     ('order_cancelled', 'order', 'An order was cancelled (by its owner or an administrator).',
@@ -14,7 +14,7 @@ INSERT INTO exchange.event_types (event_type, aggregate_type, description, paylo
     ('order_expired', 'order', 'An order expired (IOC/FOK remainder, self-trade prevention, time).',
      '{order_id,user_id,pair_id,symbol,side,remaining_quantity,status,reason}', '{user_id}'),
     ('trade_executed', 'trade', 'A trade between a taker and a maker order.',
-     '{trade_id,pair_id,symbol,price,quantity,taker_side,buyer_user_id,seller_user_id,buyer_order_id,seller_order_id}',
+     '{trade_id,pair_id,symbol,price,quantity,quote_quantity,taker_side,buyer_user_id,seller_user_id,buyer_order_id,seller_order_id,buyer_fee,seller_fee}',
      '{buyer_user_id,seller_user_id}'),
     ('deposit_credited', 'account', 'A deposit was credited to a user''s available balance.',
      '{user_id,asset,amount,reference}', '{user_id}'),
