@@ -29,6 +29,7 @@
 --         EX211 amount finer than the step, EX212 below the minimum amount, EX213 below the
 --         minimum notional, EX214 LIMIT_MAKER would take liquidity, EX215 FOK cannot fill,
 --         EX218 client order id claimed by a concurrent call, EX219 user may not trade,
+--         EX404 refused by a risk rule, EX406 refused and user suspended by a risk rule,
 --         EX101 insufficient funds, EX010 (a bug).
 -- Locks: the markets of the batch (pg_advisory_xact_lock(1601, pair id)) in ascending pair
 --        id, first; then, at the end, every account touched, in ascending id, in one
@@ -62,6 +63,7 @@ DECLARE
     v_fee_base      bigint;
     v_fee_quote     bigint;
     v_last          numeric;
+    v_risk          exchange.order_risk_limits;   -- the market's order risk rules, folded
     v_k             integer;
     v_acc           bigint;
     -- per-market state of the batch
@@ -258,6 +260,7 @@ BEGIN
                         HINT = 'List the pairs with exchange.get_trading_pairs().';
                 END IF;
                 v_symbol := v_req.symbol;
+                v_risk := exchange._load_order_risk(v_pair_id);
                 v_k := array_position(ms_pair, v_pair_id);
                 IF v_k IS NULL THEN
                     ms_pair := array_append(ms_pair, v_pair_id);
@@ -409,7 +412,7 @@ BEGIN
             -- 2d. Hooks: KYC limits (identity) and risk rules are evaluated here, before any
             -- write, once per order.
             -- KYC (issue 5): PERFORM exchange._check_kyc_limit(v_user, 'TRADE', ...);
-            -- RISK (risk issue): PERFORM exchange._check_order_risk(...);
+            -- RISK: evaluated in step 3, once the user is known to be ACTIVE.
 
             v_oid := nextval('exchange.orders_id_seq');
             v_ocreated := now();
@@ -430,6 +433,12 @@ BEGIN
                 MESSAGE = format('user %s may not trade', COALESCE(v_user::text, 'NULL')),
                 DETAIL = format('status %s', COALESCE(v_user_status::text, 'unknown user')),
                 HINT = 'Only ACTIVE users place orders.';
+        END IF;
+        -- Risk rules (docs/risk.md): a new order, before anything of it is written; a cheap
+        -- threshold check unless a rule is hit (FLAG records an event, REJECT raises EX404).
+        IF NOT v_triggered AND v_risk.any_rule THEN
+            PERFORM exchange._check_order_risk(v_risk, v_user, v_symbol, v_side, v_type,
+                                               v_amount, v_price, v_stop, v_quote_amt, v_last);
         END IF;
         IF v_base_acc IS NULL THEN
             v_base_acc := exchange._user_account(v_user, v_base_asset);

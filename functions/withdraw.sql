@@ -8,7 +8,8 @@
 -- Returns the withdrawal id. Idempotent: the same key with the same request returns the
 -- first call's withdrawal id and moves nothing; another request with the key raises EX108.
 -- Raises: EX109, EX108, EX102 (unknown user), EX103 (unknown asset), EX105 (invalid amount),
---         EX107 (below the asset's min_withdraw_amount), EX101 (available < amount + fee).
+--         EX107 (below the asset's min_withdraw_amount), EX101 (available < amount + fee),
+--         EX405/EX406 (refused by a risk rule; see exchange._check_withdrawal_risk).
 -- Locks: the key; then the user's account row.
 CREATE OR REPLACE FUNCTION exchange.withdraw(
     p_user_id bigint,
@@ -85,6 +86,9 @@ BEGIN
         ARRAY[v_account, v_account],
         ARRAY['AVAILABLE', 'FROZEN']::exchange.balance_bucket[],
         ARRAY[-v_total, v_total]);
+    -- Risk rules (docs/risk.md): FLAG records an event, REVIEW holds the withdrawal in status
+    -- REVIEW, REJECT raises EX405 (nothing but the risk event stays).
+    PERFORM exchange._check_withdrawal_risk(v_result);
     UPDATE exchange.idempotency_keys SET result_id = v_result WHERE key = p_idempotency_key;
     RETURN v_result;
 END;

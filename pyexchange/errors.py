@@ -486,6 +486,86 @@ class InvalidLoginRole(ExchangeError):
 
 
 # --- EX4xx: risk and clearing ------------------------------------------------------------
+class UnknownRiskRuleType(ExchangeError):
+    """A risk rule's type is not one of the known types (docs/risk.md)."""
+
+    sqlstate = "EX401"
+
+    @property
+    def field(self) -> str:
+        return "type"
+
+
+class InvalidRiskRule(ExchangeError):
+    """A risk rule's field is malformed; :attr:`field` names it (``conditions.max_notional``)."""
+
+    sqlstate = "EX402"
+
+    @property
+    def field(self) -> str | None:
+        detail = self.detail or ""
+        if detail.startswith("field "):
+            return detail[len("field "):].split(":", 1)[0]
+        return None
+
+
+class UnknownRiskRule(ExchangeError):
+    sqlstate = "EX403"
+
+
+class OrderRejectedByRisk(ExchangeError):
+    """A risk rule with action REJECT refused the order; its risk event was kept."""
+
+    sqlstate = "EX404"
+
+
+class WithdrawalRejectedByRisk(ExchangeError):
+    """A risk rule with action REJECT refused the withdrawal; its risk event was kept."""
+
+    sqlstate = "EX405"
+
+
+class UserSuspendedByRisk(ExchangeError):
+    """A SUSPEND_USER rule refused the call and suspended the user."""
+
+    sqlstate = "EX406"
+
+
+class UnknownRiskEvent(ExchangeError):
+    sqlstate = "EX407"
+
+
+class RiskEventClosed(ExchangeError):
+    """The risk event is already RESOLVED or DISMISSED."""
+
+    sqlstate = "EX408"
+
+
+class RiskEventUnderReview(ExchangeError):
+    """The risk event holds a withdrawal in REVIEW: approve or reject the withdrawal."""
+
+    sqlstate = "EX409"
+
+
+class WithdrawalNotUnderReview(ExchangeError):
+    sqlstate = "EX410"
+
+
+class InvalidRiskRequest(ExchangeError):
+    """A missing note, an unknown level or status filter, a bad limit or statement argument."""
+
+    sqlstate = "EX411"
+
+
+class InvalidBusinessDate(ExchangeError):
+    """Clearing was asked for no date or a day that has not begun (UTC)."""
+
+    sqlstate = "EX421"
+
+
+class UnknownSettlementBatch(ExchangeError):
+    sqlstate = "EX422"
+
 
 # --- EX5xx: events and notifications -----------------------------------------------------
 class InvalidEvent(ExchangeError):

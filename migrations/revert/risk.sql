@@ -1,4 +1,7 @@
 -- Revert pyexchange:risk from pg
 BEGIN;
-DROP TABLE exchange.risk_events, exchange.risk_rules;
+DROP TYPE exchange.order_risk_limits;
+DROP TABLE exchange.risk_settings, exchange.risk_order_rate, exchange.risk_events,
+    exchange.risk_rules;
+DROP FUNCTION exchange.tg_risk_rules__validate();
 COMMIT;

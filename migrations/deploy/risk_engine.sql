@@ -1,0 +1,50 @@
+-- Deploy pyexchange:risk_engine to pg
+-- requires: risk clearing trading ledger identity events
+-- The risk engine and clearing: rule management, the evaluators place_orders and withdraw
+-- call, the loopback that keeps the risk events of refused calls, the review of held
+-- withdrawals, risk events, end-of-day clearing and its reports (docs/risk.md).
+-- Needs a superuser: dblink is not a trusted extension.
+BEGIN;
+
+-- dblink lives in a schema of its own that only exchange_owner may use; exchange_owner (not
+-- a superuser) may open connections without a password (dblink_connect_u), which the
+-- loopback needs when pg_hba trusts local connections. The loopback logs in as
+-- exchange_risk_writer, a role that may do one thing: execute exchange._write_risk_events.
+CREATE SCHEMA exchange_dblink;
+COMMENT ON SCHEMA exchange_dblink IS 'dblink, used by the risk engine''s loopback (exchange._record_risk_events_autonomously); not for applications';
+CREATE EXTENSION dblink SCHEMA exchange_dblink;
+REVOKE ALL ON SCHEMA exchange_dblink FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA exchange_dblink FROM PUBLIC;
+GRANT USAGE ON SCHEMA exchange_dblink TO exchange_owner;
+GRANT EXECUTE ON FUNCTION exchange_dblink.dblink_connect_u(text, text),
+    exchange_dblink.dblink_get_connections(), exchange_dblink.dblink_disconnect(text),
+    exchange_dblink.dblink(text, text, boolean), exchange_dblink.dblink_error_message(text)
+    TO exchange_owner;
+
+-- Cluster-wide, like the other roles: created once, kept on revert.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'exchange_risk_writer') THEN
+        CREATE ROLE exchange_risk_writer LOGIN NOINHERIT;
+    END IF;
+END
+$$;
+GRANT USAGE ON SCHEMA exchange TO exchange_risk_writer;
+-- The loopback's host: this server's first unix socket directory, read here because only
+-- superusers may read unix_socket_directories (NULL: the address the caller connected to).
+UPDATE exchange.risk_settings
+   SET loopback_host = NULLIF(btrim(split_part(current_setting('unix_socket_directories'), ',', 1)), '');
+
+\ir ../../functions/_insert_risk_events.sql
+\ir ../../functions/_write_risk_events.sql
+\ir ../../functions/_record_risk_events_autonomously.sql
+\ir ../../functions/_load_order_risk.sql
+\ir ../../functions/_check_order_risk.sql
+\ir ../../functions/_check_withdrawal_risk.sql
+\ir ../../functions/create_risk_rule.sql
+\ir ../../functions/resolve_risk_event.sql
+\ir ../../functions/approve_withdrawal.sql
+\ir ../../functions/run_clearing.sql
+\ir ../../functions/settlement_report.sql
+
+COMMIT;

@@ -1,0 +1,28 @@
+-- Revert pyexchange:risk_engine from pg
+BEGIN;
+DROP FUNCTION exchange.user_statement(bigint, date);
+DROP FUNCTION exchange.list_settlement_batches(integer);
+DROP FUNCTION exchange.settlement_report(bigint);
+DROP FUNCTION exchange.run_clearing(date);
+DROP FUNCTION exchange._clear_day(date, bigint);
+DROP FUNCTION exchange.reject_withdrawal(bigint, text);
+DROP FUNCTION exchange.approve_withdrawal(bigint, text);
+DROP FUNCTION exchange._review_withdrawal(bigint, text, boolean);
+DROP FUNCTION exchange.list_risk_events(bigint, text, text, integer, bigint);
+DROP FUNCTION exchange.resolve_risk_event(bigint, text, boolean);
+DROP FUNCTION exchange.list_risk_rules(boolean);
+DROP FUNCTION exchange.set_risk_rule_active(integer, boolean);
+DROP FUNCTION exchange.update_risk_rule(integer, text, jsonb, jsonb, text, integer);
+DROP FUNCTION exchange.create_risk_rule(text, text, jsonb, jsonb, text, integer, boolean);
+DROP FUNCTION exchange._check_risk_level(text);
+DROP FUNCTION exchange._check_withdrawal_risk(bigint);
+DROP FUNCTION exchange._check_order_risk(exchange.order_risk_limits, bigint, text, exchange.order_side, exchange.order_type, numeric, numeric, numeric, numeric, numeric);
+DROP FUNCTION exchange._load_order_risk(integer);
+DROP FUNCTION exchange._conninfo_quote(text);
+DROP FUNCTION exchange._record_risk_events_autonomously(jsonb, bigint);
+DROP FUNCTION exchange._write_risk_events(jsonb, bigint, bigint);
+DROP FUNCTION exchange._insert_risk_events(jsonb);
+REVOKE USAGE ON SCHEMA exchange FROM exchange_risk_writer;
+DROP EXTENSION dblink;
+DROP SCHEMA exchange_dblink;
+COMMIT;

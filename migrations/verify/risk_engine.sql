@@ -1,0 +1,22 @@
+-- Verify pyexchange:risk_engine on pg
+BEGIN;
+SELECT 'exchange_dblink.dblink_connect_u(text, text)'::regprocedure;
+SELECT 1 / (SELECT count(*)::int FROM pg_roles WHERE rolname = 'exchange_risk_writer');
+SELECT 'exchange._check_order_risk(exchange.order_risk_limits, bigint, text, exchange.order_side, exchange.order_type, numeric, numeric, numeric, numeric, numeric)'::regprocedure;
+SELECT 'exchange._load_order_risk(integer)'::regprocedure;
+SELECT 'exchange._check_withdrawal_risk(bigint)'::regprocedure;
+SELECT 'exchange._record_risk_events_autonomously(jsonb, bigint)'::regprocedure;
+SELECT 'exchange._write_risk_events(jsonb, bigint, bigint)'::regprocedure;
+SELECT 'exchange.create_risk_rule(text, text, jsonb, jsonb, text, integer, boolean)'::regprocedure;
+SELECT 'exchange.update_risk_rule(integer, text, jsonb, jsonb, text, integer)'::regprocedure;
+SELECT 'exchange.set_risk_rule_active(integer, boolean)'::regprocedure;
+SELECT 'exchange.list_risk_rules(boolean)'::regprocedure;
+SELECT 'exchange.resolve_risk_event(bigint, text, boolean)'::regprocedure;
+SELECT 'exchange.list_risk_events(bigint, text, text, integer, bigint)'::regprocedure;
+SELECT 'exchange.approve_withdrawal(bigint, text)'::regprocedure;
+SELECT 'exchange.reject_withdrawal(bigint, text)'::regprocedure;
+SELECT 'exchange.run_clearing(date)'::regprocedure;
+SELECT 'exchange.settlement_report(bigint)'::regprocedure;
+SELECT 'exchange.list_settlement_batches(integer)'::regprocedure;
+SELECT 'exchange.user_statement(bigint, date)'::regprocedure;
+ROLLBACK;
