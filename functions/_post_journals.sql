@@ -32,7 +32,7 @@ AS $$
 DECLARE
     v_n_records  integer := cardinality(p_types);
     v_n_legs     integer := cardinality(p_account_ids);
-    v_first_id   bigint;
+    v_ids        bigint[];
     v_accounts   bigint[];
     v_locked     integer;
     v_bad        record;
@@ -95,7 +95,9 @@ BEGIN
          ORDER BY r.ord
         RETURNING id
     )
-    SELECT min(id) INTO v_first_id FROM ids;
+    -- Concurrent calls interleave on the sequence, so the ids need not be consecutive: keep
+    -- them (ascending = record order, as nextval runs in the sorted order).
+    SELECT array_agg(id ORDER BY id) INTO v_ids FROM ids;
 
     WITH legs AS (
         -- one net amount per (record, account, bucket)
@@ -124,7 +126,7 @@ BEGIN
     INSERT INTO exchange.transactions
         (journal_id, account_id, user_id, asset_id, bucket, type, amount,
          balance_before, balance_after, reference_type, reference_id)
-    SELECT v_first_id + l.rec - 1, u.id, u.user_id, u.asset_id, l.bucket, p_types[l.rec],
+    SELECT v_ids[l.rec], u.id, u.user_id, u.asset_id, l.bucket, p_types[l.rec],
            l.amount,
            s.base + s.running - l.amount,
            s.base + s.running,
@@ -139,7 +141,7 @@ BEGIN
       ) s
      ORDER BY l.rec, u.id, l.bucket;
 
-    RETURN ARRAY(SELECT v_first_id + i FROM generate_series(0, v_n_records - 1) AS i);
+    RETURN v_ids;
 END;
 $$;
 COMMENT ON FUNCTION exchange._post_journals(text[], text[], bigint[], integer[], bigint[], exchange.balance_bucket[], numeric[]) IS

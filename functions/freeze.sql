@@ -11,7 +11,7 @@
 -- Raises: EX109, EX108, EX103 (unknown asset), EX102 (unknown user), EX104 (inactive
 --         asset), EX105 (invalid amount), EX117 (invalid reference), EX101 (available <
 --         amount).
--- Locks: the key; the hold row; then the user's account row.
+-- Locks: the key; the user's account row; then the hold row.
 CREATE OR REPLACE FUNCTION exchange.freeze(
     p_user_id bigint,
     p_asset text,
@@ -85,17 +85,19 @@ BEGIN
             HINT = 'Deposit first.';
     END IF;
 
+    -- The account first, then the hold (the order unfreeze keeps too; the hold's foreign key
+    -- takes KEY SHARE on the account, which before our FOR UPDATE could deadlock).
+    PERFORM exchange._post_journal(
+        'FREEZE', p_reference_type, p_reference_id,
+        ARRAY[v_account, v_account],
+        ARRAY['AVAILABLE', 'FROZEN']::exchange.balance_bucket[],
+        ARRAY[-p_amount, p_amount]);
     INSERT INTO exchange.holds AS h (account_id, user_id, asset_id, reference_type,
                                      reference_id, amount)
     VALUES (v_account, p_user_id, v_asset_id, p_reference_type, p_reference_id, p_amount)
     ON CONFLICT (account_id, reference_type, reference_id)
     DO UPDATE SET amount = h.amount + EXCLUDED.amount, version = h.version + 1
     RETURNING h.id INTO v_result;
-    PERFORM exchange._post_journal(
-        'FREEZE', p_reference_type, p_reference_id,
-        ARRAY[v_account, v_account],
-        ARRAY['AVAILABLE', 'FROZEN']::exchange.balance_bucket[],
-        ARRAY[-p_amount, p_amount]);
     UPDATE exchange.idempotency_keys SET result_id = v_result WHERE key = p_idempotency_key;
     RETURN v_result;
 END;

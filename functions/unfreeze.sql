@@ -8,7 +8,7 @@
 -- Raises: EX109, EX108, EX103 (unknown asset), EX102 (unknown user), EX105 (invalid
 --         amount), EX117 (invalid reference), EX115 (no hold with this reference), EX116
 --         (amount above what the hold holds, or the hold is empty).
--- Locks: the key; the hold row; then the user's account row.
+-- Locks: the key; the user's account row; then the hold row.
 CREATE OR REPLACE FUNCTION exchange.unfreeze(
     p_user_id bigint,
     p_asset text,
@@ -75,8 +75,7 @@ BEGIN
     SELECT h.id, h.amount INTO v_hold_id, v_held
       FROM exchange.holds h
      WHERE h.account_id = v_account AND h.reference_type = p_reference_type
-       AND h.reference_id = p_reference_id
-       FOR UPDATE;
+       AND h.reference_id = p_reference_id;
     IF v_hold_id IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX115',
@@ -93,13 +92,23 @@ BEGIN
             HINT = 'Release at most what the hold still holds.';
     END IF;
 
-    UPDATE exchange.holds h SET amount = h.amount - v_amount, version = h.version + 1
-     WHERE h.id = v_hold_id;
+    -- The account first, then the hold (as freeze does). The hold is re-checked under its
+    -- row lock: a concurrent unfreeze that took part of it makes this one refuse (EX116).
     PERFORM exchange._post_journal(
         'UNFREEZE', p_reference_type, p_reference_id,
         ARRAY[v_account, v_account],
         ARRAY['FROZEN', 'AVAILABLE']::exchange.balance_bucket[],
         ARRAY[-v_amount, v_amount]);
+    UPDATE exchange.holds h SET amount = h.amount - v_amount, version = h.version + 1
+     WHERE h.id = v_hold_id AND h.amount >= v_amount
+    RETURNING h.amount INTO v_held;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX116',
+            MESSAGE = format('cannot release %s %s: the hold changed meanwhile', v_amount, p_asset),
+            DETAIL = format('hold %s for %s %s', v_hold_id, p_reference_type, p_reference_id),
+            HINT = 'Release at most what the hold still holds.';
+    END IF;
     UPDATE exchange.idempotency_keys SET result_id = v_hold_id WHERE key = p_idempotency_key;
     RETURN v_hold_id;
 END;

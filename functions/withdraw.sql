@@ -10,7 +10,7 @@
 -- Raises: EX109, EX108, EX102 (unknown user), EX103 (unknown asset), EX105 (invalid amount),
 --         EX107 (below the asset's min_withdraw_amount), EX101 (available < amount + fee),
 --         EX405/EX406 (refused by a risk rule; see exchange._check_withdrawal_risk).
--- Locks: the key; then the user's account row.
+-- Locks: the key; then the user's account row (before the new withdrawal row).
 CREATE OR REPLACE FUNCTION exchange.withdraw(
     p_user_id bigint,
     p_asset text,
@@ -78,14 +78,17 @@ BEGIN
             HINT = 'Deposit first.';
     END IF;
 
-    INSERT INTO exchange.withdrawals AS w (user_id, asset_id, account_id, amount, fee)
-    VALUES (p_user_id, v_asset.id, v_account, p_amount, v_asset.withdraw_fee)
-    RETURNING w.id INTO v_result;
+    -- Post first, then insert the withdrawal: its foreign key takes KEY SHARE on the account,
+    -- which before our FOR UPDATE would let two requests of one account deadlock.
+    v_result := nextval(pg_get_serial_sequence('exchange.withdrawals', 'id'));
     PERFORM exchange._post_journal(
         'WITHDRAWAL_REQUEST', 'WITHDRAWAL', v_result,
         ARRAY[v_account, v_account],
         ARRAY['AVAILABLE', 'FROZEN']::exchange.balance_bucket[],
         ARRAY[-v_total, v_total]);
+    INSERT INTO exchange.withdrawals (id, user_id, asset_id, account_id, amount, fee)
+    OVERRIDING SYSTEM VALUE
+    VALUES (v_result, p_user_id, v_asset.id, v_account, p_amount, v_asset.withdraw_fee);
     -- Risk rules (docs/risk.md): FLAG records an event, REVIEW holds the withdrawal in status
     -- REVIEW, REJECT raises EX405 (nothing but the risk event stays).
     PERFORM exchange._check_withdrawal_risk(v_result);
