@@ -3,7 +3,7 @@
 -- Sets what a KYC level may do for an action (DEPOSIT, TRADE, WITHDRAW): for one asset, or
 -- for every asset without a row of its own (p_asset_id NULL). p_daily_limit NULL means
 -- unlimited. Permission kyc:limits.
--- Raises: EX320/EX321 acting user; EX001 bad level, action or limit.
+-- Raises: EX320/EX321 acting user; EX001 bad level, action, asset or limit.
 -- Locks: the limit row.
 CREATE OR REPLACE FUNCTION exchange.set_kyc_limit(
     p_level integer, p_action text, p_asset_id integer, p_allowed boolean,
@@ -19,11 +19,12 @@ BEGIN
     PERFORM exchange._require_permission('kyc', 'limits');
     IF p_level IS NULL OR p_level NOT BETWEEN 0 AND 2 OR p_allowed IS NULL
        OR p_action IS NULL OR p_action NOT IN ('DEPOSIT', 'TRADE', 'WITHDRAW')
-       OR p_daily_limit < 0 OR p_daily_limit = 'NaN'::numeric THEN
+       OR p_daily_limit < 0 OR p_daily_limit = 'NaN'::numeric
+       OR (p_asset_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM exchange.assets WHERE id = p_asset_id)) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX001',
             MESSAGE = 'invalid KYC limit',
-            HINT = 'level 0..2, action DEPOSIT|TRADE|WITHDRAW, allowed true|false, daily limit >= 0 or NULL.';
+            HINT = 'level 0..2, action DEPOSIT|TRADE|WITHDRAW, an existing asset id or NULL, allowed true|false, daily limit >= 0 or NULL.';
     END IF;
     INSERT INTO exchange.kyc_limits AS k (level, action, asset_id, allowed, daily_limit)
     VALUES (p_level::smallint, p_action, p_asset_id, p_allowed, p_daily_limit)

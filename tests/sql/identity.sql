@@ -1,7 +1,7 @@
 -- Identity and access: users, login and lockout, profile versions, RBAC and the permission
 -- guard, KYC and its limits, the audit log (docs/security.md).
 BEGIN;
-SELECT plan(81);
+SELECT plan(99);
 
 UPDATE exchange.auth_settings SET bcrypt_cost = 4, max_failed_logins = 3;
 
@@ -165,30 +165,77 @@ SELECT throws_ok($$SELECT exchange.submit_kyc((SELECT id FROM exchange.users WHE
                  'EX322', NULL, 'only the user submits their own verification');
 
 -- limits: level 0 deposits only; level 1 up to a daily amount; level 2 higher
+INSERT INTO exchange.assets (symbol, name, type) VALUES ('TIDA', 'Identity A', 'CRYPTO'), ('TIDB', 'Identity B', 'CRYPTO');
 SELECT lives_ok($$SELECT exchange._check_kyc_limit((SELECT id FROM exchange.users WHERE username = 't_root'), 'DEPOSIT', 1, 5)$$,
                 'level 0 may deposit');
 SELECT throws_ok($$SELECT exchange._check_kyc_limit((SELECT id FROM exchange.users WHERE username = 't_root'), 'TRADE', 1, 5)$$,
                  'EX335', NULL, 'level 0 may not trade');
 SELECT throws_ok($$SELECT exchange._check_kyc_limit((SELECT id FROM exchange.users WHERE username = 't_root'), 'WITHDRAW', 1, 5)$$,
                  'EX335', NULL, 'level 0 may not withdraw');
-SELECT is((exchange.set_kyc_limit(1, 'WITHDRAW', 1, true, 100)).daily_limit::numeric, 100::numeric,
-          'an admin sets a per-asset limit');
-SELECT lives_ok($$SELECT exchange._check_kyc_limit((SELECT id FROM exchange.users WHERE username = 't_alice'), 'WITHDRAW', 1, 60)$$,
+SELECT is((exchange.set_kyc_limit(1, 'WITHDRAW', (SELECT id FROM exchange.assets WHERE symbol = 'TIDA'), true, 100)).daily_limit::numeric,
+          100::numeric, 'an admin sets a per-asset limit');
+SELECT throws_ok($$SELECT exchange.set_kyc_limit(1, 'WITHDRAW', -5, true, 100)$$, 'EX001', NULL,
+                 'a limit for an unknown asset is refused');
+SELECT lives_ok($$SELECT exchange._check_kyc_limit((SELECT id FROM exchange.users WHERE username = 't_alice'), 'WITHDRAW', (SELECT id FROM exchange.assets WHERE symbol = 'TIDA'), 60)$$,
                 'level 1 withdraws under the daily limit');
-SELECT throws_ok($$SELECT exchange._check_kyc_limit((SELECT id FROM exchange.users WHERE username = 't_alice'), 'WITHDRAW', 1, 41)$$,
+SELECT throws_ok($$SELECT exchange._check_kyc_limit((SELECT id FROM exchange.users WHERE username = 't_alice'), 'WITHDRAW', (SELECT id FROM exchange.assets WHERE symbol = 'TIDA'), 41)$$,
                  'EX336', NULL, 'the sum of the day passes the limit');
 SELECT is((SELECT used::numeric FROM exchange.kyc_daily_usage
-            WHERE user_id = (SELECT id FROM exchange.users WHERE username = 't_alice') AND action = 'WITHDRAW'),
+            WHERE user_id = (SELECT id FROM exchange.users WHERE username = 't_alice') AND action = 'WITHDRAW'
+              AND asset_id = (SELECT id FROM exchange.assets WHERE symbol = 'TIDA')),
           60::numeric, 'the refused amount was not counted (the counter is one row per day)');
-SELECT lives_ok($$SELECT exchange._check_kyc_limit((SELECT id FROM exchange.users WHERE username = 't_alice'), 'WITHDRAW', 2, 5000)$$,
+SELECT lives_ok($$SELECT exchange._check_kyc_limit((SELECT id FROM exchange.users WHERE username = 't_alice'), 'WITHDRAW', (SELECT id FROM exchange.assets WHERE symbol = 'TIDB'), 5000)$$,
                 'another asset falls back to the level''s default limit');
+
+-- --- passwords, status changes, reading others ------------------------------------------
+SELECT set_config('exchange.acting_user_id', '', true);
+SELECT is((exchange.register_user('t_bob', 'bob@example.org', 'bob-pass-12')).kyc_level, 0::smallint, 'bob registers');
+SELECT lives_ok($$SELECT exchange.activate_user((SELECT id FROM exchange.users WHERE username = 't_bob'))$$, 'bob is activated');
+SELECT throws_ok($$SELECT exchange.change_password((SELECT id FROM exchange.users WHERE username = 't_bob'), 'wrong', 'bob-pass-new')$$,
+                 'EX301', NULL, 'a password change needs the current password');
+SELECT throws_ok($$SELECT exchange.change_password((SELECT id FROM exchange.users WHERE username = 't_bob'), 'bob-pass-12', 'short')$$,
+                 'EX306', NULL, 'the new password meets the policy');
+SELECT lives_ok($$SELECT exchange.change_password((SELECT id FROM exchange.users WHERE username = 't_bob'), 'bob-pass-12', 'bob-pass-new')$$,
+                'bob changes his password');
+SELECT ok((exchange.authenticate('t_bob', 'bob-pass-new')).authenticated AND NOT (exchange.authenticate('t_bob', 'bob-pass-12')).authenticated,
+          'the new password works, the old one no longer');
+SELECT ok((SELECT (new_values ->> 'password_changed')::boolean FROM exchange.audit_logs
+            WHERE table_name = 'users' AND entity_key = (SELECT id FROM exchange.users WHERE username = 't_bob')::text
+              AND new_values ? 'password_changed'),
+          'the audit log says the password changed, without any hash');
+SELECT set_config('exchange.acting_user_id', (SELECT id FROM exchange.users WHERE username = 't_bob')::text, true);
+SELECT throws_ok($$SELECT exchange.get_user((SELECT id FROM exchange.users WHERE username = 't_root'))$$,
+                 'EX321', NULL, 'a trader cannot read another user');
+SELECT is((exchange.get_user((SELECT id FROM exchange.users WHERE username = 't_bob'))).username::text, 't_bob',
+          'but reads himself');
+SELECT throws_ok($$SELECT exchange.set_user_status((SELECT id FROM exchange.users WHERE username = 't_alice'), 'SUSPENDED')$$,
+                 'EX321', NULL, 'a trader cannot suspend another user');
+SELECT set_config('exchange.acting_user_id', (SELECT id FROM exchange.users WHERE username = 't_root')::text, true);
+SELECT is((exchange.set_user_status((SELECT id FROM exchange.users WHERE username = 't_bob'), 'SUSPENDED', 'fraud check')).status,
+          'SUSPENDED', 'an admin suspends bob');
+SELECT is((exchange.authenticate('t_bob', 'bob-pass-new')).error_code, 'EX303', 'a suspended user cannot log in');
+SELECT throws_ok($$SELECT exchange._check_kyc_limit((SELECT id FROM exchange.users WHERE username = 't_bob'), 'TRADE', 1, 1)$$,
+                 'EX303', NULL, 'nor trade');
+SELECT is((exchange.set_user_status((SELECT id FROM exchange.users WHERE username = 't_bob'), 'ACTIVE')).status,
+          'ACTIVE', 'and reinstates him');
+SELECT set_config('exchange.acting_user_id', (SELECT id FROM exchange.users WHERE username = 't_bob')::text, true);
+SELECT is((exchange.set_user_status((SELECT id FROM exchange.users WHERE username = 't_bob'), 'CLOSED')).status,
+          'CLOSED', 'a user closes his own account');
+SELECT set_config('exchange.acting_user_id', (SELECT id FROM exchange.users WHERE username = 't_root')::text, true);
+SELECT throws_ok($$SELECT exchange.set_user_status((SELECT id FROM exchange.users WHERE username = 't_bob'), 'ACTIVE')$$,
+                 'EX310', NULL, 'CLOSED is final');
+SELECT ok(EXISTS (SELECT 1 FROM exchange.audit_logs WHERE operation = 'SET_STATUS'
+                   AND new_values ->> 'reason' = 'fraud check'),
+          'the reason of a status change is in the audit log');
 
 -- --- audit ---------------------------------------------------------------------------------
 SELECT ok((SELECT bool_and(NOT (coalesce(old_values, '{}') ? 'password_hash') AND NOT (coalesce(new_values, '{}') ? 'password_hash'))
              FROM exchange.audit_logs WHERE table_name = 'users'),
           'no audit row carries a password hash');
 SELECT is((SELECT app_user_id FROM exchange.audit_logs
-            WHERE table_name = 'user_roles' AND operation = 'INSERT' ORDER BY id DESC LIMIT 1),
+            WHERE table_name = 'user_roles' AND operation = 'INSERT'
+              AND entity_key = (SELECT id FROM exchange.users WHERE username = 't_alice')::text || ':'
+                               || (SELECT id FROM exchange.roles WHERE name = 'support')::text),
           (SELECT id FROM exchange.users WHERE username = 't_root'),
           'the acting user reaches the audit log');
 SELECT ok(EXISTS (SELECT 1 FROM exchange.audit_trail('kyc', (SELECT id FROM exchange.kyc_verifications ORDER BY id DESC LIMIT 1)::text)
