@@ -19,6 +19,7 @@ from pyexchange.api.admin import AdminAPI
 from pyexchange.api.events import EventsAPI
 from pyexchange.api.identity import IdentityAPI
 from pyexchange.api.ledger import LedgerAPI
+from pyexchange.api.risk import RiskAPI
 from pyexchange.api.trading import TradingAPI
 from pyexchange.config import resolve_dsn
 from pyexchange.errors import translating
@@ -93,7 +94,7 @@ class ClientBase:
             return None if row is None else row[0]
 
 
-class Exchange(AdminAPI, LedgerAPI, TradingAPI, IdentityAPI, EventsAPI, ClientBase):
+class Exchange(AdminAPI, LedgerAPI, TradingAPI, IdentityAPI, EventsAPI, RiskAPI, ClientBase):
     """The typed door to the exchange: one method per SQL function.
 
     >>> with Exchange() as ex:   # DSN from --dsn / PYEXCHANGE_DSN / libpq env / embedded
