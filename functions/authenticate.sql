@@ -41,7 +41,8 @@ BEGIN
         RETURN v_result;
     END IF;
 
-    v_ok := p_password IS NOT NULL
+    -- A hash that is not bcrypt (a row written by hand) never matches.
+    v_ok := p_password IS NOT NULL AND v_user.password_hash LIKE '$2_$%'
             AND exchange_crypto.crypt(p_password, v_user.password_hash) = v_user.password_hash;
 
     IF NOT v_ok THEN

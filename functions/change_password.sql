@@ -25,7 +25,7 @@ BEGIN
     END IF;
     SELECT password_hash, username INTO v_hash, v_name
       FROM exchange.users WHERE id = p_user_id FOR UPDATE;
-    IF v_hash IS NULL OR p_current_password IS NULL
+    IF v_hash IS NULL OR p_current_password IS NULL OR v_hash NOT LIKE '$2_$%'
        OR exchange_crypto.crypt(p_current_password, v_hash) <> v_hash THEN
         RAISE EXCEPTION USING ERRCODE = 'EX301', MESSAGE = 'invalid login or password';
     END IF;

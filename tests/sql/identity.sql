@@ -1,7 +1,7 @@
 -- Identity and access: users, login and lockout, profile versions, RBAC and the permission
 -- guard, KYC and its limits, the audit log (docs/security.md).
 BEGIN;
-SELECT plan(99);
+SELECT plan(100);
 
 UPDATE exchange.auth_settings SET bcrypt_cost = 4, max_failed_logins = 3;
 
@@ -78,6 +78,10 @@ SELECT is((exchange.authenticate('t_alice', 'wrong')).error_code, 'EX301',
           'a wrong password while locked still says only EX301');
 SELECT is((SELECT failed_login_attempts FROM exchange.users WHERE username = 't_alice'), 4,
           'attempts while locked count too');
+INSERT INTO exchange.users (username, email, password_hash, status)
+VALUES ('t_handmade', 'handmade@example.org', 'x', 'ACTIVE');
+SELECT is((exchange.authenticate('t_handmade', 'x')).error_code, 'EX301',
+          'a row with a non-bcrypt hash never authenticates (and does not break login)');
 UPDATE exchange.users SET locked_until = now() - interval '1 second' WHERE username = 't_alice';
 SELECT ok((exchange.authenticate('t_alice', 'alice-pass-1')).authenticated,
           'once the lock has expired the right password works');
