@@ -19,6 +19,7 @@ import re
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -79,10 +80,14 @@ def _key(line: str) -> str | None:
     return m.group(1).strip().rsplit(" ", 1)[0] if m else None
 
 
-def generate(conninfo: str, *, bindir: Path | None = None,
-             migrations: Path | None = None) -> dict[str, str]:
+def generate(conninfo: str, *, bindir: Path | None = None, migrations: Path | None = None,
+             on_rung: Callable[[int, str], None] | None = None) -> dict[str, str]:
     """File name -> content of ``sql/``, generated in a scratch database on the server of
-    ``conninfo`` (which must allow CREATE DATABASE)."""
+    ``conninfo`` (which must allow CREATE DATABASE).
+
+    ``on_rung(index, dbname)`` is called after the scratch database has been migrated up to
+    the plan's change ``index`` (and nothing is connected to it): the migration tests clone
+    each rung there instead of climbing the same ladder again."""
     pg_dump, pg_restore = _tools(bindir)
     root = migrations or migrations_dir()
     plan = read_plan(root)
@@ -98,6 +103,8 @@ def generate(conninfo: str, *, bindir: Path | None = None,
             archive = Path(tmp) / "schema.dump"
             for index, change in enumerate(plan):
                 Migrator(dsn, root).migrate(to=change.name)
+                if on_rung is not None:
+                    on_rung(index, scratch)
                 subprocess.run([pg_dump, "--schema-only", f"--schema={SCHEMA}", "-Fc",
                                 "-f", str(archive)], env=env, check=True, capture_output=True)
                 for line in _toc(pg_restore, archive):

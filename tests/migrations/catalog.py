@@ -145,6 +145,16 @@ def _short(line: str, width: int = 240) -> str:
     return line if len(line) <= width else line[: width - 3] + "..."
 
 
+def _around(x: Any, y: Any, context: int = 60) -> str:
+    """Two values that differ; for long strings, the part around the first difference."""
+    if isinstance(x, str) and isinstance(y, str) and max(len(x), len(y)) > 2 * context:
+        i = next((n for n, (p, q) in enumerate(zip(x, y, strict=False)) if p != q),
+                 min(len(x), len(y)))
+        lo = max(0, i - context // 2)
+        return f"at char {i}: ...{x[lo:i + context]!r}... -> ...{y[lo:i + context]!r}..."
+    return f"{x!r} -> {y!r}"
+
+
 def diff(a: dict[str, list[tuple[Any, ...]]], b: dict[str, list[tuple[Any, ...]]],
          limit: int = 40) -> str:
     """A readable difference between two snapshots ('' when equal). Rows of a section that
@@ -157,9 +167,8 @@ def diff(a: dict[str, list[tuple[Any, ...]]], b: dict[str, list[tuple[Any, ...]]
         only_right = {row[:2]: row for row in right - left}
         for key in sorted(only_left.keys() & only_right.keys(), key=repr):
             old, new = only_left.pop(key), only_right.pop(key)
-            fields = [f"field {i}: {x!r} -> {y!r}" for i, (x, y) in enumerate(zip(old, new,
-                                                                                 strict=False))
-                      if x != y]
+            fields = [f"field {i}: {_around(x, y)}"
+                      for i, (x, y) in enumerate(zip(old, new, strict=False)) if x != y]
             lines.append(_short(f"~ {section}: {key!r}: " + "; ".join(fields), 600))
         lines += [_short(f"- {section}: {row!r}") for row in sorted(only_left.values(), key=repr)]
         lines += [_short(f"+ {section}: {row!r}") for row in sorted(only_right.values(), key=repr)]

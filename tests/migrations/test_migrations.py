@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
@@ -23,6 +23,7 @@ from pyexchange.cli import main as cli
 from pyexchange.migrate import Migrator, expand_script, migrations_dir, read_plan
 from tests.conftest import Databases
 from tests.migrations.catalog import diff, snapshot
+from tests.migrations.conftest import Ladder
 
 PLAN = read_plan()
 
@@ -107,42 +108,37 @@ def test_every_verify_script_passes_after_migrate(template_dsn: str) -> None:
     assert not failed, failed
 
 
-@pytest.fixture
-def ladder(databases: Databases) -> Iterator[str]:
-    name = databases.create("pyx_ladder")
-    try:
-        yield name
-    finally:
-        databases.drop(name)
-
-
 def test_upgrade_from_every_earlier_state_equals_fresh_install(
-    databases: Databases, ladder: str, fresh: dict[str, Any]
+    databases: Databases, ladder: Ladder, empty_dsn: str, fresh: dict[str, Any]
 ) -> None:
-    """For each change k: an empty database migrated up to k (``migrate(to=k)``) and then
-    migrated the rest of the way has the catalog of a fresh install. On the way, each
-    change's verify script fails just before the change and passes just after it."""
-    ladder_dsn = databases.dsn(ladder)
+    """For each change k: an empty database migrated up to k (a rung of the ladder, climbed
+    with ``migrate(to=k)``) and then migrated the rest of the way has the catalog of a fresh
+    install. Each change's verify script fails on the state just before the change and
+    passes just after it."""
+    assert len(ladder.rungs) == len(PLAN)
+    rung_dsns = [databases.dsn(name) for name in ladder.rungs]
     problems: list[str] = []
     for k, change in enumerate(PLAN):
-        if _verify_error(ladder_dsn, k) is None:
+        before = empty_dsn if k == 0 else rung_dsns[k - 1]
+        if _verify_error(before, k) is None:
             problems.append(f"verify/{change.name} passes before {change.name} is deployed")
-        assert Migrator(ladder_dsn).migrate(to=change.name) == [change.name]
-        if (err := _verify_error(ladder_dsn, k)) is not None:
+        if (err := _verify_error(rung_dsns[k], k)) is not None:
             problems.append(f"verify/{change.name} fails after deploy: {err}")
-        if k == len(PLAN) - 1:
-            upgraded = snapshot(ladder_dsn)  # the last rung is a complete install
-        else:
-            clone = databases.create("pyx_upgrade", template=ladder)
-            try:
-                clone_dsn = databases.dsn(clone)
-                rest = Migrator(clone_dsn).migrate()
-                assert rest == [c.name for c in PLAN[k + 1:]]
-                upgraded = snapshot(clone_dsn)
-            finally:
-                databases.drop(clone)
-        if d := diff(fresh, upgraded):
-            problems.append(f"upgrade from {change.name} differs from a fresh install:\n{d}")
+
+    def upgrade(k: int) -> str | None:
+        dsn = rung_dsns[k]
+        try:
+            rest = Migrator(dsn).migrate()
+            if rest != [c.name for c in PLAN[k + 1:]]:
+                return f"upgrade from {PLAN[k].name} applied {rest}"
+            if d := diff(fresh, snapshot(dsn)):
+                return f"upgrade from {PLAN[k].name} differs from a fresh install:\n{d}"
+            return None
+        finally:
+            databases.drop(ladder.rungs[k])
+
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2)) as pool:
+        problems += [p for p in pool.map(upgrade, range(len(PLAN))) if p]
     assert not problems, "\n".join(problems)
 
 

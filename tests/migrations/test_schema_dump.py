@@ -6,14 +6,13 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from pyexchange.schema_dump import generate
-from tests.conftest import Databases
+from tests.migrations.conftest import Ladder
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
 
-def test_committed_sql_matches_the_migrations(databases: Databases) -> None:
-    expected = generate(databases.admin_dsn)
+def test_committed_sql_matches_the_migrations(ladder: Ladder) -> None:
+    expected = ladder.files
     assert expected, "schema dump produced no file"
     committed = {p.name: p.read_text(encoding="utf-8") for p in sorted(SQL_DIR.glob("*.sql"))}
     problems: list[str] = []
