@@ -1,5 +1,6 @@
 -- exchange.mark_outbox_events_published(p_ids bigint[]) RETURNS integer
--- For the relay, after the broker acknowledged the events: marks them PUBLISHED (attempts
+-- For the relay, after the broker acknowledged the events: marks them PUBLISHED at the
+-- moment of marking (clock_timestamp(), not the transaction start; attempts
 -- counts this successful attempt too). Events not PENDING are left alone. Returns the number
 -- marked. Raises: nothing. Locks: the rows updated.
 CREATE OR REPLACE FUNCTION exchange.mark_outbox_events_published(p_ids bigint[])
@@ -10,7 +11,7 @@ SET search_path = exchange, pg_catalog, pg_temp
 AS $$
     WITH done AS (
         UPDATE exchange.outbox_events
-           SET status = 'PUBLISHED', published_at = now(), attempts = attempts + 1,
+           SET status = 'PUBLISHED', published_at = clock_timestamp(), attempts = attempts + 1,
                last_error = NULL
          WHERE id = ANY (p_ids) AND status = 'PENDING'
         RETURNING 1

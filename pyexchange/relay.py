@@ -25,7 +25,6 @@ import json
 import logging
 import re
 import signal
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -308,27 +307,35 @@ class Relay:
         depth = max(len(lane) for lane in lanes)
         for i in range(depth):
             round_events = [lane[i] for lane in lanes if len(lane) > i]
-            futures: list[tuple[OutboxEvent, Awaitable[PubAck] | BaseException]] = []
+            futures: list[tuple[OutboxEvent, asyncio.Future[PubAck] | BaseException]] = []
             for event in round_events:
                 headers = {"Nats-Msg-Id": str(event.id)}
                 if event.correlation_id is not None:
                     headers["Exchange-Correlation-Id"] = str(event.correlation_id)
                 try:
-                    fut: Awaitable[PubAck] | BaseException = await js.publish_async(
+                    fut: asyncio.Future[PubAck] | BaseException = await js.publish_async(
                         subject_for(self.config.subject_prefix, event.aggregate_type,
                                     event.event_type),
-                        envelope(event), headers=headers, wait_stall=self.config.publish_timeout)
+                        envelope(event), headers=headers)
                 except Exception as exc:
                     fut = exc
                 futures.append((event, fut))
             stopped: set[tuple[str, str]] = set()
+            waiting = [f for _, f in futures if isinstance(f, asyncio.Future)]
+            late: set[asyncio.Future[PubAck]] = set()
+            if waiting:
+                _, late = await asyncio.wait(waiting, timeout=self.config.publish_timeout)
             for event, fut in futures:
-                try:
-                    if isinstance(fut, BaseException):
-                        raise fut
-                    await asyncio.wait_for(fut, self.config.publish_timeout)
-                except Exception as exc:
-                    error = f"{type(exc).__name__}: {exc}".strip()
+                problem: BaseException | None
+                if isinstance(fut, BaseException):
+                    problem = fut
+                elif fut in late:
+                    fut.cancel()
+                    problem = TimeoutError(f"no ack within {self.config.publish_timeout}s")
+                else:
+                    problem = fut.exception()
+                if problem is not None:
+                    error = f"{type(problem).__name__}: {problem}".strip()
                     failures.setdefault(error, []).append(event.id)
                     stopped.add((event.aggregate_type, event.aggregate_id))
                 else:
