@@ -220,6 +220,15 @@ def test_injection_attempts_change_nothing_and_raise_typed_errors(
                     conn.execute("SELECT exchange.create_asset(%s, 'x', 'CRYPTO', 8)", (p,))
                 assert (perr.value.sqlstate or "").startswith("EX")
                 conn.rollback()
+    # ... and a pair symbol carrying SQL is an unknown pair to place_order (when it exists)
+    if _scalar(clone_dsn, "SELECT to_regproc('exchange.place_order') IS NOT NULL"):
+        with psycopg.connect(app) as conn:
+            for p in payloads:
+                with pytest.raises(psycopg.Error) as perr:
+                    conn.execute("SELECT * FROM exchange.place_order(%s, %s, 'BUY', 'LIMIT', 1, 1)",
+                                 (ids["user"], p))
+                assert (perr.value.sqlstate or "").startswith("EX")
+                conn.rollback()
     # JSON fields are data: odd documents are stored as given and run nothing
     with Exchange(app, acting_user_id=ids["user"]) as ex:
         docs = {"name": payloads[0], "nested": {"sql": payloads[3]}, "list": payloads}
