@@ -10,13 +10,17 @@
 -- never a head, so two relays cannot split one aggregate. A head whose retry is not due yet
 -- (next_attempt_at) holds its whole aggregate back.
 -- Cost: heads are looked for among the oldest max(2 * p_limit, 200) pending events; only
--- when that window holds too few does it make one pass over all pending events.
+-- when that window holds too few does it skip-scan the pending events' aggregates (one
+-- index probe per aggregate), never a pass over every pending event.
 -- Raises: EX001 (p_limit not in 1..10000). Locks: the returned rows (FOR UPDATE).
 CREATE OR REPLACE FUNCTION exchange.claim_outbox_events(p_limit integer DEFAULT 200)
 RETURNS SETOF exchange.outbox_events
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
+-- Every query here walks an index in order and stops early; right after a bulk of inserts
+-- (statistics not yet refreshed) the planner would rather bitmap-scan and sort them all.
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v_window constant integer := greatest(2 * p_limit, 200);
@@ -29,34 +33,48 @@ BEGIN
             DETAIL = format('p_limit = %s', p_limit), HINT = 'Claim between 1 and 10000 events.';
     END IF;
 
-    -- 1. Candidate heads. Fast path: among the oldest v_window pending events, those with
-    --    no older pending sibling (cost bounded by the window, however long the backlog).
-    SELECT array_agg(w.id ORDER BY w.id)
-      INTO v_heads
-      FROM (SELECT e.id, e.aggregate_type, e.aggregate_id, e.next_attempt_at
-              FROM exchange.outbox_events e
-             WHERE e.status = 'PENDING'
-             ORDER BY e.id
-             LIMIT v_window) w
-     WHERE w.next_attempt_at <= now()
-       AND w.id = (SELECT p.id FROM exchange.outbox_events p  -- an index probe per row
-                    WHERE p.status = 'PENDING'
-                      AND p.aggregate_type = w.aggregate_type
-                      AND p.aggregate_id = w.aggregate_id
-                    ORDER BY p.id
-                    LIMIT 1);
+    -- 1. Candidate heads. Fast path: the window of the oldest v_window pending events holds,
+    --    for every aggregate in it, that aggregate's oldest pending event (nothing pending
+    --    is older than the window), so its first event per aggregate there is the head: no
+    --    index probe per row, cost bounded by the window however long the backlog.
+    SELECT array_agg(h.id ORDER BY h.id) INTO v_heads
+      FROM (SELECT DISTINCT ON (w.aggregate_type, w.aggregate_id) w.id, w.next_attempt_at
+              FROM (SELECT e.id, e.aggregate_type, e.aggregate_id, e.next_attempt_at
+                      FROM exchange.outbox_events e
+                     WHERE e.status = 'PENDING'
+                     ORDER BY e.id
+                     LIMIT v_window) w
+             ORDER BY w.aggregate_type, w.aggregate_id, w.id) h
+     WHERE h.next_attempt_at <= now();
     -- Slow path, when the window held fewer heads than wanted (a few aggregates with long
-    -- backlogs, or aggregates held back by a retry): the oldest pending event of every
-    -- aggregate, one pass over the pending events.
+    -- backlogs, or aggregates held back by a retry): the oldest pending event of each
+    -- aggregate, by a skip scan of the pending (aggregate, id) index (one probe per
+    -- aggregate, at most v_window * 10 aggregates, in aggregate order).
     IF coalesce(cardinality(v_heads), 0) < p_limit
        AND (SELECT count(*) FROM (SELECT 1 FROM exchange.outbox_events e
                                    WHERE e.status = 'PENDING' LIMIT v_window + 1) c) > v_window THEN
-        SELECT array_agg(h.id ORDER BY h.id) INTO v_heads
-          FROM (SELECT DISTINCT ON (e.aggregate_type, e.aggregate_id) e.id, e.next_attempt_at
-                  FROM exchange.outbox_events e
-                 WHERE e.status = 'PENDING'
-                 ORDER BY e.aggregate_type, e.aggregate_id, e.id) h
-         WHERE h.next_attempt_at <= now();
+        WITH RECURSIVE agg AS (
+            (SELECT e.aggregate_type, e.aggregate_id, e.id, 1 AS n
+               FROM exchange.outbox_events e
+              WHERE e.status = 'PENDING'
+              ORDER BY e.aggregate_type, e.aggregate_id, e.id
+              LIMIT 1)
+            UNION ALL
+            SELECT nx.aggregate_type, nx.aggregate_id, nx.id, a.n + 1
+              FROM agg a
+             CROSS JOIN LATERAL (
+                   SELECT e.aggregate_type, e.aggregate_id, e.id
+                     FROM exchange.outbox_events e
+                    WHERE e.status = 'PENDING'
+                      AND (e.aggregate_type, e.aggregate_id) > (a.aggregate_type, a.aggregate_id)
+                    ORDER BY e.aggregate_type, e.aggregate_id, e.id
+                    LIMIT 1) nx
+             WHERE a.n < v_window * 10
+        )
+        SELECT array_agg(a.id ORDER BY a.id) INTO v_heads
+          FROM agg a
+          JOIN exchange.outbox_events e ON e.id = a.id
+         WHERE e.next_attempt_at <= now();
     END IF;
     IF v_heads IS NULL THEN
         RETURN;
@@ -90,9 +108,10 @@ BEGIN
              ORDER BY f.id
              LIMIT p_limit) x;
 
+    -- (No status filter: nobody else may change these rows while we hold their heads.)
     RETURN QUERY
     SELECT e.* FROM exchange.outbox_events e
-     WHERE e.id = ANY (v_ids) AND e.status = 'PENDING'
+     WHERE e.id = ANY (v_ids)
      ORDER BY e.id
        FOR UPDATE;
 END
