@@ -3,6 +3,66 @@
 -- exchange); do not edit: change migrations/ and functions/, then regenerate.
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
+-- Name: order_risk_limits; Type: TYPE; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TYPE exchange.order_risk_limits AS (
+	trading_pair_id integer,
+	any_rule boolean,
+	max_notional numeric,
+	max_band_pct numeric,
+	max_open_orders integer,
+	rate_windows integer[],
+	rate_max integer[]
+);
+
+ALTER TYPE exchange.order_risk_limits OWNER TO exchange_owner;
+
+--
+-- Name: TYPE order_risk_limits; Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON TYPE exchange.order_risk_limits IS 'The strictest active order-rule thresholds of one market (exchange._load_order_risk), read once per market per place_orders call.';
+
+--
+-- Name: risk_rules; Type: TABLE; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TABLE exchange.risk_rules (
+    id integer NOT NULL,
+    name character varying(100) NOT NULL,
+    type character varying(50) NOT NULL,
+    conditions jsonb NOT NULL,
+    actions jsonb NOT NULL,
+    level exchange.risk_level DEFAULT 'MEDIUM'::exchange.risk_level NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    priority integer DEFAULT 100 NOT NULL,
+    scope text NOT NULL,
+    action text NOT NULL,
+    trading_pair_id integer,
+    asset_id integer,
+    kyc_level integer,
+    limit_value numeric NOT NULL,
+    window_seconds integer,
+    created_by bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT risk_rules_action_known CHECK ((action = ANY (ARRAY['REJECT'::text, 'FLAG'::text, 'REVIEW'::text, 'SUSPEND_USER'::text]))),
+    CONSTRAINT risk_rules_actions_object CHECK ((jsonb_typeof(actions) = 'object'::text)),
+    CONSTRAINT risk_rules_conditions_object CHECK ((jsonb_typeof(conditions) = 'object'::text)),
+    CONSTRAINT risk_rules_scope_known CHECK ((scope = ANY (ARRAY['ORDER'::text, 'WITHDRAWAL'::text]))),
+    CONSTRAINT risk_rules_type_format CHECK (((type)::text ~ '^[A-Z][A-Z_]*$'::text))
+);
+
+ALTER TABLE exchange.risk_rules OWNER TO exchange_owner;
+
+--
+-- Name: TABLE risk_rules; Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON TABLE exchange.risk_rules IS 'Risk rules: type, JSON conditions and actions (validated per type), level, priority (lower first), active flag; scope..window_seconds are derived by tg_risk_rules__validate.';
+
+--
 -- Name: risk_events; Type: TABLE; Schema: exchange; Owner: exchange_owner
 --
 
@@ -12,16 +72,193 @@ CREATE TABLE exchange.risk_events (
     rule_id integer,
     type character varying(50) NOT NULL,
     level exchange.risk_level NOT NULL,
+    action text NOT NULL,
     details jsonb NOT NULL,
+    reference_type text,
+    reference_id bigint,
     status exchange.risk_event_status DEFAULT 'ACTIVE'::exchange.risk_event_status NOT NULL,
     resolution_note text,
     resolved_by bigint,
     resolved_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT risk_events_action_known CHECK ((action = ANY (ARRAY['REJECT'::text, 'FLAG'::text, 'REVIEW'::text, 'SUSPEND_USER'::text]))),
+    CONSTRAINT risk_events_reference_type_format CHECK ((reference_type ~ '^[A-Z][A-Z_]*$'::text)),
     CONSTRAINT risk_events_resolution_consistent CHECK (((status = 'ACTIVE'::exchange.risk_event_status) = (resolved_at IS NULL)))
 );
 
 ALTER TABLE exchange.risk_events OWNER TO exchange_owner;
+
+--
+-- Name: TABLE risk_events; Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON TABLE exchange.risk_events IS 'One row per risk rule hit: user, rule, type, level, action taken, details; ACTIVE until resolved or dismissed.';
+
+--
+-- Name: tg_risk_rules__validate(); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE FUNCTION exchange.tg_risk_rules__validate() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_allowed  text[];
+    v_required text[];
+    v_key      text;
+    v_num      text;
+    v_field    text;
+    v_problem  text;
+    v_value    numeric;
+BEGIN
+    IF NEW.name IS NULL OR btrim(NEW.name) = '' THEN
+        v_field := 'name'; v_problem := 'a rule needs a name';
+    ELSIF NEW.priority IS NULL THEN
+        v_field := 'priority'; v_problem := 'a rule needs a priority (lower runs first)';
+    ELSIF jsonb_typeof(NEW.conditions) IS DISTINCT FROM 'object' THEN
+        v_field := 'conditions'; v_problem := 'must be a JSON object';
+    ELSIF jsonb_typeof(NEW.actions) IS DISTINCT FROM 'object' THEN
+        v_field := 'actions'; v_problem := 'must be a JSON object';
+    END IF;
+    IF v_field IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'EX402',
+            MESSAGE = format('invalid risk rule: %s %s', v_field, v_problem),
+            DETAIL = format('field %s: %s', v_field, v_problem),
+            HINT = 'See docs/risk.md for the shape of each rule type.';
+    END IF;
+
+    CASE NEW.type
+        WHEN 'MAX_ORDER_NOTIONAL' THEN
+            NEW.scope := 'ORDER'; v_allowed := '{max_notional,symbol}'; v_required := '{max_notional}';
+        WHEN 'PRICE_BAND' THEN
+            NEW.scope := 'ORDER'; v_allowed := '{max_deviation_pct,symbol}'; v_required := '{max_deviation_pct}';
+        WHEN 'ORDER_RATE' THEN
+            NEW.scope := 'ORDER'; v_allowed := '{max_orders,window_seconds}';
+            v_required := '{max_orders,window_seconds}';
+        WHEN 'MAX_OPEN_ORDERS' THEN
+            NEW.scope := 'ORDER'; v_allowed := '{max_open_orders,symbol}'; v_required := '{max_open_orders}';
+        WHEN 'DAILY_WITHDRAWAL_LIMIT' THEN
+            NEW.scope := 'WITHDRAWAL'; v_allowed := '{asset,max_amount,kyc_level}';
+            v_required := '{asset,max_amount}';
+        WHEN 'LARGE_WITHDRAWAL_REVIEW' THEN
+            NEW.scope := 'WITHDRAWAL'; v_allowed := '{threshold,asset}'; v_required := '{threshold}';
+        ELSE
+            RAISE EXCEPTION USING ERRCODE = 'EX401',
+                MESSAGE = format('unknown risk rule type %s', COALESCE(NEW.type, 'NULL')),
+                DETAIL = 'field type: unknown',
+                HINT = 'Use MAX_ORDER_NOTIONAL, PRICE_BAND, ORDER_RATE, MAX_OPEN_ORDERS, DAILY_WITHDRAWAL_LIMIT or LARGE_WITHDRAWAL_REVIEW.';
+    END CASE;
+
+    -- keys: nothing unknown, nothing required missing
+    SELECT k INTO v_key FROM jsonb_object_keys(NEW.conditions) AS k
+     WHERE k <> ALL (v_allowed) ORDER BY k LIMIT 1;
+    IF v_key IS NOT NULL THEN
+        v_field := 'conditions.' || v_key;
+        v_problem := format('is not a condition of %s (allowed: %s)', NEW.type, array_to_string(v_allowed, ', '));
+    END IF;
+    IF v_field IS NULL THEN
+        SELECT k INTO v_key FROM unnest(v_required) AS k
+         WHERE NOT NEW.conditions ? k OR jsonb_typeof(NEW.conditions -> k) = 'null' LIMIT 1;
+        IF v_key IS NOT NULL THEN
+            v_field := 'conditions.' || v_key;
+            v_problem := format('is required by %s', NEW.type);
+        END IF;
+    END IF;
+    IF v_field IS NULL THEN
+        SELECT k INTO v_key FROM jsonb_object_keys(NEW.actions) AS k WHERE k <> 'action' LIMIT 1;
+        IF v_key IS NOT NULL THEN
+            v_field := 'actions.' || v_key; v_problem := 'is not known (allowed: action)';
+        ELSIF NOT COALESCE(NEW.actions ->> 'action' IN ('REJECT', 'FLAG', 'REVIEW', 'SUSPEND_USER'), false) THEN
+            v_field := 'actions.action'; v_problem := 'must be REJECT, FLAG, REVIEW or SUSPEND_USER';
+        ELSIF NEW.scope = 'ORDER' AND NEW.actions ->> 'action' = 'REVIEW' THEN
+            v_field := 'actions.action'; v_problem := format('REVIEW holds withdrawals only; %s is an order rule', NEW.type);
+        ELSIF NEW.actions ->> 'action' = 'SUSPEND_USER' AND NEW.level IS DISTINCT FROM 'CRITICAL' THEN
+            v_field := 'level'; v_problem := 'SUSPEND_USER is for CRITICAL rules only';
+        END IF;
+    END IF;
+    IF v_field IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'EX402',
+            MESSAGE = format('invalid %s rule: %s %s', NEW.type, v_field, v_problem),
+            DETAIL = format('field %s: %s', v_field, v_problem),
+            HINT = 'See docs/risk.md for the shape of each rule type.';
+    END IF;
+    NEW.action := NEW.actions ->> 'action';
+
+    -- the values
+    NEW.trading_pair_id := NULL; NEW.asset_id := NULL; NEW.kyc_level := NULL;
+    NEW.window_seconds := NULL;
+    v_key := v_required[1];
+    IF NEW.type = 'DAILY_WITHDRAWAL_LIMIT' THEN
+        v_key := 'max_amount';
+    END IF;
+    v_num := CASE jsonb_typeof(NEW.conditions -> v_key)
+                 WHEN 'number' THEN (NEW.conditions -> v_key)::text
+                 WHEN 'string' THEN NEW.conditions ->> v_key END;
+    IF v_num IS NULL OR v_num !~ '^[0-9]{1,18}(\.[0-9]{1,18})?$' THEN
+        v_field := 'conditions.' || v_key;
+        v_problem := 'must be a non-negative decimal number (JSON number or string)';
+    ELSE
+        v_value := v_num::numeric;
+        IF v_key IN ('max_orders', 'max_open_orders') AND (v_value <> trunc(v_value) OR v_value < 1 OR v_value > 1000000000) THEN
+            v_field := 'conditions.' || v_key; v_problem := 'must be a whole number from 1 to 1000000000';
+        ELSIF v_key IN ('max_notional', 'max_deviation_pct') AND v_value <= 0 THEN
+            v_field := 'conditions.' || v_key; v_problem := 'must be positive';
+        END IF;
+    END IF;
+    NEW.limit_value := v_value;
+
+    IF v_field IS NULL AND NEW.type = 'ORDER_RATE' THEN
+        IF jsonb_typeof(NEW.conditions -> 'window_seconds') IS DISTINCT FROM 'number'
+           OR (NEW.conditions ->> 'window_seconds') !~ '^[0-9]{1,6}$'
+           OR (NEW.conditions ->> 'window_seconds')::integer NOT BETWEEN 1 AND 86400 THEN
+            v_field := 'conditions.window_seconds'; v_problem := 'must be a whole number of seconds from 1 to 86400';
+        ELSE
+            NEW.window_seconds := (NEW.conditions ->> 'window_seconds')::integer;
+        END IF;
+    END IF;
+    IF v_field IS NULL AND jsonb_typeof(NEW.conditions -> 'symbol') IS DISTINCT FROM 'null'
+       AND NEW.conditions ? 'symbol' THEN
+        SELECT tp.id INTO NEW.trading_pair_id FROM exchange.trading_pairs tp
+         WHERE tp.symbol = NEW.conditions ->> 'symbol'
+           AND jsonb_typeof(NEW.conditions -> 'symbol') = 'string';
+        IF NEW.trading_pair_id IS NULL THEN
+            v_field := 'conditions.symbol'; v_problem := 'is not a known trading pair symbol';
+        END IF;
+    END IF;
+    IF v_field IS NULL AND jsonb_typeof(NEW.conditions -> 'asset') IS DISTINCT FROM 'null'
+       AND NEW.conditions ? 'asset' THEN
+        SELECT a.id INTO NEW.asset_id FROM exchange.assets a
+         WHERE a.symbol = NEW.conditions ->> 'asset'
+           AND jsonb_typeof(NEW.conditions -> 'asset') = 'string';
+        IF NEW.asset_id IS NULL THEN
+            v_field := 'conditions.asset'; v_problem := 'is not a known asset symbol';
+        END IF;
+    END IF;
+    IF v_field IS NULL AND jsonb_typeof(NEW.conditions -> 'kyc_level') IS DISTINCT FROM 'null'
+       AND NEW.conditions ? 'kyc_level' THEN
+        IF jsonb_typeof(NEW.conditions -> 'kyc_level') <> 'number'
+           OR (NEW.conditions ->> 'kyc_level') NOT IN ('0', '1', '2') THEN
+            v_field := 'conditions.kyc_level'; v_problem := 'must be 0, 1 or 2 (or null for every level)';
+        ELSE
+            NEW.kyc_level := (NEW.conditions ->> 'kyc_level')::integer;
+        END IF;
+    END IF;
+    IF v_field IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'EX402',
+            MESSAGE = format('invalid %s rule: %s %s', NEW.type, v_field, v_problem),
+            DETAIL = format('field %s: %s', v_field, v_problem),
+            HINT = 'See docs/risk.md for the shape of each rule type.';
+    END IF;
+    RETURN NEW;
+END;
+$_$;
+
+ALTER FUNCTION exchange.tg_risk_rules__validate() OWNER TO exchange_owner;
+
+--
+-- Name: FUNCTION tg_risk_rules__validate(); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange.tg_risk_rules__validate() IS 'Trigger: validates a risk rule''s conditions and actions against its type and derives the typed columns the hot path reads. Raises EX401, EX402.';
 
 --
 -- Name: risk_events_id_seq; Type: SEQUENCE; Schema: exchange; Owner: exchange_owner
@@ -37,27 +274,25 @@ ALTER TABLE exchange.risk_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTIT
 );
 
 --
--- Name: risk_rules; Type: TABLE; Schema: exchange; Owner: exchange_owner
+-- Name: risk_order_rate; Type: TABLE; Schema: exchange; Owner: exchange_owner
 --
 
-CREATE TABLE exchange.risk_rules (
-    id integer NOT NULL,
-    name character varying(100) NOT NULL,
-    type character varying(50) NOT NULL,
-    conditions jsonb NOT NULL,
-    actions jsonb NOT NULL,
-    level exchange.risk_level DEFAULT 'MEDIUM'::exchange.risk_level NOT NULL,
-    is_active boolean DEFAULT true NOT NULL,
-    priority integer DEFAULT 100 NOT NULL,
-    created_by bigint,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT risk_rules_actions_object CHECK ((jsonb_typeof(actions) = 'object'::text)),
-    CONSTRAINT risk_rules_conditions_object CHECK ((jsonb_typeof(conditions) = 'object'::text)),
-    CONSTRAINT risk_rules_type_format CHECK (((type)::text ~ '^[A-Z][A-Z_]*$'::text))
+CREATE TABLE exchange.risk_order_rate (
+    user_id bigint NOT NULL,
+    window_seconds integer NOT NULL,
+    window_start timestamp with time zone NOT NULL,
+    count integer NOT NULL,
+    prev_count integer DEFAULT 0 NOT NULL,
+    CONSTRAINT risk_order_rate_counts_nonnegative CHECK (((count >= 0) AND (prev_count >= 0)))
 );
 
-ALTER TABLE exchange.risk_rules OWNER TO exchange_owner;
+ALTER TABLE exchange.risk_order_rate OWNER TO exchange_owner;
+
+--
+-- Name: TABLE risk_order_rate; Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON TABLE exchange.risk_order_rate IS 'ORDER_RATE counters per user and window length (current fixed window and the previous one).';
 
 --
 -- Name: risk_rules_id_seq; Type: SEQUENCE; Schema: exchange; Owner: exchange_owner
@@ -73,6 +308,19 @@ ALTER TABLE exchange.risk_rules ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY
 );
 
 --
+-- Name: risk_settings; Type: TABLE; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TABLE exchange.risk_settings (
+    id boolean DEFAULT true NOT NULL,
+    loopback_host text,
+    loopback_conninfo text,
+    CONSTRAINT risk_settings_one_row CHECK (id)
+);
+
+ALTER TABLE exchange.risk_settings OWNER TO exchange_owner;
+
+--
 -- Name: risk_events risk_events_pkey; Type: CONSTRAINT; Schema: exchange; Owner: exchange_owner
 --
 
@@ -80,11 +328,31 @@ ALTER TABLE ONLY exchange.risk_events
     ADD CONSTRAINT risk_events_pkey PRIMARY KEY (id);
 
 --
+-- Name: risk_order_rate risk_order_rate_pkey; Type: CONSTRAINT; Schema: exchange; Owner: exchange_owner
+--
+
+ALTER TABLE ONLY exchange.risk_order_rate
+    ADD CONSTRAINT risk_order_rate_pkey PRIMARY KEY (user_id, window_seconds);
+
+--
 -- Name: risk_rules risk_rules_pkey; Type: CONSTRAINT; Schema: exchange; Owner: exchange_owner
 --
 
 ALTER TABLE ONLY exchange.risk_rules
     ADD CONSTRAINT risk_rules_pkey PRIMARY KEY (id);
+
+--
+-- Name: risk_settings risk_settings_pkey; Type: CONSTRAINT; Schema: exchange; Owner: exchange_owner
+--
+
+ALTER TABLE ONLY exchange.risk_settings
+    ADD CONSTRAINT risk_settings_pkey PRIMARY KEY (id);
+
+--
+-- Name: risk_events_reference_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE INDEX risk_events_reference_idx ON exchange.risk_events USING btree (reference_type, reference_id) WHERE (reference_type IS NOT NULL);
 
 --
 -- Name: risk_events_rule_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
@@ -105,16 +373,22 @@ CREATE INDEX risk_events_status_level_idx ON exchange.risk_events USING btree (s
 CREATE INDEX risk_events_user_created_at_idx ON exchange.risk_events USING btree (user_id, created_at DESC);
 
 --
--- Name: risk_rules_active_priority_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
+-- Name: risk_rules_active_scope_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
 --
 
-CREATE INDEX risk_rules_active_priority_idx ON exchange.risk_rules USING btree (type, priority) WHERE is_active;
+CREATE INDEX risk_rules_active_scope_idx ON exchange.risk_rules USING btree (scope, priority, id) WHERE is_active;
 
 --
 -- Name: risk_rules tg_risk_rules__set_updated_at; Type: TRIGGER; Schema: exchange; Owner: exchange_owner
 --
 
 CREATE TRIGGER tg_risk_rules__set_updated_at BEFORE UPDATE ON exchange.risk_rules FOR EACH ROW EXECUTE FUNCTION exchange.tg_set_updated_at();
+
+--
+-- Name: risk_rules tg_risk_rules__validate; Type: TRIGGER; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TRIGGER tg_risk_rules__validate BEFORE INSERT OR UPDATE ON exchange.risk_rules FOR EACH ROW EXECUTE FUNCTION exchange.tg_risk_rules__validate();
 
 --
 -- Name: risk_events risk_events_resolved_by_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner
@@ -138,8 +412,35 @@ ALTER TABLE ONLY exchange.risk_events
     ADD CONSTRAINT risk_events_user_fkey FOREIGN KEY (user_id) REFERENCES exchange.users(id);
 
 --
+-- Name: risk_order_rate risk_order_rate_user_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner
+--
+
+ALTER TABLE ONLY exchange.risk_order_rate
+    ADD CONSTRAINT risk_order_rate_user_fkey FOREIGN KEY (user_id) REFERENCES exchange.users(id);
+
+--
+-- Name: risk_rules risk_rules_asset_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner
+--
+
+ALTER TABLE ONLY exchange.risk_rules
+    ADD CONSTRAINT risk_rules_asset_fkey FOREIGN KEY (asset_id) REFERENCES exchange.assets(id);
+
+--
 -- Name: risk_rules risk_rules_created_by_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner
 --
 
 ALTER TABLE ONLY exchange.risk_rules
     ADD CONSTRAINT risk_rules_created_by_fkey FOREIGN KEY (created_by) REFERENCES exchange.users(id);
+
+--
+-- Name: risk_rules risk_rules_trading_pair_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner
+--
+
+ALTER TABLE ONLY exchange.risk_rules
+    ADD CONSTRAINT risk_rules_trading_pair_fkey FOREIGN KEY (trading_pair_id) REFERENCES exchange.trading_pairs(id);
+
+--
+-- Name: FUNCTION tg_risk_rules__validate(); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange.tg_risk_rules__validate() FROM PUBLIC;

@@ -11,8 +11,12 @@ CREATE TABLE exchange.settlement_batches (
     business_date date NOT NULL,
     status exchange.batch_status DEFAULT 'RUNNING'::exchange.batch_status NOT NULL,
     trades_count bigint DEFAULT 0 NOT NULL,
+    cutoff_at timestamp with time zone NOT NULL,
+    attempts integer DEFAULT 1 NOT NULL,
+    run_by bigint,
     started_at timestamp with time zone DEFAULT now() NOT NULL,
     finished_at timestamp with time zone,
+    CONSTRAINT settlement_batches_attempts_positive CHECK ((attempts >= 1)),
     CONSTRAINT settlement_batches_finished_consistent CHECK (((status = 'RUNNING'::exchange.batch_status) = (finished_at IS NULL))),
     CONSTRAINT settlement_batches_trades_count_nonnegative CHECK ((trades_count >= 0))
 );
@@ -86,7 +90,8 @@ CREATE TABLE exchange.settlement_pair_totals (
     volume exchange.amount DEFAULT 0 NOT NULL,
     quote_volume exchange.amount DEFAULT 0 NOT NULL,
     base_fees exchange.amount DEFAULT 0 NOT NULL,
-    quote_fees exchange.amount DEFAULT 0 NOT NULL
+    quote_fees exchange.amount DEFAULT 0 NOT NULL,
+    sweep_journal_id bigint
 );
 
 ALTER TABLE exchange.settlement_pair_totals OWNER TO exchange_owner;
@@ -139,6 +144,25 @@ CREATE INDEX settlement_details_user_idx ON exchange.settlement_details USING bt
 CREATE INDEX settlement_discrepancies_batch_idx ON exchange.settlement_discrepancies USING btree (batch_id);
 
 --
+-- Name: trades_unsettled_created_at_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE INDEX trades_unsettled_created_at_idx ON ONLY exchange.trades USING btree (created_at) WHERE (settlement_batch_id IS NULL);
+
+--
+-- Name: trades_settlement_batch_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE INDEX trades_settlement_batch_idx ON ONLY exchange.trades USING btree (settlement_batch_id) WHERE (settlement_batch_id IS NOT NULL);
+
+--
+-- Name: settlement_batches settlement_batches_run_by_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner
+--
+
+ALTER TABLE ONLY exchange.settlement_batches
+    ADD CONSTRAINT settlement_batches_run_by_fkey FOREIGN KEY (run_by) REFERENCES exchange.users(id);
+
+--
 -- Name: settlement_details settlement_details_asset_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner
 --
 
@@ -179,6 +203,13 @@ ALTER TABLE ONLY exchange.settlement_pair_totals
 
 ALTER TABLE ONLY exchange.settlement_pair_totals
     ADD CONSTRAINT settlement_pair_totals_pair_fkey FOREIGN KEY (trading_pair_id) REFERENCES exchange.trading_pairs(id);
+
+--
+-- Name: settlement_pair_totals settlement_pair_totals_sweep_journal_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner
+--
+
+ALTER TABLE ONLY exchange.settlement_pair_totals
+    ADD CONSTRAINT settlement_pair_totals_sweep_journal_fkey FOREIGN KEY (sweep_journal_id) REFERENCES exchange.journal(id);
 
 --
 -- Name: trades trades_settlement_batch_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner

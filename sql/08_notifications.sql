@@ -64,6 +64,7 @@ CREATE TABLE exchange.notifications (
     last_error text,
     sent_at timestamp with time zone,
     read_at timestamp with time zone,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT notifications_attempts_nonnegative CHECK ((attempts >= 0))
@@ -90,6 +91,29 @@ ALTER TABLE exchange.notifications ALTER COLUMN id ADD GENERATED ALWAYS AS IDENT
     NO MAXVALUE
     CACHE 1
 );
+
+--
+-- Name: webhook_endpoints; Type: TABLE; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TABLE exchange.webhook_endpoints (
+    user_id bigint NOT NULL,
+    url text NOT NULL,
+    secret text NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_endpoints_secret_length CHECK ((length(secret) >= 16)),
+    CONSTRAINT webhook_endpoints_url_format CHECK ((url ~ '^https?://[^\s]+$'::text))
+);
+
+ALTER TABLE exchange.webhook_endpoints OWNER TO exchange_owner;
+
+--
+-- Name: TABLE webhook_endpoints; Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON TABLE exchange.webhook_endpoints IS 'Per-user webhook target of WEBHOOK notifications and the HMAC-SHA256 signing secret.';
 
 --
 -- Name: notification_preferences notification_preferences_pkey; Type: CONSTRAINT; Schema: exchange; Owner: exchange_owner
@@ -120,6 +144,19 @@ ALTER TABLE ONLY exchange.notifications
     ADD CONSTRAINT notifications_pkey PRIMARY KEY (id, created_at);
 
 --
+-- Name: webhook_endpoints webhook_endpoints_pkey; Type: CONSTRAINT; Schema: exchange; Owner: exchange_owner
+--
+
+ALTER TABLE ONLY exchange.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_pkey PRIMARY KEY (user_id);
+
+--
+-- Name: notifications_event_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE INDEX notifications_event_idx ON ONLY exchange.notifications USING btree (event_id);
+
+--
 -- Name: notifications_pending_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
 --
 
@@ -144,6 +181,12 @@ CREATE TRIGGER tg_notification_templates__set_updated_at BEFORE UPDATE ON exchan
 CREATE TRIGGER tg_notifications__set_updated_at BEFORE UPDATE ON exchange.notifications FOR EACH ROW EXECUTE FUNCTION exchange.tg_set_updated_at();
 
 --
+-- Name: webhook_endpoints tg_webhook_endpoints__set_updated_at; Type: TRIGGER; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TRIGGER tg_webhook_endpoints__set_updated_at BEFORE UPDATE ON exchange.webhook_endpoints FOR EACH ROW EXECUTE FUNCTION exchange.tg_set_updated_at();
+
+--
 -- Name: notification_preferences notification_preferences_user_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner
 --
 
@@ -163,3 +206,10 @@ ALTER TABLE exchange.notifications
 
 ALTER TABLE exchange.notifications
     ADD CONSTRAINT notifications_user_fkey FOREIGN KEY (user_id) REFERENCES exchange.users(id);
+
+--
+-- Name: webhook_endpoints webhook_endpoints_user_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner
+--
+
+ALTER TABLE ONLY exchange.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_user_fkey FOREIGN KEY (user_id) REFERENCES exchange.users(id);

@@ -33,7 +33,7 @@ CREATE FUNCTION exchange._post_journals(p_types text[], p_reference_types text[]
 DECLARE
     v_n_records  integer := cardinality(p_types);
     v_n_legs     integer := cardinality(p_account_ids);
-    v_first_id   bigint;
+    v_ids        bigint[];
     v_accounts   bigint[];
     v_locked     integer;
     v_bad        record;
@@ -96,7 +96,9 @@ BEGIN
          ORDER BY r.ord
         RETURNING id
     )
-    SELECT min(id) INTO v_first_id FROM ids;
+    -- Concurrent calls interleave on the sequence, so the ids need not be consecutive: keep
+    -- them (ascending = record order, as nextval runs in the sorted order).
+    SELECT array_agg(id ORDER BY id) INTO v_ids FROM ids;
 
     WITH legs AS (
         -- one net amount per (record, account, bucket)
@@ -125,7 +127,7 @@ BEGIN
     INSERT INTO exchange.transactions
         (journal_id, account_id, user_id, asset_id, bucket, type, amount,
          balance_before, balance_after, reference_type, reference_id)
-    SELECT v_first_id + l.rec - 1, u.id, u.user_id, u.asset_id, l.bucket, p_types[l.rec],
+    SELECT v_ids[l.rec], u.id, u.user_id, u.asset_id, l.bucket, p_types[l.rec],
            l.amount,
            s.base + s.running - l.amount,
            s.base + s.running,
@@ -140,7 +142,7 @@ BEGIN
       ) s
      ORDER BY l.rec, u.id, l.bucket;
 
-    RETURN ARRAY(SELECT v_first_id + i FROM generate_series(0, v_n_records - 1) AS i);
+    RETURN v_ids;
 END;
 $$;
 

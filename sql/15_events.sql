@@ -40,13 +40,8 @@ BEGIN
                                         correlation_id)
     VALUES (p_aggregate_type, p_aggregate_id, p_event_type, p_payload, v_correlation)
     RETURNING id INTO v_id;
-
-    IF EXISTS (SELECT 1 FROM exchange.notification_templates t
-                WHERE t.event_type = p_event_type AND t.is_active) THEN
-        PERFORM exchange._notify_users_of_event(v_id, p_event_type, p_payload);
-    END IF;
-
-    PERFORM pg_notify('exchange_outbox', '');
+    -- The statement trigger tg_outbox_events__after_insert wakes the relay, creates the
+    -- notifications and announces market changes.
     RETURN v_id;
 END
 $_$;
@@ -57,7 +52,7 @@ ALTER FUNCTION exchange._emit_event(p_aggregate_type text, p_aggregate_id text, 
 -- Name: FUNCTION _emit_event(p_aggregate_type text, p_aggregate_id text, p_event_type text, p_payload jsonb, p_correlation_id uuid); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange._emit_event(p_aggregate_type text, p_aggregate_id text, p_event_type text, p_payload jsonb, p_correlation_id uuid) IS 'Internal: records a domain event in the outbox in the caller''s transaction, creates its notifications, and wakes the relay (NOTIFY exchange_outbox). Raises EX501, EX502.';
+COMMENT ON FUNCTION exchange._emit_event(p_aggregate_type text, p_aggregate_id text, p_event_type text, p_payload jsonb, p_correlation_id uuid) IS 'Internal: records a domain event in the outbox in the caller''s transaction (its statement trigger creates notifications and wakes the relay). Raises EX501, EX502.';
 
 --
 -- Name: _notify_users_of_event(bigint, text, jsonb); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
@@ -92,7 +87,10 @@ BEGIN
           FROM recipients r
           JOIN exchange.users u ON u.id = r.user_id
           CROSS JOIN templates t
-         WHERE NOT EXISTS (SELECT 1 FROM exchange.notification_preferences np
+         WHERE (t.channel <> 'WEBHOOK'
+                OR EXISTS (SELECT 1 FROM exchange.webhook_endpoints w
+                            WHERE w.user_id = r.user_id AND w.is_active))
+           AND NOT EXISTS (SELECT 1 FROM exchange.notification_preferences np
                             WHERE np.user_id = r.user_id AND np.event_type = p_event_type
                               AND np.channel = t.channel AND NOT np.enabled)
         RETURNING 1
@@ -143,6 +141,113 @@ ALTER FUNCTION exchange._render_template(p_text text, p_payload jsonb) OWNER TO 
 COMMENT ON FUNCTION exchange._render_template(p_text text, p_payload jsonb) IS 'Internal: fills {{key}} placeholders from a JSON payload.';
 
 --
+-- Name: tg_outbox_events__after_insert(); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE FUNCTION exchange.tg_outbox_events__after_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+-- @plpgsql_check_options: newtable = new_events
+DECLARE
+    v_pair record;
+    v_trades jsonb;
+    v_levels jsonb;
+    v_payload text;
+BEGIN
+    PERFORM pg_notify('exchange_outbox', '');
+
+    IF EXISTS (SELECT 1 FROM new_events n
+                 JOIN exchange.notification_templates t
+                   ON t.event_type = n.event_type AND t.is_active) THEN
+        PERFORM exchange._notify_users_of_event(n.id, n.event_type, n.event_data)
+           FROM new_events n
+          WHERE n.event_type IN (SELECT t.event_type FROM exchange.notification_templates t
+                                  WHERE t.is_active)
+          ORDER BY n.id;
+    END IF;
+
+    FOR v_pair IN
+        SELECT (n.event_data ->> 'pair_id')::integer AS pair_id,
+               max(n.event_data ->> 'symbol') AS symbol, max(n.id) AS seq
+          FROM new_events n
+         WHERE n.aggregate_type IN ('order', 'trade')
+           AND jsonb_typeof(n.event_data -> 'pair_id') = 'number'
+         GROUP BY 1
+    LOOP
+        SELECT coalesce(jsonb_agg(jsonb_build_array(
+                   (n.event_data ->> 'trade_id')::bigint, n.event_data ->> 'price',
+                   n.event_data ->> 'quantity', n.event_data ->> 'taker_side') ORDER BY n.id), '[]')
+          INTO v_trades
+          FROM new_events n
+         WHERE n.event_type = 'trade_executed'
+           AND (n.event_data ->> 'pair_id')::integer = v_pair.pair_id;
+
+        WITH touched AS (
+            -- placed and filled orders name their price (a maker fill: the maker's price)
+            SELECT n.event_data ->> 'side' AS side, (n.event_data ->> 'price')::numeric AS price
+              FROM new_events n
+             WHERE n.event_type IN ('order_placed', 'order_filled')
+               AND jsonb_typeof(n.event_data -> 'pair_id') = 'number'
+               AND (n.event_data ->> 'pair_id')::integer = v_pair.pair_id
+               AND n.event_data ->> 'price' IS NOT NULL
+            UNION
+            -- cancelled and expired ones are looked up (an index probe each)
+            SELECT o.side::text, o.price
+              FROM new_events n
+             CROSS JOIN LATERAL (
+                   SELECT o.side, o.price FROM exchange.orders o
+                    WHERE o.id = (n.event_data ->> 'order_id')::bigint
+                    LIMIT 1) o
+             WHERE n.event_type IN ('order_cancelled', 'order_expired')
+               AND jsonb_typeof(n.event_data -> 'pair_id') = 'number'
+               AND (n.event_data ->> 'pair_id')::integer = v_pair.pair_id
+               AND jsonb_typeof(n.event_data -> 'order_id') = 'number'
+               AND o.price IS NOT NULL
+        )
+        SELECT coalesce(jsonb_agg(jsonb_build_array(t.side, trim_scale(t.price)::text,
+                   trim_scale(coalesce(q.qty, 0))::text, q.n) ORDER BY t.side, t.price), '[]')
+          INTO v_levels
+          FROM touched t
+         CROSS JOIN LATERAL (
+               SELECT sum(x.remaining) AS qty, count(*)::integer AS n
+                 FROM (SELECT b.remaining FROM exchange.order_book b
+                        WHERE t.side = 'SELL' AND b.trading_pair_id = v_pair.pair_id
+                          AND b.side = 'SELL' AND b.price = t.price
+                       UNION ALL
+                       SELECT b.remaining FROM exchange.order_book b
+                        WHERE t.side = 'BUY' AND b.trading_pair_id = v_pair.pair_id
+                          AND b.side = 'BUY' AND b.price = t.price) x) q
+         WHERE t.side IN ('BUY', 'SELL');
+
+        v_payload := jsonb_build_object('seq', v_pair.seq, 'pair_id', v_pair.pair_id,
+                                        'symbol', v_pair.symbol, 'trades', v_trades,
+                                        'levels', v_levels)::text;
+        IF octet_length(v_payload) > 7900 THEN
+            v_payload := jsonb_build_object('seq', v_pair.seq, 'pair_id', v_pair.pair_id,
+                                            'symbol', v_pair.symbol, 'trades', '[]'::jsonb,
+                                            'levels', '[]'::jsonb, 'truncated', true)::text;
+        END IF;
+        PERFORM pg_notify('exchange_market_' || v_pair.symbol, v_payload);
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+ALTER FUNCTION exchange.tg_outbox_events__after_insert() OWNER TO exchange_owner;
+
+--
+-- Name: FUNCTION tg_outbox_events__after_insert(); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange.tg_outbox_events__after_insert() IS 'Per inserting statement: NOTIFY exchange_outbox, the notifications of the new events, and one NOTIFY exchange_market_<symbol> per trading pair touched (seq, trades, levels).';
+
+--
+-- Name: outbox_events tg_outbox_events__after_insert; Type: TRIGGER; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TRIGGER tg_outbox_events__after_insert AFTER INSERT ON exchange.outbox_events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION exchange.tg_outbox_events__after_insert();
+
+--
 -- Name: FUNCTION _emit_event(p_aggregate_type text, p_aggregate_id text, p_event_type text, p_payload jsonb, p_correlation_id uuid); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
@@ -159,3 +264,9 @@ REVOKE ALL ON FUNCTION exchange._notify_users_of_event(p_event_id bigint, p_even
 --
 
 REVOKE ALL ON FUNCTION exchange._render_template(p_text text, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_outbox_events__after_insert(); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange.tg_outbox_events__after_insert() FROM PUBLIC;

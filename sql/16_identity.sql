@@ -490,7 +490,7 @@ COMMENT ON FUNCTION exchange.approve_kyc(p_reviewer_id bigint, p_verification_id
 CREATE FUNCTION exchange.authenticate(p_login text, p_password text) RETURNS exchange.login_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
     v_user     record;
     v_settings exchange.auth_settings;
@@ -514,20 +514,23 @@ BEGIN
         RETURN v_result;
     END IF;
 
-    v_ok := p_password IS NOT NULL
+    -- A hash that is not bcrypt (a row written by hand) never matches.
+    v_ok := p_password IS NOT NULL AND v_user.password_hash LIKE '$2_$%'
             AND exchange_crypto.crypt(p_password, v_user.password_hash) = v_user.password_hash;
 
     IF NOT v_ok THEN
+        -- Every value is computed from the row being updated (u), never from a separate
+        -- read: under concurrency the UPDATE waits for the row lock and then re-evaluates
+        -- these expressions on the newest version, so no attempt is lost.
         UPDATE exchange.users u
-           SET failed_login_attempts = c.attempts,
+           SET failed_login_attempts = CASE WHEN u.locked_until <= now() THEN 1
+                                            ELSE u.failed_login_attempts + 1 END,
                locked_until = CASE
                    WHEN u.locked_until > now() THEN u.locked_until
-                   WHEN c.attempts >= v_settings.max_failed_logins
+                   WHEN (CASE WHEN u.locked_until <= now() THEN 1
+                              ELSE u.failed_login_attempts + 1 END) >= v_settings.max_failed_logins
                        THEN now() + v_settings.lockout_duration
                    ELSE NULL END
-          FROM (SELECT CASE WHEN x.locked_until <= now() THEN 1
-                            ELSE x.failed_login_attempts + 1 END AS attempts
-                  FROM exchange.users x WHERE x.id = v_user.id) c
          WHERE u.id = v_user.id;
         v_result.error_code := 'EX301';
         v_result.message := 'invalid login or password';
@@ -556,7 +559,7 @@ BEGIN
     v_result.last_login_at := now();
     RETURN v_result;
 END;
-$$;
+$_$;
 
 ALTER FUNCTION exchange.authenticate(p_login text, p_password text) OWNER TO exchange_owner;
 
@@ -609,7 +612,7 @@ COMMENT ON FUNCTION exchange.bootstrap_admin(p_username text, p_email text, p_pa
 CREATE FUNCTION exchange.change_password(p_user_id bigint, p_current_password text, p_new_password text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
     v_acting bigint := exchange._acting_user_id();
     v_hash   text;
@@ -623,7 +626,7 @@ BEGIN
     END IF;
     SELECT password_hash, username INTO v_hash, v_name
       FROM exchange.users WHERE id = p_user_id FOR UPDATE;
-    IF v_hash IS NULL OR p_current_password IS NULL
+    IF v_hash IS NULL OR p_current_password IS NULL OR v_hash NOT LIKE '$2_$%'
        OR exchange_crypto.crypt(p_current_password, v_hash) <> v_hash THEN
         RAISE EXCEPTION USING ERRCODE = 'EX301', MESSAGE = 'invalid login or password';
     END IF;
@@ -631,7 +634,7 @@ BEGIN
        SET password_hash = exchange._hash_password(p_new_password, v_name), version = version + 1
      WHERE id = p_user_id;
 END;
-$$;
+$_$;
 
 ALTER FUNCTION exchange.change_password(p_user_id bigint, p_current_password text, p_new_password text) OWNER TO exchange_owner;
 
@@ -947,11 +950,12 @@ BEGIN
     PERFORM exchange._require_permission('kyc', 'limits');
     IF p_level IS NULL OR p_level NOT BETWEEN 0 AND 2 OR p_allowed IS NULL
        OR p_action IS NULL OR p_action NOT IN ('DEPOSIT', 'TRADE', 'WITHDRAW')
-       OR p_daily_limit < 0 OR p_daily_limit = 'NaN'::numeric THEN
+       OR p_daily_limit < 0 OR p_daily_limit = 'NaN'::numeric
+       OR (p_asset_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM exchange.assets WHERE id = p_asset_id)) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX001',
             MESSAGE = 'invalid KYC limit',
-            HINT = 'level 0..2, action DEPOSIT|TRADE|WITHDRAW, allowed true|false, daily limit >= 0 or NULL.';
+            HINT = 'level 0..2, action DEPOSIT|TRADE|WITHDRAW, an existing asset id or NULL, allowed true|false, daily limit >= 0 or NULL.';
     END IF;
     INSERT INTO exchange.kyc_limits AS k (level, action, asset_id, allowed, daily_limit)
     VALUES (p_level::smallint, p_action, p_asset_id, p_allowed, p_daily_limit)

@@ -139,6 +139,38 @@ ALTER FUNCTION exchange._claim_idempotency_key(p_key text, p_operation text, p_r
 COMMENT ON FUNCTION exchange._claim_idempotency_key(p_key text, p_operation text, p_request text) IS 'Internal: claims a key (NULL) or returns the original result of the same request; raises EX108 for another request with the key, EX109 for a bad key.';
 
 --
+-- Name: withdrawals; Type: TABLE; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TABLE exchange.withdrawals (
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    asset_id integer NOT NULL,
+    account_id bigint NOT NULL,
+    amount exchange.amount NOT NULL,
+    fee exchange.amount NOT NULL,
+    status exchange.withdrawal_status DEFAULT 'PENDING'::exchange.withdrawal_status NOT NULL,
+    external_ref text,
+    note text,
+    version integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT withdrawals_amount_positive CHECK (((amount)::numeric > (0)::numeric)),
+    CONSTRAINT withdrawals_fee_nonnegative CHECK (((fee)::numeric >= (0)::numeric)),
+    CONSTRAINT withdrawals_finished_consistent CHECK (((status = ANY (ARRAY['PENDING'::exchange.withdrawal_status, 'REVIEW'::exchange.withdrawal_status])) = (finished_at IS NULL))),
+    CONSTRAINT withdrawals_version_nonnegative CHECK ((version >= 0))
+);
+
+ALTER TABLE exchange.withdrawals OWNER TO exchange_owner;
+
+--
+-- Name: TABLE withdrawals; Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON TABLE exchange.withdrawals IS 'Withdrawals: PENDING/REVIEW hold amount + fee frozen; COMPLETED paid out (fee to the withdrawal FEE account); CANCELLED released.';
+
+--
 -- Name: account_history(bigint, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
 --
 
@@ -194,6 +226,12 @@ CREATE FUNCTION exchange.activate_asset(p_symbol text) RETURNS exchange.assets
 DECLARE
     v_asset exchange.assets;
 BEGIN
+    -- Access: an acting user (exchange.acting_user_id) needs asset:update; a session without
+    -- one must belong to exchange_owner (a DBA or the migrations), never the app role alone.
+    IF exchange._acting_user_id() IS NOT NULL
+       OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER') THEN
+        PERFORM exchange._require_permission('asset', 'update');
+    END IF;
     UPDATE exchange.assets a SET is_active = true
      WHERE a.symbol = p_symbol
     RETURNING a.* INTO v_asset;
@@ -296,44 +334,13 @@ ALTER FUNCTION exchange.balances(p_user_id bigint) OWNER TO exchange_owner;
 COMMENT ON FUNCTION exchange.balances(p_user_id bigint) IS 'A user''s balances (available, frozen, total) per asset. Raises EX102.';
 
 --
--- Name: withdrawals; Type: TABLE; Schema: exchange; Owner: exchange_owner
---
-
-CREATE TABLE exchange.withdrawals (
-    id bigint NOT NULL,
-    user_id bigint NOT NULL,
-    asset_id integer NOT NULL,
-    account_id bigint NOT NULL,
-    amount exchange.amount NOT NULL,
-    fee exchange.amount NOT NULL,
-    status exchange.withdrawal_status DEFAULT 'PENDING'::exchange.withdrawal_status NOT NULL,
-    external_ref text,
-    note text,
-    version integer DEFAULT 0 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    finished_at timestamp with time zone,
-    CONSTRAINT withdrawals_amount_positive CHECK (((amount)::numeric > (0)::numeric)),
-    CONSTRAINT withdrawals_fee_nonnegative CHECK (((fee)::numeric >= (0)::numeric)),
-    CONSTRAINT withdrawals_finished_consistent CHECK (((status = ANY (ARRAY['PENDING'::exchange.withdrawal_status, 'REVIEW'::exchange.withdrawal_status])) = (finished_at IS NULL))),
-    CONSTRAINT withdrawals_version_nonnegative CHECK ((version >= 0))
-);
-
-ALTER TABLE exchange.withdrawals OWNER TO exchange_owner;
-
---
--- Name: TABLE withdrawals; Type: COMMENT; Schema: exchange; Owner: exchange_owner
---
-
-COMMENT ON TABLE exchange.withdrawals IS 'Withdrawals: PENDING/REVIEW hold amount + fee frozen; COMPLETED paid out (fee to the withdrawal FEE account); CANCELLED released.';
-
---
 -- Name: cancel_withdrawal(bigint, text); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
 --
 
 CREATE FUNCTION exchange.cancel_withdrawal(p_withdrawal_id bigint, p_reason text DEFAULT NULL::text) RETURNS exchange.withdrawals
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
     v_w exchange.withdrawals;
@@ -343,6 +350,13 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'EX112',
             MESSAGE = format('unknown withdrawal %s', COALESCE(p_withdrawal_id::text, 'NULL'));
+    END IF;
+    -- Access: the withdrawal's owner may cancel it; any other acting user needs
+    -- withdrawal:approve; a session without one must belong to exchange_owner.
+    IF exchange._acting_user_id() IS DISTINCT FROM v_w.user_id
+       AND (exchange._acting_user_id() IS NOT NULL
+            OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER')) THEN
+        PERFORM exchange._require_permission('withdrawal', 'approve');
     END IF;
     IF v_w.status NOT IN ('PENDING', 'REVIEW') THEN
         RAISE EXCEPTION USING
@@ -380,10 +394,17 @@ COMMENT ON FUNCTION exchange.cancel_withdrawal(p_withdrawal_id bigint, p_reason 
 CREATE FUNCTION exchange.complete_withdrawal(p_withdrawal_id bigint, p_external_ref text DEFAULT NULL::text) RETURNS exchange.withdrawals
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
     v_w exchange.withdrawals;
 BEGIN
+    -- Access: an acting user (exchange.acting_user_id) needs withdrawal:approve; a session without
+    -- one must belong to exchange_owner (a DBA or the migrations), never the app role alone.
+    IF exchange._acting_user_id() IS NOT NULL
+       OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER') THEN
+        PERFORM exchange._require_permission('withdrawal', 'approve');
+    END IF;
     SELECT w.* INTO v_w FROM exchange.withdrawals w WHERE w.id = p_withdrawal_id FOR UPDATE;
     IF v_w.id IS NULL THEN
         RAISE EXCEPTION USING
@@ -440,6 +461,13 @@ DECLARE
     v_asset exchange.assets;
     v_problem text;
 BEGIN
+    -- Access: an acting user (exchange.acting_user_id) needs asset:create; a session without
+    -- one must belong to exchange_owner (a DBA or the migrations), never the app role alone.
+    IF exchange._acting_user_id() IS NOT NULL
+       OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER') THEN
+        PERFORM exchange._require_permission('asset', 'create');
+    END IF;
+
     v_problem := CASE
         WHEN p_symbol IS NULL OR p_symbol !~ '^[A-Z0-9]{2,20}$'
             THEN format('symbol %L must be 2 to 20 characters A-Z, 0-9', p_symbol)
@@ -504,6 +532,12 @@ CREATE FUNCTION exchange.deactivate_asset(p_symbol text) RETURNS exchange.assets
 DECLARE
     v_asset exchange.assets;
 BEGIN
+    -- Access: an acting user (exchange.acting_user_id) needs asset:update; a session without
+    -- one must belong to exchange_owner (a DBA or the migrations), never the app role alone.
+    IF exchange._acting_user_id() IS NOT NULL
+       OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER') THEN
+        PERFORM exchange._require_permission('asset', 'update');
+    END IF;
     UPDATE exchange.assets a SET is_active = false
      WHERE a.symbol = p_symbol
     RETURNING a.* INTO v_asset;
@@ -532,6 +566,7 @@ COMMENT ON FUNCTION exchange.deactivate_asset(p_symbol text) IS 'Retires an asse
 CREATE FUNCTION exchange.deposit(p_user_id bigint, p_asset text, p_amount numeric, p_idempotency_key text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
     v_result   bigint;
@@ -541,7 +576,13 @@ DECLARE
     v_user_ok  boolean;
     v_account  bigint;
     v_external bigint;
+    v_balance  numeric;
+    v_outside  numeric;
 BEGIN
+    -- Access: crediting is the back office's job: an acting user needs deposit:create.
+    IF exchange._acting_user_id() IS NOT NULL THEN
+        PERFORM exchange._require_permission('deposit', 'create');
+    END IF;
     v_result := exchange._claim_idempotency_key(
         p_idempotency_key, 'DEPOSIT',
         format('%s|%s|%s', p_user_id, p_asset, trim_scale(p_amount)));
@@ -551,12 +592,14 @@ BEGIN
 
     SELECT a.id, a.decimals, a.is_active,
            EXISTS (SELECT 1 FROM exchange.users u WHERE u.id = p_user_id),
-           (SELECT acc.id FROM exchange.accounts acc
-             WHERE acc.user_id = p_user_id AND acc.asset_id = a.id AND acc.kind = 'USER'),
-           (SELECT acc.id FROM exchange.accounts acc
-             WHERE acc.kind = 'EXTERNAL' AND acc.asset_id = a.id AND acc.trading_pair_id IS NULL)
-      INTO v_asset_id, v_decimals, v_active, v_user_ok, v_account, v_external
+           ua.id, ua.total_balance, ea.id, ea.available_balance
+      INTO v_asset_id, v_decimals, v_active, v_user_ok, v_account, v_balance, v_external,
+           v_outside
       FROM exchange.assets a
+      LEFT JOIN exchange.accounts ua
+        ON ua.user_id = p_user_id AND ua.asset_id = a.id AND ua.kind = 'USER'
+      LEFT JOIN exchange.accounts ea
+        ON ea.kind = 'EXTERNAL' AND ea.asset_id = a.id AND ea.trading_pair_id IS NULL
      WHERE a.symbol = p_asset;
     IF v_asset_id IS NULL THEN
         RAISE EXCEPTION USING
@@ -580,6 +623,13 @@ BEGIN
     IF NOT COALESCE(p_amount > 0 AND p_amount < 1e18
                     AND round(p_amount, v_decimals) = p_amount, false) THEN
         PERFORM exchange._check_amount(p_amount, v_decimals, p_asset);
+    END IF;
+    IF COALESCE(v_balance, 0) + p_amount >= 1e18 OR COALESCE(v_outside, 0) - p_amount <= -1e18 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX105',
+            MESSAGE = format('invalid amount %s for %s: a balance would reach 1e18', p_amount, p_asset),
+            DETAIL = 'Balances are NUMERIC(36,18): below 1e18 in absolute value.',
+            HINT = 'Deposit less.';
     END IF;
 
     IF v_account IS NULL THEN
@@ -613,6 +663,7 @@ COMMENT ON FUNCTION exchange.deposit(p_user_id bigint, p_asset text, p_amount nu
 CREATE FUNCTION exchange."freeze"(p_user_id bigint, p_asset text, p_amount numeric, p_reference_type text, p_reference_id bigint, p_idempotency_key text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $_$
 DECLARE
     v_result   bigint;
@@ -673,17 +724,19 @@ BEGIN
             HINT = 'Deposit first.';
     END IF;
 
+    -- The account first, then the hold (the order unfreeze keeps too; the hold's foreign key
+    -- takes KEY SHARE on the account, which before our FOR UPDATE could deadlock).
+    PERFORM exchange._post_journal(
+        'FREEZE', p_reference_type, p_reference_id,
+        ARRAY[v_account, v_account],
+        ARRAY['AVAILABLE', 'FROZEN']::exchange.balance_bucket[],
+        ARRAY[-p_amount, p_amount]);
     INSERT INTO exchange.holds AS h (account_id, user_id, asset_id, reference_type,
                                      reference_id, amount)
     VALUES (v_account, p_user_id, v_asset_id, p_reference_type, p_reference_id, p_amount)
     ON CONFLICT (account_id, reference_type, reference_id)
     DO UPDATE SET amount = h.amount + EXCLUDED.amount, version = h.version + 1
     RETURNING h.id INTO v_result;
-    PERFORM exchange._post_journal(
-        'FREEZE', p_reference_type, p_reference_id,
-        ARRAY[v_account, v_account],
-        ARRAY['AVAILABLE', 'FROZEN']::exchange.balance_bucket[],
-        ARRAY[-p_amount, p_amount]);
     UPDATE exchange.idempotency_keys SET result_id = v_result WHERE key = p_idempotency_key;
     RETURN v_result;
 END;
@@ -900,6 +953,7 @@ COMMENT ON FUNCTION exchange.transfer(p_from_user_id bigint, p_to_user_id bigint
 CREATE FUNCTION exchange.transfers(p_transfers exchange.transfer_request[]) RETURNS bigint[]
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
     v_n         integer := cardinality(p_transfers);
@@ -917,14 +971,14 @@ DECLARE
     v_from_acc  bigint;
     v_to_acc    bigint;
     v_k         integer := 0;
-    v_new       integer[] := '{}';
-    v_types     text[] := '{}';
-    v_rtypes    text[] := '{}';
-    v_refs      bigint[] := '{}';
-    v_recs      integer[] := '{}';
-    v_accounts  bigint[] := '{}';
-    v_buckets   exchange.balance_bucket[] := '{}';
-    v_amounts   numeric[] := '{}';
+    v_new       integer[] := '{}'::integer[];
+    v_types     text[] := '{}'::text[];
+    v_rtypes    text[] := '{}'::text[];
+    v_refs      bigint[] := '{}'::bigint[];
+    v_recs      integer[] := '{}'::integer[];
+    v_accounts  bigint[] := '{}'::bigint[];
+    v_buckets   exchange.balance_bucket[] := '{}'::exchange.balance_bucket[];
+    v_amounts   numeric[] := '{}'::numeric[];
     v_ids       bigint[];
 BEGIN
     IF v_n IS NULL OR v_n = 0 OR v_n > 1000 THEN
@@ -955,15 +1009,22 @@ BEGIN
     END IF;
 
     -- Claim the keys in key order; the ones already claimed are replays or conflicts.
-    WITH claimed AS (
+    IF v_n = 1 THEN
         INSERT INTO exchange.idempotency_keys (key, operation, request)
-        SELECT r.key, 'TRANSFER', r.request
-          FROM unnest(v_keys, v_requests) AS r(key, request)
-         ORDER BY r.key
-        ON CONFLICT (key) DO NOTHING
-        RETURNING 1
-    )
-    SELECT count(*) INTO v_claimed FROM claimed;
+        VALUES (v_keys[1], 'TRANSFER', v_requests[1])
+        ON CONFLICT (key) DO NOTHING;
+        GET DIAGNOSTICS v_claimed = ROW_COUNT;
+    ELSE
+        WITH claimed AS (
+            INSERT INTO exchange.idempotency_keys (key, operation, request)
+            SELECT r.key, 'TRANSFER', r.request
+              FROM unnest(v_keys, v_requests) AS r(key, request)
+             ORDER BY r.key
+            ON CONFLICT (key) DO NOTHING
+            RETURNING 1
+        )
+        SELECT count(*) INTO v_claimed FROM claimed;
+    END IF;
     IF v_claimed < v_n THEN
         FOR v_row IN
             SELECT r.ord, k.operation, k.request AS first_request, r.request, k.result_id
@@ -1097,6 +1158,7 @@ COMMENT ON FUNCTION exchange.transfers(p_transfers exchange.transfer_request[]) 
 CREATE FUNCTION exchange.unfreeze(p_user_id bigint, p_asset text, p_amount numeric, p_reference_type text, p_reference_id bigint, p_idempotency_key text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $_$
 DECLARE
     v_result   bigint;
@@ -1150,8 +1212,7 @@ BEGIN
     SELECT h.id, h.amount INTO v_hold_id, v_held
       FROM exchange.holds h
      WHERE h.account_id = v_account AND h.reference_type = p_reference_type
-       AND h.reference_id = p_reference_id
-       FOR UPDATE;
+       AND h.reference_id = p_reference_id;
     IF v_hold_id IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX115',
@@ -1168,13 +1229,23 @@ BEGIN
             HINT = 'Release at most what the hold still holds.';
     END IF;
 
-    UPDATE exchange.holds h SET amount = h.amount - v_amount, version = h.version + 1
-     WHERE h.id = v_hold_id;
+    -- The account first, then the hold (as freeze does). The hold is re-checked under its
+    -- row lock: a concurrent unfreeze that took part of it makes this one refuse (EX116).
     PERFORM exchange._post_journal(
         'UNFREEZE', p_reference_type, p_reference_id,
         ARRAY[v_account, v_account],
         ARRAY['FROZEN', 'AVAILABLE']::exchange.balance_bucket[],
         ARRAY[-v_amount, v_amount]);
+    UPDATE exchange.holds h SET amount = h.amount - v_amount, version = h.version + 1
+     WHERE h.id = v_hold_id AND h.amount >= v_amount
+    RETURNING h.amount INTO v_held;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX116',
+            MESSAGE = format('cannot release %s %s: the hold changed meanwhile', v_amount, p_asset),
+            DETAIL = format('hold %s for %s %s', v_hold_id, p_reference_type, p_reference_id),
+            HINT = 'Release at most what the hold still holds.';
+    END IF;
     UPDATE exchange.idempotency_keys SET result_id = v_hold_id WHERE key = p_idempotency_key;
     RETURN v_hold_id;
 END;
@@ -1195,12 +1266,14 @@ COMMENT ON FUNCTION exchange.unfreeze(p_user_id bigint, p_asset text, p_amount n
 CREATE FUNCTION exchange.withdraw(p_user_id bigint, p_asset text, p_amount numeric, p_idempotency_key text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
     v_result   bigint;
     v_asset    exchange.assets;
     v_user_ok  boolean;
     v_account  bigint;
+    v_available numeric;
     v_total    numeric;
 BEGIN
     v_result := exchange._claim_idempotency_key(
@@ -1218,9 +1291,11 @@ BEGIN
             HINT = 'list_assets() shows the assets.';
     END IF;
     SELECT EXISTS (SELECT 1 FROM exchange.users u WHERE u.id = p_user_id),
-           (SELECT acc.id FROM exchange.accounts acc
-             WHERE acc.user_id = p_user_id AND acc.asset_id = v_asset.id AND acc.kind = 'USER')
-      INTO v_user_ok, v_account;
+           acc.id, acc.available_balance
+      INTO v_user_ok, v_account, v_available
+      FROM (SELECT 1) AS one
+      LEFT JOIN exchange.accounts acc
+        ON acc.user_id = p_user_id AND acc.asset_id = v_asset.id AND acc.kind = 'USER';
     IF NOT v_user_ok THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX102',
@@ -1236,24 +1311,32 @@ BEGIN
             HINT = 'Withdraw at least the minimum.';
     END IF;
     v_total := p_amount + v_asset.withdraw_fee;
-    IF v_account IS NULL OR v_total >= 1e18 THEN
+    -- An early refusal (the accounts trigger stays the authority under concurrency); it also
+    -- keeps frozen + total below NUMERIC(36,18)'s bound.
+    IF v_account IS NULL OR v_total > v_available THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX101',
             MESSAGE = format('insufficient funds: user %s cannot withdraw %s %s', p_user_id,
                              p_amount, p_asset),
-            DETAIL = format('needed %s (amount %s + fee %s)', v_total, p_amount,
-                            v_asset.withdraw_fee),
+            DETAIL = format('needed %s (amount %s + fee %s), available %s', v_total, p_amount,
+                            v_asset.withdraw_fee, COALESCE(v_available, 0)),
             HINT = 'Deposit first.';
     END IF;
 
-    INSERT INTO exchange.withdrawals AS w (user_id, asset_id, account_id, amount, fee)
-    VALUES (p_user_id, v_asset.id, v_account, p_amount, v_asset.withdraw_fee)
-    RETURNING w.id INTO v_result;
+    -- Post first, then insert the withdrawal: its foreign key takes KEY SHARE on the account,
+    -- which before our FOR UPDATE would let two requests of one account deadlock.
+    v_result := nextval(pg_get_serial_sequence('exchange.withdrawals', 'id'));
     PERFORM exchange._post_journal(
         'WITHDRAWAL_REQUEST', 'WITHDRAWAL', v_result,
         ARRAY[v_account, v_account],
         ARRAY['AVAILABLE', 'FROZEN']::exchange.balance_bucket[],
         ARRAY[-v_total, v_total]);
+    INSERT INTO exchange.withdrawals (id, user_id, asset_id, account_id, amount, fee)
+    OVERRIDING SYSTEM VALUE
+    VALUES (v_result, p_user_id, v_asset.id, v_account, p_amount, v_asset.withdraw_fee);
+    -- Risk rules (docs/risk.md): FLAG records an event, REVIEW holds the withdrawal in status
+    -- REVIEW, REJECT raises EX405 (nothing but the risk event stays).
+    PERFORM exchange._check_withdrawal_risk(v_result);
     UPDATE exchange.idempotency_keys SET result_id = v_result WHERE key = p_idempotency_key;
     RETURN v_result;
 END;

@@ -200,6 +200,12 @@ CREATE TRIGGER tg_user_roles__audit AFTER INSERT OR DELETE OR UPDATE ON exchange
 CREATE TRIGGER tg_users__audit AFTER INSERT OR DELETE OR UPDATE ON exchange.users FOR EACH ROW EXECUTE FUNCTION exchange.tg_audit__row('id');
 
 --
+-- Name: withdrawals tg_withdrawals__audit; Type: TRIGGER; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TRIGGER tg_withdrawals__audit AFTER INSERT OR DELETE OR UPDATE ON exchange.withdrawals FOR EACH ROW EXECUTE FUNCTION exchange.tg_audit__row('id');
+
+--
 -- Name: FUNCTION audit_trail(p_entity text, p_entity_id text, p_limit integer); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 

@@ -670,6 +670,7 @@ DECLARE
     v_fee_base      bigint;
     v_fee_quote     bigint;
     v_last          numeric;
+    v_risk          exchange.order_risk_limits;   -- the market's order risk rules, folded
     v_k             integer;
     v_acc           bigint;
     -- per-market state of the batch
@@ -866,6 +867,7 @@ BEGIN
                         HINT = 'List the pairs with exchange.get_trading_pairs().';
                 END IF;
                 v_symbol := v_req.symbol;
+                v_risk := exchange._load_order_risk(v_pair_id);
                 v_k := array_position(ms_pair, v_pair_id);
                 IF v_k IS NULL THEN
                     ms_pair := array_append(ms_pair, v_pair_id);
@@ -1017,7 +1019,7 @@ BEGIN
             -- 2d. Hooks: KYC limits (identity) and risk rules are evaluated here, before any
             -- write, once per order.
             -- KYC (issue 5): PERFORM exchange._check_kyc_limit(v_user, 'TRADE', ...);
-            -- RISK (risk issue): PERFORM exchange._check_order_risk(...);
+            -- RISK: evaluated in step 3, once the user is known to be ACTIVE.
 
             v_oid := nextval('exchange.orders_id_seq');
             v_ocreated := now();
@@ -1038,6 +1040,12 @@ BEGIN
                 MESSAGE = format('user %s may not trade', COALESCE(v_user::text, 'NULL')),
                 DETAIL = format('status %s', COALESCE(v_user_status::text, 'unknown user')),
                 HINT = 'Only ACTIVE users place orders.';
+        END IF;
+        -- Risk rules (docs/risk.md): a new order, before anything of it is written; a cheap
+        -- threshold check unless a rule is hit (FLAG records an event, REJECT raises EX404).
+        IF NOT v_triggered AND v_risk.any_rule THEN
+            PERFORM exchange._check_order_risk(v_risk, v_user, v_symbol, v_side, v_type,
+                                               v_amount, v_price, v_stop, v_quote_amt, v_last);
         END IF;
         IF v_base_acc IS NULL THEN
             v_base_acc := exchange._user_account(v_user, v_base_asset);
@@ -1268,6 +1276,9 @@ BEGIN
                 v_rem := v_rem - v_qty;
                 EXIT WHEN v_rem = 0;
             END IF;
+            -- a budget that is spent, or cannot buy this level's rest, ends the walk (FILLED)
+            EXIT WHEN v_budget IS NOT NULL
+                  AND (v_consumed = v_budget OR v_qty < v_m.remaining);
         END LOOP;
         CLOSE v_cur;
 
