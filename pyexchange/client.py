@@ -22,6 +22,7 @@ from pyexchange.api.ledger import LedgerAPI
 from pyexchange.api.risk import RiskAPI
 from pyexchange.api.trading import TradingAPI
 from pyexchange.config import resolve_dsn
+from pyexchange.correlation import current_correlation_id
 from pyexchange.errors import translating
 from pyexchange.queries import query
 
@@ -68,6 +69,9 @@ class ClientBase:
                     "SELECT set_config('exchange.acting_user_id', %s, true)",
                     (str(self.acting_user_id),),
                 )
+            if (correlation_id := current_correlation_id()) is not None:
+                conn.execute("SELECT set_config('exchange.correlation_id', %s, true)",
+                             (str(correlation_id),))
             yield conn
 
     def _one(self, name: str, params: Params, row_type: type[T]) -> T:

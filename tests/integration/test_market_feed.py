@@ -82,3 +82,21 @@ def test_watch_yields_a_snapshot_then_the_changes(clone_dsn: str) -> None:
                 (lv.price, lv.amount, lv.orders) for lv in book.bids]
         finally:
             updates.close()  # type: ignore[attr-defined]
+
+
+def test_events_of_a_client_call_carry_its_correlation_id(clone_dsn: str) -> None:
+    from pyexchange.correlation import correlation
+
+    with psycopg.connect(clone_dsn, autocommit=True) as conn:
+        users = setup_market(conn)
+    with Exchange(clone_dsn) as ex:
+        ex.place_order(users["alice"], "BTC-USDT", "SELL", "LIMIT", D("1"), D("100"))
+        with correlation() as cid:
+            ex.place_order(users["bob"], "BTC-USDT", "BUY", "LIMIT", D("1"), D("100"))
+    with psycopg.connect(clone_dsn) as conn:
+        rows = conn.execute("SELECT event_type, correlation_id FROM exchange.outbox_events "
+                            "WHERE aggregate_type IN ('order', 'trade') ORDER BY id").fetchall()
+    assert rows[0] == ("order_placed", None)
+    tagged = {t for t, c in rows if c == cid}
+    assert {"order_placed", "trade_executed", "order_filled"} <= tagged
+    assert all(c in (None, cid) for _, c in rows)
