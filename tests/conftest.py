@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,12 +30,15 @@ from pyexchange.migrate import Migrator
 
 
 def _pg_bindir() -> str:
+    """The server binaries for proc mode: found as the embedded server finds them
+    (PYEXCHANGE_PG_BINDIR, pg_config --bindir, PATH, /usr/lib/postgresql/*/bin)."""
+    from pyexchange.errors import ConfigurationError
+    from pyexchange.server import find_bindir
+
     try:
-        return subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        found = shutil.which("pg_ctl")
-        return str(Path(found).parent) if found else "/usr/lib/postgresql/15/bin"
+        return str(find_bindir())
+    except ConfigurationError:
+        return "/usr/lib/postgresql/15/bin"  # noproc mode does not need them
 
 
 USE_NOPROC = os.geteuid() == 0 or os.environ.get("PYEXCHANGE_TEST_NOPROC") == "1"
