@@ -1,11 +1,11 @@
 """Relay benchmark: throughput (events/s) and latency from commit to broker acknowledgement.
 
-Runs against the PostgreSQL server of PYEXCHANGE_BENCH_ADMIN_DSN (default: 127.0.0.1:5432 as
-postgres) in its own new database, and the NATS JetStream server of PYEXCHANGE_NATS_URL
+Runs against the PostgreSQL server of ``--dsn``, PYEXCHANGE_BENCH_DSN or the libpq environment
+(default 127.0.0.1:5432 as postgres) in its own new database, and the NATS JetStream server of PYEXCHANGE_NATS_URL
 (default nats://127.0.0.1:4222) in its own new stream; both are dropped at the end.
 
-    python -m benchmarks relay            # when benchmarks/__main__.py dispatches
-    python -m benchmarks.relay [--quick]  # on its own
+    python -m benchmarks relay [--quick] [--dsn DSN]
+    python -m benchmarks.relay [--quick]
 
 1. Backlog drain: N events already committed (spread over many aggregates, then over a few
    hot ones), one relay, `--once`: events/s.
@@ -39,12 +39,22 @@ from pyexchange.migrate import Migrator
 from pyexchange.relay import Relay, RelayConfig
 
 ROOT = Path(__file__).resolve().parents[1]
-ADMIN_DSN = os.environ.get("PYEXCHANGE_BENCH_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 NATS_URL = os.environ.get("PYEXCHANGE_NATS_URL", "nats://127.0.0.1:4222")
 
 
-def _dsn(dbname: str) -> str:
-    params = psycopg.conninfo.conninfo_to_dict(ADMIN_DSN)
+def admin_dsn(dsn: str | None) -> str:
+    """The maintenance DSN (database ``postgres``) of the server to measure."""
+    dsn = dsn or os.environ.get("PYEXCHANGE_BENCH_DSN") or ""
+    params: dict[str, Any] = psycopg.conninfo.conninfo_to_dict(dsn) if dsn else {}
+    params.setdefault("host", os.environ.get("PGHOST", "127.0.0.1"))
+    params.setdefault("port", os.environ.get("PGPORT", "5432"))
+    params.setdefault("user", os.environ.get("PGUSER", "postgres"))
+    params["dbname"] = "postgres"
+    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items() if v is not None})
+
+
+def _dsn(admin: str, dbname: str) -> str:
+    params = psycopg.conninfo.conninfo_to_dict(admin)
     params["dbname"] = dbname
     return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items() if v is not None})
 
@@ -171,8 +181,10 @@ def drain_phase(dsn: str, stream: str, prefix: str, n: int, aggregates: int,
     return stats.published, elapsed
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="benchmarks relay", description=__doc__.split("\n")[0])
+    parser.add_argument("--dsn", default=None, help="server to measure (default: "
+                        "PYEXCHANGE_BENCH_DSN or the libpq environment)")
     parser.add_argument("--quick", action="store_true", help="smaller runs (a smoke test)")
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--seconds", type=float, default=10.0, help="trading phase length")
@@ -182,9 +194,10 @@ def main(argv: list[str] | None = None) -> None:
 
     token = uuid.uuid4().hex[:8]
     dbname, stream, prefix = f"pyx_bench_relay_{token}", f"PYX_BENCH_{token.upper()}", f"pyxbench_{token}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+    admin_conninfo = admin_dsn(args.dsn)
+    with psycopg.connect(admin_conninfo, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-    dsn = _dsn(dbname)
+    dsn = _dsn(admin_conninfo, dbname)
     try:
         Migrator(dsn).migrate()
         print(f"relay benchmark (database {dbname}, stream {stream})")
@@ -205,11 +218,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"   commit -> broker ack latency over {run['probes']} probes: "
               f"p50 {run['p50']:.1f} ms, p99 {run['p99']:.1f} ms, max {run['max']:.1f} ms")
     finally:
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+        with psycopg.connect(admin_conninfo, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                 sql.Identifier(dbname)))
         asyncio.run(_delete_stream(stream))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))
