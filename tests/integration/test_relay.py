@@ -312,3 +312,28 @@ def test_relay_says_how_to_start_nats_when_it_is_unreachable(clone_dsn: str) -> 
          "relay", "--once", "--nats-url", "nats://127.0.0.1:1", "--connect-timeout", "0.5"],
         cwd=ROOT, capture_output=True, timeout=60, env=env)
     assert bad.returncode == 1 and b"nats-server -js" in bad.stderr
+
+
+def test_prune_and_status_from_the_command_line(clone_dsn: str) -> None:
+    from click.testing import CliRunner
+
+    from pyexchange.cli import main
+
+    ids = emit(clone_dsn, [("user", "1", "user_activated", {"user_id": 1}),
+                           ("user", "2", "user_activated", {"user_id": 2}),
+                           ("user", "3", "user_activated", {"user_id": 3})])
+    with psycopg.connect(clone_dsn) as conn:
+        conn.execute("SELECT exchange.mark_outbox_events_published(%s)", (ids[:2],))
+        conn.execute("UPDATE exchange.outbox_events SET created_at = now() - interval '8 days'")
+        conn.execute("UPDATE exchange.outbox_events SET created_at = now() - interval '1 day' "
+                     "WHERE id = %s", (ids[1],))
+    runner = CliRunner()
+    status = runner.invoke(main, ["--dsn", clone_dsn, "relay", "status"])
+    assert status.exit_code == 0, status.output
+    assert "PUBLISHED" in status.output and "PENDING" in status.output
+    bad = runner.invoke(main, ["--dsn", clone_dsn, "relay", "prune", "--older-than", "soon"])
+    assert bad.exit_code == 2
+    pruned = runner.invoke(main, ["--dsn", clone_dsn, "relay", "prune", "--older-than", "7d"])
+    assert pruned.exit_code == 0, pruned.output
+    # Only the 8-day-old published event goes: the 1-day-old one and the pending one stay.
+    assert statuses(clone_dsn) == {"PUBLISHED": 1, "PENDING": 1}
