@@ -39,6 +39,10 @@ RETURNS SETOF exchange.order_result
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
+-- Every statement here is keyed (pair, order id, account id): generic plans are right for all
+-- of them, and re-planning custom plans over the partitioned tables on each call would cost
+-- more than the statements themselves.
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_n             integer := COALESCE(cardinality(p_orders), 0);
@@ -118,8 +122,6 @@ DECLARE
     v_fills         jsonb;
     v_partial_id    bigint;
     v_partial_rem   numeric;
-    v_min_created   timestamptz;
-    v_max_created   timestamptz;
     v_book_changed  boolean;
     -- fills of the current order
     f_n             integer;
@@ -527,8 +529,6 @@ BEGIN
         v_fee_paid := 0;
         v_consumed := 0;
         v_partial_id := NULL;
-        v_min_created := NULL;
-        v_max_created := NULL;
 
         IF v_side = 'BUY' THEN
             IF v_limit IS NULL THEN
@@ -874,20 +874,19 @@ BEGIN
         END IF;
 
         IF cardinality(m_id) > 0 THEN
-            SELECT min(c), max(c) INTO v_min_created, v_max_created FROM unnest(m_created) AS c;
-            -- the makers: filled amounts, fees, holds and statuses (self-trade expiries too)
-            UPDATE exchange.orders o
-               SET filled_amount = o.filled_amount + m.qty,
-                   remaining_amount = m.rem,
-                   filled_quote = o.filled_quote + m.quote,
-                   fee_paid = o.fee_paid + m.fee,
-                   hold_amount = m.hold,
-                   status = m.status,
-                   version = o.version + 1
-              FROM unnest(m_id, m_created, m_qty, m_quote, m_fee, m_rem, m_hold, m_status)
-                   AS m(id, created_at, qty, quote, fee, rem, hold, status)
-             WHERE o.id = m.id AND o.created_at = m.created_at
-               AND o.created_at BETWEEN v_min_created AND v_max_created;
+            -- the makers: filled amounts, fees, holds and statuses (self-trade expiries too),
+            -- each by its key so that only its partition is touched
+            FOR v_j IN 1 .. cardinality(m_id) LOOP
+                UPDATE exchange.orders o
+                   SET filled_amount = o.filled_amount + m_qty[v_j],
+                       remaining_amount = m_rem[v_j],
+                       filled_quote = o.filled_quote + m_quote[v_j],
+                       fee_paid = o.fee_paid + m_fee[v_j],
+                       hold_amount = m_hold[v_j],
+                       status = m_status[v_j],
+                       version = o.version + 1
+                 WHERE o.id = m_id[v_j] AND o.created_at = m_created[v_j];
+            END LOOP;
             -- self-trade expiries release the maker's whole hold
             FOR v_j IN 1 .. cardinality(m_id) LOOP
                 CONTINUE WHEN m_status[v_j] <> 'EXPIRED';
@@ -976,14 +975,15 @@ BEGIN
     IF cardinality(r_type) > 0 THEN
         PERFORM exchange._post_journals(r_type, r_rtype, r_rid, l_rec, l_acc, l_bucket, l_amt);
     END IF;
-    UPDATE exchange.market_state s
-       SET last_price = COALESCE(m.last, s.last_price),
-           last_trade_at = CASE WHEN m.traded THEN now() ELSE s.last_trade_at END,
-           book_sequence = s.book_sequence + m.inc
-      FROM (SELECT p.pair, p.last, p.inc, p.pair = ANY (t_pair) AS traded
-              FROM unnest(ms_pair, ms_last, ms_inc) AS p(pair, last, inc)) AS m
-     WHERE s.trading_pair_id = m.pair
-       AND (m.inc > 0 OR m.traded);
+    FOR v_j IN 1 .. cardinality(ms_pair) LOOP
+        CONTINUE WHEN ms_inc[v_j] = 0 AND NOT ms_pair[v_j] = ANY (t_pair);
+        UPDATE exchange.market_state s
+           SET last_price = COALESCE(ms_last[v_j], s.last_price),
+               last_trade_at = CASE WHEN ms_pair[v_j] = ANY (t_pair) THEN now()
+                                    ELSE s.last_trade_at END,
+               book_sequence = s.book_sequence + ms_inc[v_j]
+         WHERE s.trading_pair_id = ms_pair[v_j];
+    END LOOP;
     IF cardinality(t_pair) > 0 THEN
         INSERT INTO exchange.klines AS k
             (trading_pair_id, interval, open_time, close_time, open_price, high_price,
@@ -1013,13 +1013,15 @@ BEGIN
           FROM unnest(e_agg, e_aid, e_type, e_data) AS e(agg, aid, typ, data);
     END IF;
 
+    -- each result by its key (only its partition is read)
+    FOR v_j IN 1 .. cardinality(res_id) LOOP
     RETURN QUERY
     SELECT o.id, o.uuid, o.user_id, tp.symbol::text, o.client_order_id::text, o.side, o.type,
            o.time_in_force, o.stp_mode, o.status, o.price::numeric, o.stop_price::numeric,
            o.amount::numeric, o.quote_amount::numeric, o.filled_amount::numeric,
            o.remaining_amount::numeric, o.filled_quote::numeric, o.fee_paid::numeric,
            o.hold_amount::numeric, o.created_at, o.updated_at,
-           COALESCE(r.fills, (SELECT COALESCE(jsonb_agg(jsonb_build_object(
+           COALESCE(res_fills[v_j], (SELECT COALESCE(jsonb_agg(jsonb_build_object(
                         'trade_id', t.id,
                         'maker_order_id', CASE WHEN t.buyer_order_id = o.id THEN t.seller_order_id ELSE t.buyer_order_id END,
                         'price', trim_scale(t.price)::text, 'amount', trim_scale(t.amount)::text,
@@ -1029,10 +1031,10 @@ BEGIN
                   FROM exchange.trades t
                  WHERE (t.buyer_order_id = o.id AND t.is_maker_buyer = false)
                     OR (t.seller_order_id = o.id AND t.is_maker_buyer = true)))
-      FROM unnest(res_id, res_created, res_fills) WITH ORDINALITY AS r(id, created_at, fills, ord)
-      JOIN exchange.orders o ON o.id = r.id AND o.created_at = r.created_at
+      FROM exchange.orders o
       JOIN exchange.trading_pairs tp ON tp.id = o.trading_pair_id
-     ORDER BY r.ord;
+     WHERE o.id = res_id[v_j] AND o.created_at = res_created[v_j];
+    END LOOP;
 END;
 $$;
 COMMENT ON FUNCTION exchange.place_orders(exchange.order_request[]) IS
