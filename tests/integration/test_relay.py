@@ -275,14 +275,39 @@ def test_sigkill_mid_batch_then_restart_loses_and_duplicates_nothing(
 # --- two relays ---------------------------------------------------------------------------------
 def test_two_relays_keep_each_aggregates_order(
         clone_dsn: str, stream: StreamSpec, relay_procs: list[subprocess.Popen[bytes]]) -> None:
-    n = 1500
-    ids = emit(clone_dsn, [("order", str(i % 11), "order_placed", {"i": i}) for i in range(n)])
+    import threading
+
+    n_before, n_during = 1000, 400
+    ids = emit(clone_dsn, [("order", str(i % 11), "order_placed", {"i": i})
+                           for i in range(n_before)])
     # The stream exists before both start, so neither races the other to create it.
     asyncio.run(_ensure_stream(clone_dsn, stream))
     for _ in range(2):
         relay_procs.append(subprocess.Popen(
             relay_cmd(clone_dsn, stream, "--batch-size", "25", "--poll-interval", "0.2", "-v"),
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    # And more while they run: two producers, one transaction per event, on the same
+    # aggregates (each producer holds the aggregate's row, as a domain function would).
+    produced: list[int] = []
+
+    def producer(offset: int) -> None:
+        with psycopg.connect(clone_dsn) as conn:
+            for i in range(offset, n_during, 2):
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (i % 11,))
+                row = conn.execute("SELECT exchange._emit_event('order', %s, 'order_filled', "
+                                   "'{}'::jsonb)", (str(i % 11),)).fetchone()
+                conn.commit()
+                assert row is not None
+                produced.append(int(row[0]))
+
+    threads = [threading.Thread(target=producer, args=(k,)) for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    ids = sorted(ids + produced)
+    n = len(ids)
+    assert n == n_before + n_during
     wait_for(lambda: statuses(clone_dsn).get("PUBLISHED") == n, 60, "every event published")
     outputs = []
     for p in relay_procs:
@@ -295,7 +320,7 @@ def test_two_relays_keep_each_aggregates_order(
     by_aggregate = assert_order_per_aggregate(messages)
     assert len(by_aggregate) == 11
     published = [int(o.split("published ")[1].split()[0]) for o in outputs]
-    assert sum(published) == n, outputs
+    assert sum(published) == n, outputs  # each event published by exactly one relay
 
 
 async def _ensure_stream(dsn: str, spec: StreamSpec) -> None:
