@@ -74,6 +74,11 @@ def test_cli_migrate_rollback_all_migrate(empty_dsn: str, fresh: dict[str, Any])
     assert not diff(first, second), diff(first, second)
     assert "applied 0 change(s)" in run("db", "migrate")
 
+    # and the --to forms
+    assert "reverted 2 change(s)" in run("db", "rollback", "--to", PLAN[-3].name)
+    assert f"applied 1 change(s): {PLAN[-2].name}" in run("db", "migrate", "--to", PLAN[-2].name)
+    assert f"applied 1 change(s): {PLAN[-1].name}" in run("db", "migrate")
+
 
 @pytest.mark.skipif(shutil.which("sqitch") is None, reason="sqitch is not installed")
 def test_sqitch_deploy_gives_the_same_catalog(empty_dsn: str, fresh: dict[str, Any]) -> None:
