@@ -218,3 +218,37 @@ def test_in_app_notifications_preferences_and_templates_through_the_client(clone
         ex.list_notifications(alice)
     assert sorted(notification_rows(clone_dsn)) == [
         ("EMAIL", "PENDING", 0, None), ("EMAIL", "PENDING", 0, None), ("IN_APP", "SENT", 0, None)]
+
+
+def test_worker_process_delivers_then_stops_cleanly_on_sigterm(
+        clone_dsn: str, smtp: tuple[int, SmtpHandler]) -> None:
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    port, handler = smtp
+    uid = make_user(clone_dsn, "proc_user")
+    with Exchange(clone_dsn) as ex:
+        ex.create_notification_template("user_activated", "EMAIL", "Hi", "{{username}}")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from pyexchange.cli import main; main()", "--dsn", clone_dsn,
+         "notifications", "worker", "--smtp-port", str(port), "--poll-interval", "30"],
+        cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # Delivered by its first drain or, if it was already asleep, woken by the NOTIFY
+        # (the 30 s poll is longer than the deadline).
+        deadline = time.monotonic() + 20
+        while not any(r[1] == "SENT" for r in notification_rows(clone_dsn)):
+            if not notification_rows(clone_dsn):
+                emit_activated(clone_dsn, uid, "proc_user")
+            assert time.monotonic() < deadline, "the worker did not deliver"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err.decode()
+    assert b"sent 1" in out
+    assert len(handler.messages) == 1
