@@ -12,7 +12,8 @@
 -- Raises: EX220 invalid rules (precisions, minimums, fee rates, STP mode, symbol format),
 --         EX221 the symbol or the asset pair exists, EX222 unknown or inactive asset.
 -- Locks: none beyond the new rows.
--- Access: admin (the identity domain's exchange._require_permission goes in the marked spot).
+-- Access: trading_pair:create for the acting user (docs/security.md), or a session of
+-- exchange_owner without an acting user. Raises EX320/EX321/EX303 from _require_permission.
 CREATE OR REPLACE FUNCTION exchange.create_trading_pair(
     p_symbol text,
     p_base text,
@@ -35,7 +36,12 @@ DECLARE
     v_quote exchange.assets;
     v_pair  exchange.trading_pairs;
 BEGIN
-    -- ACCESS (identity, issue 5): PERFORM exchange._require_permission('trading_pair', 'create');
+    -- Access: an acting user (exchange.acting_user_id) needs trading_pair:create; a session
+    -- without one must belong to exchange_owner (a DBA, the migrations), never the app role alone.
+    IF exchange._acting_user_id() IS NOT NULL
+       OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER') THEN
+        PERFORM exchange._require_permission('trading_pair', 'create');
+    END IF;
 
     SELECT * INTO v_base FROM exchange.assets WHERE symbol = p_base AND is_active;
     IF NOT FOUND THEN

@@ -3,7 +3,8 @@
 -- Raises: EX201 unknown pair, EX220 unknown status.
 -- Locks: the market's lock (the same one place_order and cancel take first), so the change
 --        falls between two placements.
--- Access: admin (the identity domain's exchange._require_permission goes in the marked spot).
+-- Access: trading_pair:halt for the acting user (docs/security.md), or a session of
+-- exchange_owner without an acting user. Raises EX320/EX321/EX303 from _require_permission.
 CREATE OR REPLACE FUNCTION exchange.set_trading_pair_status(p_symbol text, p_status text)
 RETURNS exchange.trading_pairs
 LANGUAGE plpgsql
@@ -13,7 +14,12 @@ AS $$
 DECLARE
     v_pair exchange.trading_pairs;
 BEGIN
-    -- ACCESS (identity, issue 5): PERFORM exchange._require_permission('trading_pair', 'update');
+    -- Access: an acting user (exchange.acting_user_id) needs trading_pair:halt; a session
+    -- without one must belong to exchange_owner (a DBA, the migrations), never the app role alone.
+    IF exchange._acting_user_id() IS NOT NULL
+       OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER') THEN
+        PERFORM exchange._require_permission('trading_pair', 'halt');
+    END IF;
     IF p_status IS NULL OR p_status NOT IN ('TRADING', 'HALTED') THEN
         RAISE EXCEPTION USING ERRCODE = 'EX220',
             MESSAGE = format('unknown trading pair status %s', COALESCE(p_status, 'NULL')),

@@ -1,5 +1,5 @@
 -- Deploy pyexchange:trading to pg
--- requires: ledger_core market_data outbox
+-- requires: ledger_core market_data outbox identity
 -- Trading: the live order book (resting orders only), pending stop orders, per-market state,
 -- client order ids, and the API functions that place, match, settle and cancel orders and
 -- read market data. The orders and trades tables (migrations/deploy/orders.sql) stay the

@@ -1,13 +1,25 @@
-"""``pyexchange demo``: migrate the database (the configured one, else the embedded server)
-and print its state. The market simulation will build on this; :func:`print_database_state`
-is the reusable part."""
+"""``pyexchange demo``: migrate the database (the configured one, else the embedded server),
+set up a market and run the market simulation (:mod:`pyexchange.simulation`), then print the
+books, trades, tickers, fees and the reconcile result and write the candlestick charts.
+:func:`print_database_state` prints the tables, partitions and migrations."""
 
 from __future__ import annotations
 
+import time
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from pyexchange.cli import AppContext, console, pass_app, print_table
 from pyexchange.config import configured_dsn
@@ -46,10 +58,23 @@ def print_database_state(exchange: Any, out: Console | None = None) -> None:
 
 
 @click.command()
+@click.option("--orders", type=int, default=3000, show_default=True,
+              help="Actions to simulate (placements and cancels).")
+@click.option("--seed", type=int, default=None, help="Seed for a repeatable run.")
+@click.option("--charts-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("demo-charts"), show_default=True,
+              help="Where the candlestick charts (PNG) are written.")
+@click.option("--no-charts", is_flag=True, help="Do not write the charts.")
+@click.option("--show-state", is_flag=True,
+              help="Also print the tables, partitions and migrations before the simulation.")
 @pass_app
-def demo(app: AppContext) -> None:
-    """Migrate the database (the embedded server when no DSN is configured) and show its
-    state: tables, partitions, migrations."""
+def demo(app: AppContext, orders: int, seed: int | None, charts_dir: Path, no_charts: bool,
+         show_state: bool) -> None:
+    """Migrate the database (the embedded server when no DSN is configured), set up a market
+    (BTC, ETH, USDT, USD; BTC-USDT, ETH-USDT, ETH-BTC; funded traders) and simulate market
+    makers and takers placing and cancelling orders. At the end: the order books, the last
+    trades, the 24h tickers, the fees earned, the reconcile result and a candlestick chart
+    (with volume) of each pair's 1m K-lines."""
     if configured_dsn(app.dsn) is None:
         console.print("no DSN configured: using the embedded server "
                       "(`pyexchange server status` shows where it lives)")
@@ -58,7 +83,70 @@ def demo(app: AppContext) -> None:
     done = Migrator(resolve_dsn(app.dsn)).migrate()
     console.print(f"migrated: {len(done)} change(s) applied" + (f" ({', '.join(done)})"
                                                                   if done else ""))
-    print_database_state(app.exchange)
+    ex = app.exchange
+    if show_state:
+        print_database_state(ex)
+    run_simulation(ex, orders=orders, seed=seed,
+                   charts_dir=None if no_charts else charts_dir)
+
+
+def run_simulation(ex: Any, *, orders: int, seed: int | None, charts_dir: Path | None) -> None:
+    from pyexchange import simulation
+    from pyexchange.cli.trading import print_book, print_tickers
+
+    ids = simulation.setup_market(ex, lambda msg: console.print(f"[dim]{msg}[/]"))
+    sim = simulation.Simulator(ex, ids, seed)
+    columns = (TextColumn("[bold]simulating[/]"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]} actions/s"), TextColumn("{task.fields[info]}"),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    started = time.monotonic()
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("demo", total=orders, rate="-", info="")
+        for i in range(orders):
+            sim.step()
+            if i % 25 == 24 or i == orders - 1:
+                elapsed = time.monotonic() - started
+                st = sim.stats
+                progress.update(task, completed=i + 1, rate=f"{(i + 1) / elapsed:,.0f}",
+                                info=f"{st.placed} placed, {st.canceled} canceled, "
+                                     f"{st.fills} fills, {st.refused} refused")
+    elapsed = time.monotonic() - started
+    st = sim.stats
+    console.print(f"{orders} actions in {elapsed:.1f} s ({orders / elapsed:,.0f}/s): "
+                  f"{st.placed} orders placed, {st.canceled} canceled, {st.fills} fills, "
+                  f"{st.refused} refused" + (f" ({', '.join(f'{k} {v}' for k, v in sorted(st.refusals.items()))})"
+                                             if st.refusals else ""))
+
+    for p in simulation.PAIRS:
+        print_book(ex.get_order_book(p.symbol, 8))
+    for p in simulation.PAIRS:
+        print_table(f"{p.symbol}: last trades", ["time", "taker", "price", "amount"], [
+            (t.created_at.strftime("%H:%M:%S"), t.taker_side.value, _fmt(t.price), _fmt(t.amount))
+            for t in ex.get_recent_trades(p.symbol, 8)])
+    print_tickers(ex.get_ticker_24hr())
+    print_table("fees earned (per pair, in the asset each side received)",
+                ["pair", "asset", "amount"],
+                [(r["symbol"], r["asset"], _fmt(r["amount"])) for r in ex._dicts("demo_fees")])
+    counts = ex._dicts("demo_counts")[0]
+    console.print("totals: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    problems = ex.reconcile()
+    checks = ex._dicts("demo_trading_checks")
+    if not problems and not checks:
+        console.print("[bold green]reconcile: every invariant holds[/] (balances sum to zero per "
+                      "asset, journal replays to the balances, frozen = open holds; no crossed "
+                      "book, fills match trades, no hold left on an ended order)")
+    else:
+        print_table("reconcile: discrepancies", ["check", "asset", "account", "detail"],
+                    [(d.check_name, d.asset, d.account_id, d.detail) for d in problems])
+        print_table("trading checks", ["problem", "detail"],
+                    [(c["problem"], c["detail"]) for c in checks])
+    if charts_dir is not None:
+        for path in simulation.write_charts(ex, charts_dir):
+            console.print(f"chart: {path}")
+
+
+def _fmt(value: Any) -> str:
+    return "" if value is None else format(Decimal(value).normalize(), "f")
 
 
 COMMANDS: list[click.Command] = [demo]
