@@ -295,7 +295,12 @@ DECLARE
     v_quote exchange.assets;
     v_pair  exchange.trading_pairs;
 BEGIN
-    -- ACCESS (identity, issue 5): PERFORM exchange._require_permission('trading_pair', 'create');
+    -- Access: an acting user (exchange.acting_user_id) needs trading_pair:create; a session
+    -- without one must belong to exchange_owner (a DBA, the migrations), never the app role alone.
+    IF exchange._acting_user_id() IS NOT NULL
+       OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER') THEN
+        PERFORM exchange._require_permission('trading_pair', 'create');
+    END IF;
 
     SELECT * INTO v_base FROM exchange.assets WHERE symbol = p_base AND is_active;
     IF NOT FOUND THEN
@@ -646,6 +651,7 @@ COMMENT ON FUNCTION exchange.place_order(p_user_id bigint, p_symbol text, p_side
 CREATE FUNCTION exchange.place_orders(p_orders exchange.order_request[]) RETURNS SETOF exchange.order_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
     v_n             integer := COALESCE(cardinality(p_orders), 0);
@@ -725,8 +731,6 @@ DECLARE
     v_fills         jsonb;
     v_partial_id    bigint;
     v_partial_rem   numeric;
-    v_min_created   timestamptz;
-    v_max_created   timestamptz;
     v_book_changed  boolean;
     -- fills of the current order
     f_n             integer;
@@ -1134,8 +1138,6 @@ BEGIN
         v_fee_paid := 0;
         v_consumed := 0;
         v_partial_id := NULL;
-        v_min_created := NULL;
-        v_max_created := NULL;
 
         IF v_side = 'BUY' THEN
             IF v_limit IS NULL THEN
@@ -1481,20 +1483,19 @@ BEGIN
         END IF;
 
         IF cardinality(m_id) > 0 THEN
-            SELECT min(c), max(c) INTO v_min_created, v_max_created FROM unnest(m_created) AS c;
-            -- the makers: filled amounts, fees, holds and statuses (self-trade expiries too)
-            UPDATE exchange.orders o
-               SET filled_amount = o.filled_amount + m.qty,
-                   remaining_amount = m.rem,
-                   filled_quote = o.filled_quote + m.quote,
-                   fee_paid = o.fee_paid + m.fee,
-                   hold_amount = m.hold,
-                   status = m.status,
-                   version = o.version + 1
-              FROM unnest(m_id, m_created, m_qty, m_quote, m_fee, m_rem, m_hold, m_status)
-                   AS m(id, created_at, qty, quote, fee, rem, hold, status)
-             WHERE o.id = m.id AND o.created_at = m.created_at
-               AND o.created_at BETWEEN v_min_created AND v_max_created;
+            -- the makers: filled amounts, fees, holds and statuses (self-trade expiries too),
+            -- each by its key so that only its partition is touched
+            FOR v_j IN 1 .. cardinality(m_id) LOOP
+                UPDATE exchange.orders o
+                   SET filled_amount = o.filled_amount + m_qty[v_j],
+                       remaining_amount = m_rem[v_j],
+                       filled_quote = o.filled_quote + m_quote[v_j],
+                       fee_paid = o.fee_paid + m_fee[v_j],
+                       hold_amount = m_hold[v_j],
+                       status = m_status[v_j],
+                       version = o.version + 1
+                 WHERE o.id = m_id[v_j] AND o.created_at = m_created[v_j];
+            END LOOP;
             -- self-trade expiries release the maker's whole hold
             FOR v_j IN 1 .. cardinality(m_id) LOOP
                 CONTINUE WHEN m_status[v_j] <> 'EXPIRED';
@@ -1583,14 +1584,15 @@ BEGIN
     IF cardinality(r_type) > 0 THEN
         PERFORM exchange._post_journals(r_type, r_rtype, r_rid, l_rec, l_acc, l_bucket, l_amt);
     END IF;
-    UPDATE exchange.market_state s
-       SET last_price = COALESCE(m.last, s.last_price),
-           last_trade_at = CASE WHEN m.traded THEN now() ELSE s.last_trade_at END,
-           book_sequence = s.book_sequence + m.inc
-      FROM (SELECT p.pair, p.last, p.inc, p.pair = ANY (t_pair) AS traded
-              FROM unnest(ms_pair, ms_last, ms_inc) AS p(pair, last, inc)) AS m
-     WHERE s.trading_pair_id = m.pair
-       AND (m.inc > 0 OR m.traded);
+    FOR v_j IN 1 .. cardinality(ms_pair) LOOP
+        CONTINUE WHEN ms_inc[v_j] = 0 AND NOT ms_pair[v_j] = ANY (t_pair);
+        UPDATE exchange.market_state s
+           SET last_price = COALESCE(ms_last[v_j], s.last_price),
+               last_trade_at = CASE WHEN ms_pair[v_j] = ANY (t_pair) THEN now()
+                                    ELSE s.last_trade_at END,
+               book_sequence = s.book_sequence + ms_inc[v_j]
+         WHERE s.trading_pair_id = ms_pair[v_j];
+    END LOOP;
     IF cardinality(t_pair) > 0 THEN
         INSERT INTO exchange.klines AS k
             (trading_pair_id, interval, open_time, close_time, open_price, high_price,
@@ -1620,13 +1622,15 @@ BEGIN
           FROM unnest(e_agg, e_aid, e_type, e_data) AS e(agg, aid, typ, data);
     END IF;
 
+    -- each result by its key (only its partition is read)
+    FOR v_j IN 1 .. cardinality(res_id) LOOP
     RETURN QUERY
     SELECT o.id, o.uuid, o.user_id, tp.symbol::text, o.client_order_id::text, o.side, o.type,
            o.time_in_force, o.stp_mode, o.status, o.price::numeric, o.stop_price::numeric,
            o.amount::numeric, o.quote_amount::numeric, o.filled_amount::numeric,
            o.remaining_amount::numeric, o.filled_quote::numeric, o.fee_paid::numeric,
            o.hold_amount::numeric, o.created_at, o.updated_at,
-           COALESCE(r.fills, (SELECT COALESCE(jsonb_agg(jsonb_build_object(
+           COALESCE(res_fills[v_j], (SELECT COALESCE(jsonb_agg(jsonb_build_object(
                         'trade_id', t.id,
                         'maker_order_id', CASE WHEN t.buyer_order_id = o.id THEN t.seller_order_id ELSE t.buyer_order_id END,
                         'price', trim_scale(t.price)::text, 'amount', trim_scale(t.amount)::text,
@@ -1636,10 +1640,10 @@ BEGIN
                   FROM exchange.trades t
                  WHERE (t.buyer_order_id = o.id AND t.is_maker_buyer = false)
                     OR (t.seller_order_id = o.id AND t.is_maker_buyer = true)))
-      FROM unnest(res_id, res_created, res_fills) WITH ORDINALITY AS r(id, created_at, fills, ord)
-      JOIN exchange.orders o ON o.id = r.id AND o.created_at = r.created_at
+      FROM exchange.orders o
       JOIN exchange.trading_pairs tp ON tp.id = o.trading_pair_id
-     ORDER BY r.ord;
+     WHERE o.id = res_id[v_j] AND o.created_at = res_created[v_j];
+    END LOOP;
 END;
 $$;
 
@@ -1662,7 +1666,12 @@ CREATE FUNCTION exchange.set_trading_pair_status(p_symbol text, p_status text) R
 DECLARE
     v_pair exchange.trading_pairs;
 BEGIN
-    -- ACCESS (identity, issue 5): PERFORM exchange._require_permission('trading_pair', 'update');
+    -- Access: an acting user (exchange.acting_user_id) needs trading_pair:halt; a session
+    -- without one must belong to exchange_owner (a DBA, the migrations), never the app role alone.
+    IF exchange._acting_user_id() IS NOT NULL
+       OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER') THEN
+        PERFORM exchange._require_permission('trading_pair', 'halt');
+    END IF;
     IF p_status IS NULL OR p_status NOT IN ('TRADING', 'HALTED') THEN
         RAISE EXCEPTION USING ERRCODE = 'EX220',
             MESSAGE = format('unknown trading pair status %s', COALESCE(p_status, 'NULL')),
