@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from pyexchange.relay import Relay, RelayConfig
 from tests.integration._events_support import (
@@ -362,3 +363,29 @@ def test_prune_and_status_from_the_command_line(clone_dsn: str) -> None:
     assert pruned.exit_code == 0, pruned.output
     # Only the 8-day-old published event goes: the 1-day-old one and the pending one stay.
     assert statuses(clone_dsn) == {"PUBLISHED": 1, "PENDING": 1}
+
+
+def test_relay_and_notification_reading_work_as_the_app_role(
+        clone_dsn: str, stream: StreamSpec) -> None:
+    """Least privilege: a login that is only a member of exchange_app runs the relay and
+    reads notifications (API functions only; no table access)."""
+    import uuid
+
+    role = f"pyx_relay_{uuid.uuid4().hex[:8]}"
+    admin = psycopg.connect(clone_dsn, autocommit=True)
+    try:
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE exchange_app").format(
+            sql.Identifier(role)))
+        emit(clone_dsn, [("user", "5", "user_activated", {"user_id": 5, "username": "x"})])
+        app_dsn = psycopg.conninfo.make_conninfo(clone_dsn, user=role)
+        with psycopg.connect(app_dsn) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT count(*) FROM exchange.outbox_events")
+        stats = asyncio.run(Relay(config(app_dsn, stream)).run(once=True))
+        assert stats.published == 1 and not stats.failed
+        with psycopg.connect(app_dsn) as conn:
+            assert conn.execute("SELECT count(*) FROM exchange.outbox_stats()").fetchone() == (3,)
+    finally:
+        admin.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+        admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+        admin.close()
+    assert statuses(clone_dsn) == {"PUBLISHED": 1}
