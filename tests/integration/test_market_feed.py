@@ -100,3 +100,24 @@ def test_events_of_a_client_call_carry_its_correlation_id(clone_dsn: str) -> Non
     tagged = {t for t, c in rows if c == cid}
     assert {"order_placed", "trade_executed", "order_filled"} <= tagged
     assert all(c in (None, cid) for _, c in rows)
+
+
+def test_watch_command_renders_book_trades_and_ticker(clone_dsn: str) -> None:
+    from click.testing import CliRunner
+
+    from pyexchange.cli import main
+
+    with psycopg.connect(clone_dsn, autocommit=True) as conn:
+        users = setup_market(conn)
+        place(conn, users["alice"], "SELL", "LIMIT", "2", "101.5")
+        place(conn, users["carol"], "SELL", "LIMIT", "1", "100")
+        place(conn, users["bob"], "BUY", "LIMIT", "0.5", "100")
+        place(conn, users["bob"], "BUY", "LIMIT", "3", "99")
+    result = CliRunner().invoke(main, ["--dsn", clone_dsn, "watch", "BTC-USDT", "--depth", "5",
+                                       "--timeout", "0.5"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "BTC-USDT book" in out and "last trades" in out and "24h" in out
+    assert "101.5" in out and "99" in out and "0.5" in out  # levels and the trade
+    bad = CliRunner().invoke(main, ["--dsn", clone_dsn, "watch", "NOPE-PAIR", "--timeout", "0.5"])
+    assert bad.exit_code == 1
