@@ -48,7 +48,6 @@ DECLARE
     v_n             integer := COALESCE(cardinality(p_orders), 0);
     v_i             integer := 0;
     v_req           exchange.order_request;
-    v_pid           integer;
     -- the current market (cached while consecutive orders share it)
     v_symbol        text;
     v_pair_id       integer;
