@@ -9,6 +9,7 @@ comparison are made the same day, so they are compared as they are.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import psycopg
@@ -175,3 +176,40 @@ def diff(a: dict[str, list[tuple[Any, ...]]], b: dict[str, list[tuple[Any, ...]]
     if len(lines) > limit:
         lines = [*lines[:limit], f"... and {len(lines) - limit} more"]
     return "\n".join(lines)
+
+
+_PARTITION = re.compile(r"^\w+_\d{4}_\d{2}(_\w+)?$")
+_PARTITION_REF = re.compile(r"\bexchange\.\w+_\d{4}_\d{2}\b")
+
+
+def without_partitions(snap: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
+    """The snapshot less the monthly partitions and what hangs on them (their columns,
+    indexes, constraints, triggers): for comparing states where partitions legitimately
+    differ (the partitions change's revert keeps the partitions it made; they go with their
+    parent tables)."""
+    def keep(row: tuple[Any, ...]) -> bool:
+        return not (any(isinstance(v, str) and _PARTITION.match(v) for v in row[:2])
+                    or any(isinstance(v, str) and _PARTITION_REF.search(v) for v in row))
+
+    return {section: [r for r in rows if keep(r)] for section, rows in snap.items()
+            if section != "partitions"}
+
+
+#: Positions of the owner and ACL fields in each section's rows (see SECTIONS).
+_PRIVILEGE_FIELDS: dict[str, tuple[int, ...]] = {
+    "schema": (1, 2), "relations": (2, 3), "columns": (8,), "functions": (13, 14),
+    "types": (5, 6),
+}
+
+
+def without_privileges(snap: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
+    """The snapshot less owners and grants (for comparing shapes when a change's revert
+    deliberately leaves ownership and privileges as they are)."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for section, rows in snap.items():
+        if section == "default_acls":
+            continue
+        drop = _PRIVILEGE_FIELDS.get(section, ())
+        out[section] = sorted((tuple(v for i, v in enumerate(r) if i not in drop) for r in rows),
+                              key=repr)
+    return out
