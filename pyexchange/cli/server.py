@@ -51,4 +51,10 @@ def status() -> None:
         sys.exit(3)
 
 
+@server.command()
+def conninfo() -> None:
+    """Print the embedded database's conninfo (for scripts: psql "$(pyexchange server conninfo)")."""
+    click.echo(EmbeddedServer.default().conninfo())
+
+
 COMMANDS: list[click.Command] = [server]
