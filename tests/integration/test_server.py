@@ -112,3 +112,19 @@ def test_default_base_dir(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", "/xdg")
     expected = Path("/var/lib/pyexchange") if os.geteuid() == 0 else Path("/xdg/pyexchange")
     assert server_mod.default_base_dir() == expected
+
+
+def test_server_cli_status_and_conninfo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pyexchange.cli import main as cli
+
+    monkeypatch.setenv("PYEXCHANGE_HOME", str(tmp_path))
+    runner = CliRunner()
+    result = runner.invoke(cli, ["server", "status"])
+    assert result.exit_code == 3, result.output  # not initialised, not running
+    assert "initialised" in result.output
+    result = runner.invoke(cli, ["server", "conninfo"])
+    assert result.exit_code == 0
+    assert result.output.strip() == EmbeddedServer(tmp_path).conninfo()
+    assert runner.invoke(cli, ["server", "stop"]).output.strip() == "not running"
