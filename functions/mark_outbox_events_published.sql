@@ -13,7 +13,9 @@ AS $$
         UPDATE exchange.outbox_events
            SET status = 'PUBLISHED', published_at = clock_timestamp(), attempts = attempts + 1,
                last_error = NULL
-         WHERE id = ANY (p_ids) AND status = 'PENDING'
+         -- "not PUBLISHED nor FAILED" is PENDING, written so that the planner takes the
+         -- primary key, not a partial index on PENDING that stale statistics make look tiny
+         WHERE id = ANY (p_ids) AND status <> 'PUBLISHED' AND status <> 'FAILED'
         RETURNING 1
     )
     SELECT count(*)::integer FROM done;

@@ -33,7 +33,7 @@ BEGIN
                          ELSE 'PENDING' END::exchange.outbox_status,
            next_attempt_at = now() + least(p_max_delay,
                                            p_base_delay * power(2, least(e.attempts, 30)))
-     WHERE e.id = ANY (p_ids) AND e.status = 'PENDING'
+     WHERE e.id = ANY (p_ids) AND e.status <> 'PUBLISHED' AND e.status <> 'FAILED'  -- PENDING, by primary key
     RETURNING e.id, e.aggregate_type::text, e.aggregate_id::text, e.event_type::text,
               e.attempts, e.status, e.next_attempt_at, e.last_error;
 END
