@@ -47,6 +47,9 @@ DECLARE
     v_open      integer;
     v_rate_w    integer[];
     v_rate_est  numeric[];
+    v_w         integer;
+    v_start     timestamptz;
+    v_est       numeric;
     v_hit       boolean := false;
     v_rule      record;
     v_observed  numeric;
@@ -66,27 +69,31 @@ BEGIN
         END IF;
     END IF;
     IF p_limits.max_open_orders IS NOT NULL THEN
-        SELECT count(*)::integer + 1 INTO v_open
-          FROM (SELECT 1 FROM exchange.order_book b
-                 WHERE b.user_id = p_user_id AND b.trading_pair_id = p_limits.trading_pair_id
-                 LIMIT p_limits.max_open_orders) AS b;
-        IF v_open <= p_limits.max_open_orders THEN
-            v_open := v_open + (SELECT count(*)::integer
-                                  FROM (SELECT 1 FROM exchange.stop_orders s
-                                         WHERE s.user_id = p_user_id
-                                           AND s.trading_pair_id = p_limits.trading_pair_id
-                                         LIMIT p_limits.max_open_orders) AS s);
-        END IF;
+        -- resting orders and waiting stops, each read at most up to the limit
+        SELECT 1 + (SELECT count(*) FROM (SELECT 1 FROM exchange.order_book b
+                                            WHERE b.user_id = p_user_id
+                                              AND b.trading_pair_id = p_limits.trading_pair_id
+                                            LIMIT p_limits.max_open_orders) AS b)
+                 + (SELECT count(*) FROM (SELECT 1 FROM exchange.stop_orders s
+                                            WHERE s.user_id = p_user_id
+                                              AND s.trading_pair_id = p_limits.trading_pair_id
+                                            LIMIT p_limits.max_open_orders) AS s)
+          INTO v_open;
         IF v_open > p_limits.max_open_orders THEN
             v_hit := true;
         END IF;
     END IF;
     IF p_limits.rate_windows IS NOT NULL THEN
-        WITH up AS (
+        -- one counter row per distinct window (rate_windows is sorted, its first entry per
+        -- window the strictest limit); usually one or two simple upserts
+        v_rate_w := '{}'::integer[];
+        v_rate_est := '{}'::numeric[];
+        FOR v_i IN 1 .. cardinality(p_limits.rate_windows) LOOP
+            v_w := p_limits.rate_windows[v_i];
+            CONTINUE WHEN v_i > 1 AND v_w = p_limits.rate_windows[v_i - 1];
+            v_start := date_bin(make_interval(secs => v_w), now(), TIMESTAMPTZ '1970-01-01 00:00:00+00');
             INSERT INTO exchange.risk_order_rate AS c (user_id, window_seconds, window_start, count)
-            SELECT p_user_id, w.s,
-                   date_bin(make_interval(secs => w.s), now(), TIMESTAMPTZ '1970-01-01 00:00:00+00'), 1
-              FROM unnest(p_limits.rate_windows) AS w(s)
+            VALUES (p_user_id, v_w, v_start, 1)
             ON CONFLICT (user_id, window_seconds) DO UPDATE
                SET prev_count = CASE
                        WHEN c.window_start = excluded.window_start THEN c.prev_count
@@ -95,16 +102,12 @@ BEGIN
                        ELSE 0 END,
                    count = CASE WHEN c.window_start = excluded.window_start THEN c.count + 1 ELSE 1 END,
                    window_start = excluded.window_start
-            RETURNING c.window_seconds, c.count, c.prev_count, c.window_start
-        )
-        SELECT array_agg(up.window_seconds ORDER BY up.window_seconds),
-               array_agg(up.count + up.prev_count
-                         * (1 - extract(epoch FROM now() - up.window_start) / up.window_seconds)
-                         ORDER BY up.window_seconds)
-          INTO v_rate_w, v_rate_est
-          FROM up;
-        FOR v_k IN 1 .. cardinality(v_rate_w) LOOP
-            IF v_rate_est[v_k] > p_limits.rate_max[v_k] THEN
+            RETURNING c.count + c.prev_count
+                      * (1 - extract(epoch FROM now() - c.window_start) / c.window_seconds)
+                 INTO v_est;
+            v_rate_w := v_rate_w || v_w;
+            v_rate_est := v_rate_est || v_est;
+            IF v_est > p_limits.rate_max[v_i] THEN
                 v_hit := true;
             END IF;
         END LOOP;

@@ -259,7 +259,8 @@ BEGIN
                         HINT = 'List the pairs with exchange.get_trading_pairs().';
                 END IF;
                 v_symbol := v_req.symbol;
-                v_risk := exchange._load_order_risk(v_pair_id);
+                SELECT (l.limits).* INTO v_risk FROM exchange.risk_order_limits l
+                 WHERE l.trading_pair_id = v_pair_id;
                 v_k := array_position(ms_pair, v_pair_id);
                 IF v_k IS NULL THEN
                     ms_pair := array_append(ms_pair, v_pair_id);

@@ -85,15 +85,17 @@ CREATE INDEX risk_events_reference_idx ON exchange.risk_events (reference_type, 
 -- ORDER_RATE counters: one row per user and window length, a fixed window (aligned on the
 -- epoch) and the count of the window before it. The estimate of the orders in the last
 -- window_seconds is count + prev_count x (the share of the previous window still inside
--- it): O(1) per order, no scan of order history.
-CREATE TABLE exchange.risk_order_rate (
+-- it): O(1) per order, no scan of order history. UNLOGGED and without a foreign key: it is
+-- written by every order of a user while ORDER_RATE rules exist, so it writes no WAL and
+-- locks no users row; after a crash (or on a promoted standby) the counters start from zero,
+-- which at worst lets one window's worth of orders through unchecked.
+CREATE UNLOGGED TABLE exchange.risk_order_rate (
     user_id        bigint NOT NULL,
     window_seconds integer NOT NULL,
     window_start   timestamptz NOT NULL,
     count          integer NOT NULL,
     prev_count     integer NOT NULL DEFAULT 0,
     CONSTRAINT risk_order_rate_pkey PRIMARY KEY (user_id, window_seconds),
-    CONSTRAINT risk_order_rate_user_fkey FOREIGN KEY (user_id) REFERENCES exchange.users (id),
     CONSTRAINT risk_order_rate_counts_nonnegative CHECK (count >= 0 AND prev_count >= 0)
 );
 COMMENT ON TABLE exchange.risk_order_rate IS
@@ -126,5 +128,18 @@ CREATE TYPE exchange.order_risk_limits AS (
 );
 COMMENT ON TYPE exchange.order_risk_limits IS
     'The strictest active order-rule thresholds of one market (exchange._load_order_risk), read once per market per place_orders call.';
+
+-- The folded thresholds per market, kept by the statement triggers
+-- tg_risk_rules__refresh_order_limits (on risk_rules and trading_pairs) so that place_orders
+-- reads one row by primary key per market per call; a market without a row has no order rule.
+CREATE TABLE exchange.risk_order_limits (
+    trading_pair_id integer NOT NULL,
+    limits          exchange.order_risk_limits NOT NULL,
+    CONSTRAINT risk_order_limits_pkey PRIMARY KEY (trading_pair_id),
+    CONSTRAINT risk_order_limits_trading_pair_fkey FOREIGN KEY (trading_pair_id)
+        REFERENCES exchange.trading_pairs (id)
+);
+COMMENT ON TABLE exchange.risk_order_limits IS
+    'Cache: the strictest active order-rule thresholds per market (a row only where a rule applies); rebuilt whenever risk_rules or trading_pairs change.';
 
 COMMIT;

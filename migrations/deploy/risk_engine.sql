@@ -39,6 +39,12 @@ UPDATE exchange.risk_settings
 \ir ../../functions/_write_risk_events.sql
 \ir ../../functions/_record_risk_events_autonomously.sql
 \ir ../../functions/_load_order_risk.sql
+\ir ../../functions/tg_risk_rules__refresh_order_limits.sql
+CREATE TRIGGER tg_risk_rules__refresh_order_limits
+    AFTER INSERT OR UPDATE OR DELETE ON exchange.risk_rules
+    FOR EACH STATEMENT EXECUTE FUNCTION exchange.tg_risk_rules__refresh_order_limits();
+CREATE TRIGGER tg_trading_pairs__refresh_order_limits AFTER INSERT ON exchange.trading_pairs
+    FOR EACH STATEMENT EXECUTE FUNCTION exchange.tg_risk_rules__refresh_order_limits();
 \ir ../../functions/_check_order_risk.sql
 \ir ../../functions/_check_withdrawal_risk.sql
 \ir ../../functions/create_risk_rule.sql

@@ -17,6 +17,9 @@ DROP FUNCTION exchange.create_risk_rule(text, text, jsonb, jsonb, text, integer,
 DROP FUNCTION exchange._check_risk_level(text);
 DROP FUNCTION exchange._check_withdrawal_risk(bigint);
 DROP FUNCTION exchange._check_order_risk(exchange.order_risk_limits, bigint, text, exchange.order_side, exchange.order_type, numeric, numeric, numeric, numeric, numeric);
+DROP TRIGGER tg_trading_pairs__refresh_order_limits ON exchange.trading_pairs;
+DROP TRIGGER tg_risk_rules__refresh_order_limits ON exchange.risk_rules;
+DROP FUNCTION exchange.tg_risk_rules__refresh_order_limits();
 DROP FUNCTION exchange._load_order_risk(integer);
 DROP FUNCTION exchange._conninfo_quote(text);
 DROP FUNCTION exchange._record_risk_events_autonomously(jsonb, bigint);

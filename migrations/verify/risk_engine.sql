@@ -4,6 +4,7 @@ SELECT 'exchange_dblink.dblink_connect_u(text, text)'::regprocedure;
 SELECT 1 / (SELECT count(*)::int FROM pg_roles WHERE rolname = 'exchange_risk_writer');
 SELECT 'exchange._check_order_risk(exchange.order_risk_limits, bigint, text, exchange.order_side, exchange.order_type, numeric, numeric, numeric, numeric, numeric)'::regprocedure;
 SELECT 'exchange._load_order_risk(integer)'::regprocedure;
+SELECT 'exchange.tg_risk_rules__refresh_order_limits()'::regprocedure;
 SELECT 'exchange._check_withdrawal_risk(bigint)'::regprocedure;
 SELECT 'exchange._record_risk_events_autonomously(jsonb, bigint)'::regprocedure;
 SELECT 'exchange._write_risk_events(jsonb, bigint, bigint)'::regprocedure;
