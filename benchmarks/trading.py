@@ -1,7 +1,7 @@
 """Trading benchmark: ``exchange.place_order`` under pgbench, side by side with pgbench's own
 TPC-B on the same server in the same run.
 
-    python -m benchmarks.trading [--dsn DSN] [--duration 20] [--quick]
+    python -m benchmarks trading [--dsn DSN] [--duration 20] [--quick] [--compare-notify]
 
 What it measures (durable commits: the server's synchronous_commit and fsync as they are,
 reported in the output):
@@ -315,6 +315,19 @@ def run(args: argparse.Namespace) -> list[str]:
                                defines={"npairs": PAIRS, "ubase": ubase}, name="depth")
         say(f"  depth {total:,}: {depth[total].tps:.0f} orders/s")
 
+    # the engine without the outbox statement trigger (its NOTIFYs serialize commits)
+    no_notify: Result | None = None
+    if args.compare_notify:
+        trim_book(bench, 1000)
+        with psycopg.connect(bench, autocommit=True) as conn:
+            conn.execute("ALTER TABLE exchange.outbox_events DISABLE TRIGGER tg_outbox_events__after_insert")
+        checkpoint(admin)
+        no_notify = pgbench(args.dsn, BENCH_DB, script=PLACE_SCRIPT, clients=8, duration=dur,
+                            defines={"npairs": PAIRS, "ubase": ubase}, name="no_notify")
+        with psycopg.connect(bench, autocommit=True) as conn:
+            conn.execute("ALTER TABLE exchange.outbox_events ENABLE TRIGGER tg_outbox_events__after_insert")
+        say(f"  place_order 8 clients 4 pairs, outbox trigger disabled: {no_notify.tps:.0f} orders/s")
+
     batch: dict[int, Result] = {}
     for size in (100, 1000):
         checkpoint(admin)
@@ -350,6 +363,11 @@ def run(args: argparse.Namespace) -> list[str]:
         base = depth[1000].tps
         for total, r in depth.items():
             lines.append(f"| {total:,} | {r.tps:.0f} | {r.tps / base:.2f} |")
+    if no_notify is not None:
+        lines.append("")
+        lines.append(f"Without the outbox statement trigger (tg_outbox_events__after_insert, whose "
+                     f"NOTIFYs serialize commits): {no_notify.tps:.0f} place_order/s at 8 clients "
+                     f"on 4 pairs ({no_notify.tps / tpcb[8].tps:.2f} x TPC-B).")
     lines.append("")
     lines.append("| batch size | batches/s (4 clients) | orders/s |")
     lines.append("|---:|---:|---:|")
@@ -362,7 +380,7 @@ def run(args: argparse.Namespace) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.trading", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m benchmarks trading", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dsn", default="host=127.0.0.1 port=5432 user=postgres dbname=postgres",
                         help="any database of the server (the bench databases are created beside it)")
@@ -371,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="8 clients and 4 pairs only")
     parser.add_argument("--skip-depth", action="store_true", help="skip the book-depth runs")
     parser.add_argument("--keep", action="store_true", help="keep the bench databases")
+    parser.add_argument("--compare-notify", action="store_true",
+                        help="also measure 8 clients / 4 pairs with the outbox trigger disabled")
     args = parser.parse_args(argv)
     started = time.monotonic()
     lines = run(args)
