@@ -70,6 +70,13 @@ def default_base_dir() -> Path:
     return base / "pyexchange"
 
 
+def _current_user() -> str:
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # a uid without a passwd entry (some containers)
+        return os.environ.get("USER") or str(os.geteuid())
+
+
 def _version_key(path: str) -> tuple[int, ...]:
     return tuple(int(x) for x in re.findall(r"\d+", path)) or (0,)
 
@@ -161,7 +168,7 @@ class EmbeddedServer:
     @property
     def superuser(self) -> str:
         """The cluster's bootstrap superuser: the system user that runs it."""
-        return self.run_as or pwd.getpwuid(os.geteuid()).pw_name
+        return self.run_as or _current_user()
 
     def conninfo(self, dbname: str | None = None) -> str:
         return make_conninfo(host=str(self.socket_dir), port=str(PORT), user=self.superuser,
@@ -175,7 +182,7 @@ class EmbeddedServer:
         return find_bindir(self._bindir)
 
     def _command(self, argv: Sequence[str]) -> list[str]:
-        if self.run_as is None or self.run_as == pwd.getpwuid(os.geteuid()).pw_name:
+        if self.run_as is None or self.run_as == _current_user():
             return list(argv)
         if os.geteuid() != 0:
             raise ConfigurationError(f"only root can run the embedded server as {self.run_as}")
@@ -188,12 +195,15 @@ class EmbeddedServer:
     def _run(self, argv: Sequence[str], *, check: bool = True,
              timeout: float = 120) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-        env.setdefault("LC_ALL", "C")
+        env["LC_ALL"] = "C"
         try:
             proc = subprocess.run(self._command(argv), cwd=self.base_dir, env=env, text=True,
                                   stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
         except OSError as exc:
             raise ConfigurationError(f"cannot run {argv[0]}: {exc}", hint=INSTALL_HINT) from exc
+        except subprocess.TimeoutExpired as exc:
+            raise ConfigurationError(f"{Path(argv[0]).name} did not finish in {timeout:.0f} s",
+                                     detail=f"see {self.log_file}") from exc
         if check and proc.returncode != 0:
             log = ""
             if self.log_file.exists():
