@@ -274,10 +274,27 @@ ALTER TABLE exchange.risk_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTIT
 );
 
 --
+-- Name: risk_order_limits; Type: TABLE; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TABLE exchange.risk_order_limits (
+    trading_pair_id integer NOT NULL,
+    limits exchange.order_risk_limits NOT NULL
+);
+
+ALTER TABLE exchange.risk_order_limits OWNER TO exchange_owner;
+
+--
+-- Name: TABLE risk_order_limits; Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON TABLE exchange.risk_order_limits IS 'Cache: the strictest active order-rule thresholds per market (a row only where a rule applies); rebuilt whenever risk_rules or trading_pairs change.';
+
+--
 -- Name: risk_order_rate; Type: TABLE; Schema: exchange; Owner: exchange_owner
 --
 
-CREATE TABLE exchange.risk_order_rate (
+CREATE UNLOGGED TABLE exchange.risk_order_rate (
     user_id bigint NOT NULL,
     window_seconds integer NOT NULL,
     window_start timestamp with time zone NOT NULL,
@@ -326,6 +343,13 @@ ALTER TABLE exchange.risk_settings OWNER TO exchange_owner;
 
 ALTER TABLE ONLY exchange.risk_events
     ADD CONSTRAINT risk_events_pkey PRIMARY KEY (id);
+
+--
+-- Name: risk_order_limits risk_order_limits_pkey; Type: CONSTRAINT; Schema: exchange; Owner: exchange_owner
+--
+
+ALTER TABLE ONLY exchange.risk_order_limits
+    ADD CONSTRAINT risk_order_limits_pkey PRIMARY KEY (trading_pair_id);
 
 --
 -- Name: risk_order_rate risk_order_rate_pkey; Type: CONSTRAINT; Schema: exchange; Owner: exchange_owner
@@ -412,11 +436,11 @@ ALTER TABLE ONLY exchange.risk_events
     ADD CONSTRAINT risk_events_user_fkey FOREIGN KEY (user_id) REFERENCES exchange.users(id);
 
 --
--- Name: risk_order_rate risk_order_rate_user_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner
+-- Name: risk_order_limits risk_order_limits_trading_pair_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner
 --
 
-ALTER TABLE ONLY exchange.risk_order_rate
-    ADD CONSTRAINT risk_order_rate_user_fkey FOREIGN KEY (user_id) REFERENCES exchange.users(id);
+ALTER TABLE ONLY exchange.risk_order_limits
+    ADD CONSTRAINT risk_order_limits_trading_pair_fkey FOREIGN KEY (trading_pair_id) REFERENCES exchange.trading_pairs(id);
 
 --
 -- Name: risk_rules risk_rules_asset_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner

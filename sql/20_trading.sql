@@ -657,7 +657,6 @@ DECLARE
     v_n             integer := COALESCE(cardinality(p_orders), 0);
     v_i             integer := 0;
     v_req           exchange.order_request;
-    v_pid           integer;
     -- the current market (cached while consecutive orders share it)
     v_symbol        text;
     v_pair_id       integer;
@@ -787,13 +786,10 @@ BEGIN
     END IF;
 
     -- 1. The markets of the batch, locked in ascending id before anything else.
-    FOR v_pid IN
-        SELECT DISTINCT tp.id FROM unnest(p_orders) AS r
-          JOIN exchange.trading_pairs tp ON tp.symbol = r.symbol
-         ORDER BY tp.id
-    LOOP
-        PERFORM pg_advisory_xact_lock(1601, v_pid);
-    END LOOP;
+    PERFORM pg_advisory_xact_lock(1601, p.id)
+       FROM (SELECT DISTINCT tp.id FROM unnest(p_orders) AS r
+               JOIN exchange.trading_pairs tp ON tp.symbol = r.symbol
+              ORDER BY tp.id) AS p;
 
     -- 2. Orders in array order; a trade first lets the stops it triggers run.
     LOOP
@@ -801,20 +797,21 @@ BEGIN
         IF v_check_pair IS NOT NULL THEN
             v_stop_id := NULL;
             IF v_last IS NOT NULL THEN
-                SELECT s.order_id, s.order_created_at INTO v_stop_id, v_stop_created
-                  FROM exchange.stop_orders s
-                 WHERE s.trading_pair_id = v_check_pair AND s.side = 'BUY'
-                   AND s.stop_price <= v_last
-                 ORDER BY s.stop_price, s.seq
+                -- one statement, each side walking its own index (only one side can be
+                -- through the last price after one taker's trades)
+                SELECT x.order_id, x.order_created_at INTO v_stop_id, v_stop_created
+                  FROM ((SELECT s.order_id, s.order_created_at FROM exchange.stop_orders s
+                          WHERE s.trading_pair_id = v_check_pair AND s.side = 'BUY'
+                            AND s.stop_price <= v_last
+                          ORDER BY s.stop_price, s.seq
+                          LIMIT 1)
+                        UNION ALL
+                        (SELECT s.order_id, s.order_created_at FROM exchange.stop_orders s
+                          WHERE s.trading_pair_id = v_check_pair AND s.side = 'SELL'
+                            AND s.stop_price >= v_last
+                          ORDER BY s.stop_price DESC, s.seq
+                          LIMIT 1)) AS x
                  LIMIT 1;
-                IF v_stop_id IS NULL THEN
-                    SELECT s.order_id, s.order_created_at INTO v_stop_id, v_stop_created
-                      FROM exchange.stop_orders s
-                     WHERE s.trading_pair_id = v_check_pair AND s.side = 'SELL'
-                       AND s.stop_price >= v_last
-                     ORDER BY s.stop_price DESC, s.seq
-                     LIMIT 1;
-                END IF;
             END IF;
             IF v_stop_id IS NULL THEN
                 v_check_pair := NULL;
@@ -871,7 +868,8 @@ BEGIN
                         HINT = 'List the pairs with exchange.get_trading_pairs().';
                 END IF;
                 v_symbol := v_req.symbol;
-                v_risk := exchange._load_order_risk(v_pair_id);
+                SELECT (l.limits).* INTO v_risk FROM exchange.risk_order_limits l
+                 WHERE l.trading_pair_id = v_pair_id;
                 v_k := array_position(ms_pair, v_pair_id);
                 IF v_k IS NULL THEN
                     ms_pair := array_append(ms_pair, v_pair_id);
@@ -1126,6 +1124,7 @@ BEGIN
             WHEN v_side = 'BUY' AND v_type = 'MARKET' THEN v_quote_amt
             WHEN v_side = 'BUY' AND v_type = 'STOP_LOSS' THEN v_hold END;
         f_n := 0;
+        v_fills := '[]'::jsonb;
         f_tid := '{}'::bigint[]; f_mid := '{}'::bigint[]; f_mcreated := '{}'::timestamptz[]; f_muser := '{}'::bigint[]; f_price := '{}'::numeric[];
         f_qty := '{}'::numeric[]; f_quote := '{}'::numeric[]; f_tfee := '{}'::numeric[]; f_mfee := '{}'::numeric[]; f_mbase := '{}'::bigint[]; f_mquote := '{}'::bigint[];
         m_id := '{}'::bigint[]; m_created := '{}'::timestamptz[]; m_user := '{}'::bigint[]; m_qty := '{}'::numeric[]; m_quote := '{}'::numeric[];
@@ -1246,6 +1245,10 @@ BEGIN
             f_mfee := array_append(f_mfee, v_mfee);
             f_mbase := array_append(f_mbase, v_m.base_account_id);
             f_mquote := array_append(f_mquote, v_m.quote_account_id);
+            v_fills := v_fills || jsonb_build_object(
+                'trade_id', f_tid[f_n], 'maker_order_id', v_m.order_id,
+                'price', trim_scale(v_m.price)::text, 'amount', trim_scale(v_qty)::text,
+                'quote_amount', trim_scale(v_q)::text, 'fee', trim_scale(v_tfee)::text);
             m_price := array_append(m_price, v_m.price);
             m_acc := array_append(m_acc, NULL::bigint);
             m_release := array_append(m_release, 0::numeric);
@@ -1294,6 +1297,7 @@ BEGIN
             END IF;
             -- a triggered FOK stop-limit that cannot fill expires untouched
             f_n := 0;
+            v_fills := '[]'::jsonb;
             m_id := '{}'::bigint[]; m_done := '{}'::bigint[];
             v_partial_id := NULL;
             v_filled := 0; v_filled_quote := 0; v_fee_paid := 0; v_consumed := 0;
@@ -1471,15 +1475,6 @@ BEGIN
                 'filled_quantity', trim_scale(v_filled)::text,
                 'remaining_quantity', trim_scale(COALESCE(v_amount - v_filled, 0))::text,
                 'status', v_status));
-            v_fills := (SELECT jsonb_agg(jsonb_build_object(
-                            'trade_id', f.tid, 'maker_order_id', f.mid,
-                            'price', trim_scale(f.price)::text, 'amount', trim_scale(f.qty)::text,
-                            'quote_amount', trim_scale(f.quote)::text,
-                            'fee', trim_scale(f.tfee)::text) ORDER BY f.ord)
-                          FROM unnest(f_tid, f_mid, f_price, f_qty, f_quote, f_tfee)
-                               WITH ORDINALITY AS f(tid, mid, price, qty, quote, tfee, ord));
-        ELSE
-            v_fills := '[]'::jsonb;
         END IF;
 
         IF cardinality(m_id) > 0 THEN

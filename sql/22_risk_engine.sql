@@ -15,6 +15,9 @@ DECLARE
     v_open      integer;
     v_rate_w    integer[];
     v_rate_est  numeric[];
+    v_w         integer;
+    v_start     timestamptz;
+    v_est       numeric;
     v_hit       boolean := false;
     v_rule      record;
     v_observed  numeric;
@@ -34,27 +37,31 @@ BEGIN
         END IF;
     END IF;
     IF p_limits.max_open_orders IS NOT NULL THEN
-        SELECT count(*)::integer + 1 INTO v_open
-          FROM (SELECT 1 FROM exchange.order_book b
-                 WHERE b.user_id = p_user_id AND b.trading_pair_id = p_limits.trading_pair_id
-                 LIMIT p_limits.max_open_orders) AS b;
-        IF v_open <= p_limits.max_open_orders THEN
-            v_open := v_open + (SELECT count(*)::integer
-                                  FROM (SELECT 1 FROM exchange.stop_orders s
-                                         WHERE s.user_id = p_user_id
-                                           AND s.trading_pair_id = p_limits.trading_pair_id
-                                         LIMIT p_limits.max_open_orders) AS s);
-        END IF;
+        -- resting orders and waiting stops, each read at most up to the limit
+        SELECT 1 + (SELECT count(*) FROM (SELECT 1 FROM exchange.order_book b
+                                            WHERE b.user_id = p_user_id
+                                              AND b.trading_pair_id = p_limits.trading_pair_id
+                                            LIMIT p_limits.max_open_orders) AS b)
+                 + (SELECT count(*) FROM (SELECT 1 FROM exchange.stop_orders s
+                                            WHERE s.user_id = p_user_id
+                                              AND s.trading_pair_id = p_limits.trading_pair_id
+                                            LIMIT p_limits.max_open_orders) AS s)
+          INTO v_open;
         IF v_open > p_limits.max_open_orders THEN
             v_hit := true;
         END IF;
     END IF;
     IF p_limits.rate_windows IS NOT NULL THEN
-        WITH up AS (
+        -- one counter row per distinct window (rate_windows is sorted, its first entry per
+        -- window the strictest limit); usually one or two simple upserts
+        v_rate_w := '{}'::integer[];
+        v_rate_est := '{}'::numeric[];
+        FOR v_i IN 1 .. cardinality(p_limits.rate_windows) LOOP
+            v_w := p_limits.rate_windows[v_i];
+            CONTINUE WHEN v_i > 1 AND v_w = p_limits.rate_windows[v_i - 1];
+            v_start := date_bin(make_interval(secs => v_w), now(), TIMESTAMPTZ '1970-01-01 00:00:00+00');
             INSERT INTO exchange.risk_order_rate AS c (user_id, window_seconds, window_start, count)
-            SELECT p_user_id, w.s,
-                   date_bin(make_interval(secs => w.s), now(), TIMESTAMPTZ '1970-01-01 00:00:00+00'), 1
-              FROM unnest(p_limits.rate_windows) AS w(s)
+            VALUES (p_user_id, v_w, v_start, 1)
             ON CONFLICT (user_id, window_seconds) DO UPDATE
                SET prev_count = CASE
                        WHEN c.window_start = excluded.window_start THEN c.prev_count
@@ -63,16 +70,12 @@ BEGIN
                        ELSE 0 END,
                    count = CASE WHEN c.window_start = excluded.window_start THEN c.count + 1 ELSE 1 END,
                    window_start = excluded.window_start
-            RETURNING c.window_seconds, c.count, c.prev_count, c.window_start
-        )
-        SELECT array_agg(up.window_seconds ORDER BY up.window_seconds),
-               array_agg(up.count + up.prev_count
-                         * (1 - extract(epoch FROM now() - up.window_start) / up.window_seconds)
-                         ORDER BY up.window_seconds)
-          INTO v_rate_w, v_rate_est
-          FROM up;
-        FOR v_k IN 1 .. cardinality(v_rate_w) LOOP
-            IF v_rate_est[v_k] > p_limits.rate_max[v_k] THEN
+            RETURNING c.count + c.prev_count
+                      * (1 - extract(epoch FROM now() - c.window_start) / c.window_seconds)
+                 INTO v_est;
+            v_rate_w := v_rate_w || v_w;
+            v_rate_est := v_rate_est || v_est;
+            IF v_est > p_limits.rate_max[v_i] THEN
                 v_hit := true;
             END IF;
         END LOOP;
@@ -586,23 +589,20 @@ CREATE FUNCTION exchange._load_order_risk(p_trading_pair_id integer) RETURNS exc
 DECLARE
     v_result exchange.order_risk_limits;
 BEGIN
-    WITH r AS (
-        SELECT rr.type, rr.limit_value, rr.window_seconds
-          FROM exchange.risk_rules rr
-         WHERE rr.is_active AND rr.scope = 'ORDER'
-           AND (rr.trading_pair_id IS NULL OR rr.trading_pair_id = p_trading_pair_id)
-    ), rate AS (
-        SELECT r.window_seconds AS w, min(r.limit_value)::integer AS m
-          FROM r WHERE r.type = 'ORDER_RATE' GROUP BY r.window_seconds
-    )
-    SELECT p_trading_pair_id,
-           EXISTS (SELECT 1 FROM r),
-           (SELECT min(r.limit_value) FROM r WHERE r.type = 'MAX_ORDER_NOTIONAL'),
-           (SELECT min(r.limit_value) FROM r WHERE r.type = 'PRICE_BAND'),
-           (SELECT min(r.limit_value)::integer FROM r WHERE r.type = 'MAX_OPEN_ORDERS'),
-           (SELECT array_agg(rate.w ORDER BY rate.w) FROM rate),
-           (SELECT array_agg(rate.m ORDER BY rate.w) FROM rate)
-      INTO v_result;
+    -- one pass over the (few) active order rules; ORDER_RATE rules keep one entry per rule
+    -- (the same window may appear twice: _check_order_risk counts each window once)
+    SELECT p_trading_pair_id, count(*) > 0,
+           min(rr.limit_value) FILTER (WHERE rr.type = 'MAX_ORDER_NOTIONAL'),
+           min(rr.limit_value) FILTER (WHERE rr.type = 'PRICE_BAND'),
+           min(rr.limit_value) FILTER (WHERE rr.type = 'MAX_OPEN_ORDERS')::integer,
+           array_agg(rr.window_seconds ORDER BY rr.window_seconds, rr.limit_value)
+               FILTER (WHERE rr.type = 'ORDER_RATE'),
+           array_agg(rr.limit_value::integer ORDER BY rr.window_seconds, rr.limit_value)
+               FILTER (WHERE rr.type = 'ORDER_RATE')
+      INTO v_result
+      FROM exchange.risk_rules rr
+     WHERE rr.is_active AND rr.scope = 'ORDER'
+       AND (rr.trading_pair_id IS NULL OR rr.trading_pair_id = p_trading_pair_id);
     RETURN v_result;
 END;
 $$;
@@ -1150,6 +1150,33 @@ ALTER FUNCTION exchange.settlement_report(p_batch_id bigint) OWNER TO exchange_o
 COMMENT ON FUNCTION exchange.settlement_report(p_batch_id bigint) IS 'One settlement batch as a report: pair totals, per-asset user totals, discrepancies (report:read). Raises EX320, EX321, EX422.';
 
 --
+-- Name: tg_risk_rules__refresh_order_limits(); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE FUNCTION exchange.tg_risk_rules__refresh_order_limits() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    LOCK TABLE exchange.risk_order_limits IN EXCLUSIVE MODE;
+    DELETE FROM exchange.risk_order_limits;
+    INSERT INTO exchange.risk_order_limits (trading_pair_id, limits)
+    SELECT l.trading_pair_id, l
+      FROM exchange.trading_pairs tp
+     CROSS JOIN LATERAL exchange._load_order_risk(tp.id) AS l
+     WHERE l.any_rule;
+    RETURN NULL;
+END;
+$$;
+
+ALTER FUNCTION exchange.tg_risk_rules__refresh_order_limits() OWNER TO exchange_owner;
+
+--
+-- Name: FUNCTION tg_risk_rules__refresh_order_limits(); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange.tg_risk_rules__refresh_order_limits() IS 'Trigger: rebuilds the per-market cache of order-rule thresholds (risk_order_limits) after risk_rules or trading_pairs change.';
+
+--
 -- Name: update_risk_rule(integer, text, jsonb, jsonb, text, integer); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
 --
 
@@ -1248,6 +1275,18 @@ ALTER FUNCTION exchange.user_statement(p_user_id bigint, p_business_date date) O
 --
 
 COMMENT ON FUNCTION exchange.user_statement(p_user_id bigint, p_business_date date) IS 'A user''s daily statement per asset (bought, sold, fees, net) from the day''s trades, with the clearing batch (self or report:read). Raises EX321, EX411.';
+
+--
+-- Name: risk_rules tg_risk_rules__refresh_order_limits; Type: TRIGGER; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TRIGGER tg_risk_rules__refresh_order_limits AFTER INSERT OR DELETE OR UPDATE ON exchange.risk_rules FOR EACH STATEMENT EXECUTE FUNCTION exchange.tg_risk_rules__refresh_order_limits();
+
+--
+-- Name: trading_pairs tg_trading_pairs__refresh_order_limits; Type: TRIGGER; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TRIGGER tg_trading_pairs__refresh_order_limits AFTER INSERT ON exchange.trading_pairs FOR EACH STATEMENT EXECUTE FUNCTION exchange.tg_risk_rules__refresh_order_limits();
 
 --
 -- Name: SCHEMA exchange; Type: ACL; Schema: -; Owner: exchange_owner
@@ -1388,6 +1427,12 @@ GRANT ALL ON FUNCTION exchange.set_risk_rule_active(p_rule_id integer, p_active 
 
 REVOKE ALL ON FUNCTION exchange.settlement_report(p_batch_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION exchange.settlement_report(p_batch_id bigint) TO exchange_app;
+
+--
+-- Name: FUNCTION tg_risk_rules__refresh_order_limits(); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange.tg_risk_rules__refresh_order_limits() FROM PUBLIC;
 
 --
 -- Name: FUNCTION update_risk_rule(p_rule_id integer, p_name text, p_conditions jsonb, p_actions jsonb, p_level text, p_priority integer); Type: ACL; Schema: exchange; Owner: exchange_owner
