@@ -84,7 +84,8 @@ BEGIN
     --    is re-checked on the locked row (a head published meanwhile drops out).
     SELECT array_agg(l.id ORDER BY l.id) INTO v_locked
       FROM (SELECT e.id FROM exchange.outbox_events e
-             WHERE e.id = ANY (v_heads) AND e.status = 'PENDING'
+             -- PENDING, written so that the primary key is used (see mark_outbox_events_published)
+             WHERE e.id = ANY (v_heads) AND e.status <> 'PUBLISHED' AND e.status <> 'FAILED'
              ORDER BY e.id
              LIMIT p_limit
                FOR UPDATE SKIP LOCKED) l;
