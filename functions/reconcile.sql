@@ -7,6 +7,9 @@
 --   REPLAY_MISMATCH     an account bucket differs from the sum of its entries;
 --   ENTRY_CHAIN_BROKEN  an entry's balance_before differs from the previous entry's
 --                       balance_after (same account and bucket), or the first one's from 0;
+--   ENTRY_REFERENCE     an entry whose journal record or account is missing, or whose
+--                       user or asset differs from its account's (entries have no foreign
+--                       keys: _post_journals writes them from the rows it locked);
 --   NEGATIVE_BALANCE    a user, FEE or REVENUE bucket is negative;
 --   FROZEN_MISMATCH     an account's frozen balance differs from its open holds: open
 --                       withdrawals (PENDING, REVIEW: amount + fee), manual holds
@@ -84,6 +87,18 @@ SELECT 'ENTRY_CHAIN_BROKEN', a.symbol::text, c.account_id, c.user_id, c.journal_
         WINDOW w AS (PARTITION BY t.account_id, t.bucket ORDER BY t.id)) c
   JOIN exchange.assets a ON a.id = c.asset_id
  WHERE c.balance_before <> c.previous_after
+UNION ALL
+SELECT 'ENTRY_REFERENCE', a.symbol::text, t.account_id, t.user_id, t.journal_id, NULL, NULL,
+       format('entry %s: %s', t.id,
+              CASE WHEN j.id IS NULL THEN 'no such journal record'
+                   WHEN acc.id IS NULL THEN 'no such account'
+                   ELSE 'user or asset differs from the account''s' END)
+  FROM exchange.transactions t
+  LEFT JOIN exchange.journal j ON j.id = t.journal_id
+  LEFT JOIN exchange.accounts acc ON acc.id = t.account_id
+  LEFT JOIN exchange.assets a ON a.id = t.asset_id
+ WHERE j.id IS NULL OR acc.id IS NULL OR acc.asset_id <> t.asset_id
+    OR acc.user_id IS DISTINCT FROM t.user_id
 UNION ALL
 SELECT 'NEGATIVE_BALANCE', a.symbol::text, acc.id, acc.user_id, NULL, 0,
        LEAST(acc.available_balance, acc.frozen_balance),

@@ -80,7 +80,7 @@ BEGIN
 
     -- Post first, then insert the withdrawal: its foreign key takes KEY SHARE on the account,
     -- which before our FOR UPDATE would let two requests of one account deadlock.
-    v_result := nextval(pg_get_serial_sequence('exchange.withdrawals', 'id'));
+    v_result := nextval('exchange.withdrawals_id_seq'::regclass);
     PERFORM exchange._post_journal(
         'WITHDRAWAL_REQUEST', 'WITHDRAWAL', v_result,
         ARRAY[v_account, v_account],

@@ -1,7 +1,7 @@
 -- History, balance_at, balances and reconcile(): each check of reconcile() is shown to catch
 -- the corruption it is about.
 BEGIN;
-SELECT plan(26);
+SELECT plan(28);
 
 CREATE FUNCTION pg_temp.ledger_state() RETURNS text LANGUAGE sql AS $$
     SELECT md5(concat_ws('|',
@@ -62,6 +62,14 @@ ROLLBACK TO SAVEPOINT c;
 UPDATE exchange.transactions SET balance_before = balance_before + 1, balance_after = balance_after + 1
  WHERE id = (SELECT min(id) FROM exchange.transactions WHERE user_id = pg_temp.uid('bob'));
 SELECT is((SELECT array_agg(check_name) FROM exchange.reconcile()), ARRAY['ENTRY_CHAIN_BROKEN', 'ENTRY_CHAIN_BROKEN'], 'running balances that do not chain');
+ROLLBACK TO SAVEPOINT c;
+UPDATE exchange.transactions SET journal_id = -1
+ WHERE id = (SELECT min(id) FROM exchange.transactions WHERE user_id = pg_temp.uid('bob'));
+SELECT ok((SELECT array_agg(check_name) FROM exchange.reconcile()) @> ARRAY['ENTRY_REFERENCE'], 'an entry without its journal record');
+ROLLBACK TO SAVEPOINT c;
+UPDATE exchange.transactions SET user_id = pg_temp.uid('carol')
+ WHERE id = (SELECT min(id) FROM exchange.transactions WHERE user_id = pg_temp.uid('bob'));
+SELECT is((SELECT array_agg(check_name) FROM exchange.reconcile()), ARRAY['ENTRY_REFERENCE'], 'an entry whose user is not its account''s');
 ROLLBACK TO SAVEPOINT c;
 UPDATE exchange.holds SET amount = 2 WHERE user_id = pg_temp.uid('bob');
 SELECT is((SELECT array_agg(check_name || ' ' || trim_scale(expected) || ' ' || trim_scale(actual)) FROM exchange.reconcile()),

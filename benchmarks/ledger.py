@@ -1,0 +1,129 @@
+"""``python -m benchmarks ledger``: transfers per second of ``exchange.transfer`` against
+pgbench's built-in TPC-B, side by side on the same server in the same run.
+
+For each number of accounts (users holding the BENCH asset; default 50 and 10) and each
+number of clients (default 1, 4, 8), one ``pgbench -M prepared -T <seconds>`` run of TPC-B
+(``-b tpcb-like`` on tables made by ``pgbench -i -s <scale>``, default scale 1) and, right
+after it, one run of ``benchmarks/ledger_transfer.sql`` (a transfer of 1 BENCH between two
+different random users, a fresh UUID idempotency key each). Commits are durable (the
+server's synchronous_commit, on by default). Before each run: VACUUM of the hot tables
+(pgbench's own default for TPC-B) and a CHECKPOINT. Also reported: bytes of storage per
+transfer, the growth of journal, entries, idempotency keys and accounts (tables, indexes,
+TOAST) divided by the transfers of the run.
+
+Target (issue 3): at 4 clients and 50 accounts, transfers/s >= 1.0 x TPC-B tps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+
+from benchmarks.common import (
+    HERE,
+    bench_database,
+    checkpoint,
+    markdown_table,
+    pgbench_init,
+    relation_bytes,
+    run_pgbench,
+    server_dsn,
+)
+
+SCRIPT = HERE / "ledger_transfer.sql"
+LEDGER_TABLES = ("exchange.journal", "exchange.transactions", "exchange.idempotency_keys",
+                 "exchange.accounts")
+TARGET = (50, 4)
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def setup_ledger(dsn: str, accounts: int) -> int:
+    """``accounts`` users funded with BENCH; returns the id before the first one."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT exchange.create_asset('BENCH', 'Benchmark asset', 'CRYPTO', 8)")
+        ids = [r[0] for r in conn.execute(
+            "INSERT INTO exchange.users (username, email, password_hash, status) "
+            "SELECT 'bench' || i, 'bench' || i || '@example.com', 'x', 'ACTIVE' "
+            "FROM generate_series(1, %s) AS i RETURNING id", (accounts,)).fetchall()]
+        ids.sort()
+        if ids != list(range(ids[0], ids[0] + accounts)):
+            raise RuntimeError("benchmark users do not have consecutive ids")
+        for uid in ids:
+            conn.execute("SELECT exchange.deposit(%s, 'BENCH', %s, %s)",
+                         (uid, Decimal(10) ** 12, f"bench-seed-{uid}"))
+        conn.execute("VACUUM ANALYZE")
+        return int(ids[0]) - 1
+
+
+def _vacuum(dsn: str, tables: tuple[str, ...]) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for table in tables:
+            conn.execute(f"VACUUM {table}")  # fixed names, never user input
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks ledger",
+                                     description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--dsn", default=None,
+                        help="server to measure (default: PYEXCHANGE_BENCH_DSN, libpq env, "
+                             "127.0.0.1:5432 as postgres)")
+    parser.add_argument("--accounts", type=_ints, default=[50, 10],
+                        help="comma-separated numbers of accounts (default 50,10)")
+    parser.add_argument("--clients", type=_ints, default=[1, 4, 8],
+                        help="comma-separated numbers of clients (default 1,4,8)")
+    parser.add_argument("--seconds", type=int, default=10, help="length of each run (10)")
+    parser.add_argument("--tpcb-scale", type=int, default=1,
+                        help="pgbench -i scale of the TPC-B baseline (default 1)")
+    args = parser.parse_args(argv)
+
+    admin = server_dsn(args.dsn)
+    rows: list[list[Any]] = []
+    verdict: str | None = None
+    with bench_database(admin, "pyx_bench_tpcb") as tpcb_dsn, \
+            bench_database(admin, "pyx_bench_ledger", migrate=True) as ledger_dsn:
+        print(f"TPC-B tables at scale {args.tpcb_scale}; ledger with "
+              f"{max(args.accounts)} funded users; {args.seconds} s per run", flush=True)
+        pgbench_init(tpcb_dsn, args.tpcb_scale)
+        base = setup_ledger(ledger_dsn, max(args.accounts))
+        for accounts in args.accounts:
+            for clients in args.clients:
+                _vacuum(tpcb_dsn, ("pgbench_branches", "pgbench_tellers"))
+                with psycopg.connect(tpcb_dsn, autocommit=True) as conn:
+                    conn.execute("TRUNCATE pgbench_history")
+                checkpoint(tpcb_dsn)
+                tpcb = run_pgbench(tpcb_dsn, clients=clients, seconds=args.seconds,
+                                   builtin="tpcb-like")
+                _vacuum(ledger_dsn, ("exchange.accounts",))
+                checkpoint(ledger_dsn)
+                before = relation_bytes(ledger_dsn, LEDGER_TABLES)
+                ledger = run_pgbench(ledger_dsn, clients=clients, seconds=args.seconds,
+                                     script=SCRIPT,
+                                     defines={"accounts": accounts, "base": base})
+                grown = relation_bytes(ledger_dsn, LEDGER_TABLES) - before
+                ratio = ledger.tps / tpcb.tps
+                rows.append([accounts, clients, f"{ledger.tps:.0f}", f"{tpcb.tps:.0f}",
+                             f"{ratio:.2f}", f"{ledger.latency_ms:.2f}",
+                             f"{tpcb.latency_ms:.2f}",
+                             f"{grown / max(ledger.transactions, 1):.0f}"])
+                print(f"  accounts {accounts:>3}, clients {clients}: transfers/s "
+                      f"{ledger.tps:8.0f}  TPC-B tps {tpcb.tps:8.0f}  ratio {ratio:.2f}",
+                      flush=True)
+                if (accounts, clients) == TARGET:
+                    verdict = ("met" if ratio >= 1.0 else "NOT met") + f" (ratio {ratio:.2f})"
+    print()
+    print(markdown_table(["accounts", "clients", "transfers/s", "TPC-B tps", "ratio",
+                          "transfer latency ms", "TPC-B latency ms", "bytes/transfer"], rows))
+    if verdict is not None:
+        print(f"\ntarget (4 clients, 50 accounts: transfers/s >= 1.0 x TPC-B tps): {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
