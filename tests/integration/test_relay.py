@@ -145,7 +145,7 @@ def test_failed_publish_retries_with_backoff_then_fails_and_holds_its_aggregate(
 
     async def scenario() -> None:
         relay = Relay(config(clone_dsn, stream, max_attempts=2,
-                             base_delay=timedelta(milliseconds=50), publish_timeout=1.0))
+                             base_delay=timedelta(minutes=5), publish_timeout=1.0))
         await relay.connect()
         assert relay._js is not None
         await relay._js.delete_stream(stream.name)  # the broker refuses: no stream
@@ -156,10 +156,18 @@ def test_failed_publish_retries_with_backoff_then_fails_and_holds_its_aggregate(
             with psycopg.connect(clone_dsn) as conn:
                 rows = dict(conn.execute("SELECT id, attempts FROM exchange.outbox_events"))
                 assert rows == {first: 1, second: 0, other: 1}
+                # Retried after the backoff (5 min for a first failure), not before.
+                assert conn.execute("SELECT bool_and(next_attempt_at > now() + interval '4 min')"
+                                    " FROM exchange.outbox_events WHERE attempts = 1"
+                                    ).fetchone() == (True,)
                 # Not due yet: nothing is claimed.
                 assert conn.execute("SELECT count(*) FROM exchange.claim_outbox_events(10)"
                                     ).fetchone() == (0,)
-            wait_for(lambda: _due(clone_dsn), 10, "the retry to be due")
+                # Not due for 5 minutes; let the time pass.
+                conn.execute("UPDATE exchange.outbox_events SET next_attempt_at = now() "
+                             "WHERE attempts > 0")
+                conn.commit()
+            assert _due(clone_dsn)
             s2 = await relay.relay_batch()
             assert s2.published == 0 and {f.id for f in s2.failed} == {first, other}
             assert all(f.status == "FAILED" and f.last_error for f in s2.failed)
