@@ -16,10 +16,11 @@ from tests.integration._trading_support import place, setup_market
 D = Decimal
 
 
-def drain(conn: psycopg.Connection[Any], timeout: float = 5.0) -> list[dict[str, Any]]:
-    """The notifications already delivered, waiting at most ``timeout`` for the first."""
-    got = [json.loads(n.payload) for n in conn.notifies(timeout=timeout, stop_after=1)]
-    got += [json.loads(n.payload) for n in conn.notifies(timeout=0.2)]
+def drain(conn: psycopg.Connection[Any], expected: int) -> list[dict[str, Any]]:
+    """``expected`` notifications (waiting at most 15 s for them), plus any that follow
+    within 0.3 s (so a test that expects one notification per call sees a second one)."""
+    got = [json.loads(n.payload) for n in conn.notifies(timeout=15, stop_after=expected)]
+    got += [json.loads(n.payload) for n in conn.notifies(timeout=0.3)]
     return got
 
 
@@ -31,13 +32,13 @@ def test_each_call_announces_its_trades_and_levels_once(clone_dsn: str) -> None:
         listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(market_channel("BTC-USDT"))))
         ask = place(conn, users["alice"], "SELL", "LIMIT", "1", "100")
         place(conn, users["carol"], "SELL", "LIMIT", "2", "101")
-        [first, second] = drain(listener)
+        [first, second] = drain(listener, 2)
         assert first["symbol"] == "BTC-USDT" and first["trades"] == []
         assert first["levels"] == [["SELL", "100", "1", 1]]
         assert second["levels"] == [["SELL", "101", "2", 1]] and second["seq"] > first["seq"]
 
         place(conn, users["bob"], "BUY", "LIMIT", "1.5", "101")  # takes 1 @ 100, 0.5 @ 101
-        [fill] = drain(listener)  # one notification for the whole call, not one per fill
+        [fill] = drain(listener, 1)  # one notification for the whole call, not one per fill
         assert [t[1:] for t in fill["trades"]] == [["100", "1", "BUY"], ["101", "0.5", "BUY"]]
         assert ["SELL", "100", "0", 0] in fill["levels"]
         assert ["SELL", "101", "1.5", 1] in fill["levels"]
@@ -46,14 +47,14 @@ def test_each_call_announces_its_trades_and_levels_once(clone_dsn: str) -> None:
         with conn.transaction():  # two calls in one transaction: two notifications at commit
             place(conn, users["bob"], "BUY", "LIMIT", "1", "99")
             place(conn, users["bob"], "BUY", "LIMIT", "2", "99")
-        a, b = drain(listener)
+        a, b = drain(listener, 2)
         assert a["levels"] == [["BUY", "99", "1", 1]] and b["levels"] == [["BUY", "99", "3", 2]]
 
         conn.execute("SELECT * FROM exchange.cancel_order(%s, %s)",
                      (users["carol"], conn.execute(
                          "SELECT id FROM exchange.orders WHERE user_id = %s AND status IN "
                          "('NEW', 'PARTIALLY_FILLED')", (users["carol"],)).fetchone()[0]))  # type: ignore[index]
-        [cancel] = drain(listener)
+        [cancel] = drain(listener, 1)
         assert cancel["levels"] == [["SELL", "101", "0", 0]] and cancel["trades"] == []
         assert ask["id"] > 0
 
