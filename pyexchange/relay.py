@@ -156,7 +156,8 @@ class Relay:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
-    async def connect(self) -> None:
+    async def connect_database(self) -> None:
+        await self.close_database()
         try:
             self._conn = await psycopg.AsyncConnection.connect(
                 self.config.dsn, autocommit=True, application_name="pyexchange-relay")
@@ -164,7 +165,18 @@ class Relay:
                 self.config.dsn, autocommit=True, application_name="pyexchange-relay-listen")
             await self._listen.execute(query("listen_outbox"))
         except psycopg.OperationalError as exc:
+            await self.close_database()
             raise ConfigurationError(f"relay cannot reach the database: {exc}") from exc
+
+    async def close_database(self) -> None:
+        for conn in (self._conn, self._listen):
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.close()
+        self._conn = self._listen = None
+
+    async def connect(self) -> None:
+        await self.connect_database()
         # Reconnect forever once connected (publishes fail and are retried meanwhile), but
         # give up on the first connection after connect_timeout.
         nc = NATS()
@@ -192,10 +204,7 @@ class Relay:
             with contextlib.suppress(Exception):
                 await self._nc.drain()
             self._nc = None
-        for conn in (self._conn, self._listen):
-            if conn is not None:
-                await conn.close()
-        self._conn = self._listen = None
+        await self.close_database()
 
     async def ensure_stream(self) -> None:
         """Create the stream (``<prefix>.>``, with a duplicate window) if it is missing."""
@@ -219,13 +228,29 @@ class Relay:
         """Drain, then sleep on LISTEN until woken (or the poll interval passes), until
         stopped. With ``once``: drain what is due now and return."""
         await self.connect()
+        delay = 0.5
         try:
             while not self.stopping:
-                drained = await self.drain()
-                self.stats.add(drained)
-                if once:
-                    break
-                await self._wait(self.config.poll_interval)
+                try:
+                    if self._conn is None:
+                        await self.connect_database()
+                        log.warning("reconnected to the database")
+                    drained = await self.drain()
+                    self.stats.add(drained)
+                    delay = 0.5
+                    if once:
+                        break
+                    await self._wait(self.config.poll_interval)
+                except (psycopg.OperationalError, ConfigurationError) as exc:
+                    # The database went away (restart, failover, terminated session): the
+                    # batch in hand rolled back; reconnect with backoff (--once gives up).
+                    if once:
+                        raise
+                    log.error("database connection lost: %s; reconnecting in %.1f s", exc, delay)
+                    await self.close_database()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), delay)
+                    delay = min(delay * 2, 30.0)
         finally:
             await self.close()
         return self.stats
@@ -246,6 +271,8 @@ class Relay:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if waiter.done() and not waiter.cancelled() and (problem := waiter.exception()):
+            raise problem  # the listening connection is gone: run() reconnects
 
     # --- batches --------------------------------------------------------------------------
     async def drain(self) -> RelayStats:

@@ -397,3 +397,29 @@ def test_relay_and_notification_reading_work_as_the_app_role(
         admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
         admin.close()
     assert statuses(clone_dsn) == {"PUBLISHED": 1}
+
+
+def test_relay_reconnects_after_losing_its_database_sessions(
+        clone_dsn: str, stream: StreamSpec) -> None:
+    async def scenario() -> None:
+        relay = Relay(config(clone_dsn, stream, poll_interval=0.5))
+        task = asyncio.create_task(relay.run())
+        for _ in range(500):
+            if relay._listen is not None and relay._js is not None:
+                break
+            await asyncio.sleep(0.01)
+        with psycopg.connect(clone_dsn, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE application_name LIKE 'pyexchange-relay%'")
+        await asyncio.to_thread(emit, clone_dsn, [("user", "9", "user_activated",
+                                                    {"user_id": 9, "username": "x"})])
+        deadline = time.monotonic() + 20
+        while await asyncio.to_thread(stream_count, stream.name) < 1:
+            assert time.monotonic() < deadline, "the relay did not come back"
+            assert not task.done(), task
+            await asyncio.sleep(0.05)
+        relay.stop()
+        await asyncio.wait_for(task, 10)
+
+    asyncio.run(scenario())
+    assert statuses(clone_dsn) == {"PUBLISHED": 1}
