@@ -52,13 +52,23 @@ BEGIN
        OR array_position(p_amounts, NULL) IS NOT NULL
        OR array_position(p_account_ids, NULL) IS NOT NULL
        OR array_position(p_buckets, NULL) IS NOT NULL
-       OR EXISTS (SELECT 1 FROM unnest(p_leg_records) r
-                   WHERE r IS NULL OR r < 1 OR r > v_n_records) THEN
+       OR (v_n_records = 1 AND NOT p_leg_records <@ ARRAY[1])
+       OR (v_n_records > 1 AND array_position(p_leg_records, NULL) IS NOT NULL) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX010',
             MESSAGE = 'malformed journal legs',
             DETAIL = format('%s records; %s legs', v_n_records, v_n_legs),
             HINT = 'This is a bug in the calling function.';
+    END IF;
+    -- (nested, so that the common one-record call runs no query to validate its legs)
+    IF v_n_records > 1 THEN
+        IF EXISTS (SELECT 1 FROM unnest(p_leg_records) r WHERE r < 1 OR r > v_n_records) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'EX010',
+                MESSAGE = 'malformed journal legs',
+                DETAIL = format('%s records; %s legs', v_n_records, v_n_legs),
+                HINT = 'This is a bug in the calling function.';
+        END IF;
     END IF;
 
     IF v_n_records = 1 THEN
@@ -66,12 +76,11 @@ BEGIN
         -- balances across records. Two statements: lock the accounts (ascending id) and
         -- learn their assets; then the journal record, the netted balance updates and the
         -- entries. The balance check per asset runs on the few legs in PL/pgSQL.
-        SELECT array_agg(l.id ORDER BY l.id), array_agg(l.asset_id ORDER BY l.id),
-               (SELECT count(DISTINCT a)::integer FROM unnest(p_account_ids) AS a)
-          INTO v_accounts, v_assets, v_locked
+        SELECT array_agg(l.id ORDER BY l.id), array_agg(l.asset_id ORDER BY l.id)
+          INTO v_accounts, v_assets
           FROM (SELECT acc.id, acc.asset_id FROM exchange.accounts acc
                  WHERE acc.id = ANY (p_account_ids) ORDER BY acc.id FOR UPDATE) AS l;
-        IF cardinality(v_accounts) IS DISTINCT FROM v_locked THEN
+        IF v_accounts IS NULL OR NOT p_account_ids <@ v_accounts THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'EX010',
                 MESSAGE = 'journal legs name an unknown account',
