@@ -85,7 +85,9 @@ CREATE TABLE exchange.journal (
 );
 COMMENT ON TABLE exchange.journal IS
     'Journal records: one per movement; its entries (transactions) sum to zero per asset.';
-CREATE INDEX journal_reference_idx ON exchange.journal (reference_type, reference_id);
+-- Partial: most records of the hot path (transfers, deposits) have no reference.
+CREATE INDEX journal_reference_idx ON exchange.journal (reference_type, reference_id)
+    WHERE reference_type IS NOT NULL;
 CREATE INDEX journal_created_at_idx ON exchange.journal USING brin (created_at);
 
 -- The seed's transactions: the journal's entries, one per account bucket touched.
