@@ -206,12 +206,6 @@ ALTER TABLE ONLY exchange.trading_pairs
     ADD CONSTRAINT trading_pairs_symbol_key UNIQUE (symbol);
 
 --
--- Name: orders_open_price_side_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
---
-
-CREATE INDEX orders_open_price_side_idx ON ONLY exchange.orders USING btree (trading_pair_id, side, price, id) WHERE (status = ANY (ARRAY['NEW'::exchange.order_status, 'PARTIALLY_FILLED'::exchange.order_status]));
-
---
 -- Name: orders_user_created_at_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
 --
 

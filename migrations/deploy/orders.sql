@@ -83,9 +83,10 @@ CREATE TABLE exchange.orders (
 ) PARTITION BY RANGE (created_at);
 COMMENT ON TABLE exchange.orders IS 'Orders, range-partitioned by month on created_at.';
 CREATE INDEX orders_user_created_at_idx ON exchange.orders (user_id, created_at DESC);
--- The seed's idx_orders_price_side, restricted to the orders that can still trade.
-CREATE INDEX orders_open_price_side_idx ON exchange.orders (trading_pair_id, side, price, id)
-    WHERE status IN ('NEW', 'PARTIALLY_FILLED');
+-- The seed's idx_orders_price_side is not created: matching reads exchange.order_book (the
+-- resting orders only, one index per side in price-time order; migrations/deploy/trading.sql),
+-- and an index on orders over the open ones would only add a write to every placement and
+-- every fill.
 CREATE TRIGGER tg_orders__set_updated_at BEFORE UPDATE ON exchange.orders
     FOR EACH ROW EXECUTE FUNCTION exchange.tg_set_updated_at();
 
