@@ -118,13 +118,14 @@ def probe_loop(dsn: str, stop: threading.Event, interval: float, ids: list[int])
 
 
 def trading_phase(dsn: str, users: list[int], seconds: float, relay: bool, stream: str,
-                  prefix: str, probe_interval: float) -> dict[str, Any]:
+                  prefix: str, probe_interval: float, linger: float = 0.005) -> dict[str, Any]:
     proc = None
     if relay:
         proc = subprocess.Popen(
             [sys.executable, "-c", "from pyexchange.cli import main; main()", "--dsn", dsn,
              "relay", "--nats-url", NATS_URL, "--stream", stream, "--subject-prefix", prefix,
-             "--poll-interval", "1"], cwd=ROOT, stdout=subprocess.DEVNULL)
+             "--poll-interval", "1", "--linger", str(linger)], cwd=ROOT,
+            stdout=subprocess.DEVNULL)
         time.sleep(1.0)  # let it connect and LISTEN before the clock starts
     stop = threading.Event()
     counts: list[int] = []
@@ -214,12 +215,13 @@ def main(argv: list[str] | None = None) -> int:
         base = trading_phase(dsn, users, seconds, False, stream, prefix, 0.005)
         asyncio.run(Relay(RelayConfig(dsn=dsn, nats_url=NATS_URL, stream=stream,
                                       subject_prefix=prefix)).run(once=True))  # the backlog
-        run = trading_phase(dsn, users, seconds, True, stream, prefix, 0.005)
         print(f"   orders/s without relay (baseline): {base['orders_per_s']:.0f}")
-        print(f"   orders/s with relay running:       {run['orders_per_s']:.0f}")
-        print(f"   events published: {run['events']} ({run['events_per_s']:.0f}/s while loaded)")
-        print(f"   commit -> broker ack latency over {run['probes']} probes: "
-              f"p50 {run['p50']:.1f} ms, p99 {run['p99']:.1f} ms, max {run['max']:.1f} ms")
+        for linger in (0.0, 0.005, 0.02):
+            run = trading_phase(dsn, users, seconds, True, stream, prefix, 0.005, linger)
+            print(f"   relay --linger {linger * 1000:.0f} ms: orders/s {run['orders_per_s']:.0f}; "
+                  f"{run['events']} events published ({run['events_per_s']:.0f}/s); commit -> "
+                  f"ack over {run['probes']} probes: p50 {run['p50']:.1f} ms, "
+                  f"p99 {run['p99']:.1f} ms, max {run['max']:.1f} ms")
     finally:
         with psycopg.connect(admin_conninfo, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(

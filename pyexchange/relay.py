@@ -86,6 +86,7 @@ class RelayConfig:
     publish_timeout: float = 5.0
     duplicate_window: float = 600.0  # seconds the stream remembers message ids
     connect_timeout: float = 5.0  # seconds to reach NATS at start
+    linger: float = 0.005  # seconds to wait after a wake-up before claiming (batching)
 
 
 @dataclass
@@ -241,6 +242,10 @@ class Relay:
                     if once:
                         break
                     await self._wait(self.config.poll_interval)
+                    if self.config.linger > 0 and not self.stopping:
+                        # Let a burst of commits gather: fewer, fuller batches for a few ms.
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._stop.wait(), self.config.linger)
                 except (psycopg.OperationalError, ConfigurationError) as exc:
                     # The database went away (restart, failover, terminated session): the
                     # batch in hand rolled back; reconnect with backoff (--once gives up).

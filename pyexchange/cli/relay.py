@@ -50,12 +50,16 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str) -> timed
               help="How long the stream drops repeated message ids (only when creating it).")
 @click.option("--connect-timeout", default=5.0, show_default=True, type=click.FloatRange(0.1),
               help="Seconds to reach NATS at start before giving up.")
+@click.option("--linger", default=0.005, show_default=True, type=click.FloatRange(0, 1),
+              help="Seconds to wait after a wake-up before claiming, so that a burst of "
+                   "commits makes one batch (latency for CPU).")
 @click.option("-v", "--verbose", count=True, help="-v info, -vv debug.")
 @click.pass_context
 def relay(ctx: click.Context, once: bool, nats_url: str, stream: str, subject_prefix: str,
           batch_size: int, max_attempts: int, retry_delay: timedelta,
           max_retry_delay: timedelta, poll_interval: float, publish_timeout: float,
-          duplicate_window: timedelta, connect_timeout: float, verbose: int) -> None:
+          duplicate_window: timedelta, connect_timeout: float, linger: float,
+          verbose: int) -> None:
     """Publish outbox events to NATS JetStream (until SIGTERM, or --once)."""
     if ctx.invoked_subcommand is not None:
         return
@@ -69,7 +73,7 @@ def relay(ctx: click.Context, once: bool, nats_url: str, stream: str, subject_pr
         subject_prefix=subject_prefix, batch_size=batch_size, max_attempts=max_attempts,
         base_delay=retry_delay, max_delay=max_retry_delay, poll_interval=poll_interval,
         publish_timeout=publish_timeout, duplicate_window=duplicate_window.total_seconds(),
-        connect_timeout=connect_timeout)
+        connect_timeout=connect_timeout, linger=linger)
     stats = asyncio.run(run_relay(config, once=once))
     if once or verbose:
         console.print(f"published {stats.published} event(s) in {stats.batches} batch(es); "
