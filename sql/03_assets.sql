@@ -46,7 +46,8 @@ CREATE TABLE exchange.accounts (
     CONSTRAINT accounts_owner_matches_kind CHECK (((kind = 'USER'::exchange.account_kind) = (user_id IS NOT NULL))),
     CONSTRAINT accounts_pair_only_for_fees CHECK (((trading_pair_id IS NULL) OR (kind = 'FEE'::exchange.account_kind))),
     CONSTRAINT accounts_version_nonnegative CHECK ((version >= 0))
-);
+)
+WITH (fillfactor='50');
 
 ALTER TABLE exchange.accounts OWNER TO exchange_owner;
 
@@ -225,7 +226,7 @@ CREATE INDEX journal_created_at_idx ON exchange.journal USING brin (created_at);
 -- Name: journal_reference_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
 --
 
-CREATE INDEX journal_reference_idx ON exchange.journal USING btree (reference_type, reference_id);
+CREATE INDEX journal_reference_idx ON exchange.journal USING btree (reference_type, reference_id) WHERE (reference_type IS NOT NULL);
 
 --
 -- Name: transactions_account_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
@@ -240,12 +241,6 @@ CREATE INDEX transactions_account_idx ON exchange.transactions USING btree (acco
 CREATE INDEX transactions_journal_idx ON exchange.transactions USING btree (journal_id);
 
 --
--- Name: transactions_user_created_at_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
---
-
-CREATE INDEX transactions_user_created_at_idx ON exchange.transactions USING btree (user_id, created_at DESC);
-
---
 -- Name: accounts tg_accounts__check_balance; Type: TRIGGER; Schema: exchange; Owner: exchange_owner
 --
 
@@ -255,7 +250,7 @@ CREATE TRIGGER tg_accounts__check_balance BEFORE INSERT OR UPDATE ON exchange.ac
 -- Name: accounts tg_accounts__set_updated_at; Type: TRIGGER; Schema: exchange; Owner: exchange_owner
 --
 
-CREATE TRIGGER tg_accounts__set_updated_at BEFORE UPDATE ON exchange.accounts FOR EACH ROW EXECUTE FUNCTION exchange.tg_set_updated_at();
+CREATE TRIGGER tg_accounts__set_updated_at BEFORE UPDATE ON exchange.accounts FOR EACH ROW WHEN ((NOT (new.updated_at IS DISTINCT FROM old.updated_at))) EXECUTE FUNCTION exchange.tg_set_updated_at();
 
 --
 -- Name: assets tg_assets__set_updated_at; Type: TRIGGER; Schema: exchange; Owner: exchange_owner
@@ -276,17 +271,3 @@ ALTER TABLE ONLY exchange.accounts
 
 ALTER TABLE ONLY exchange.accounts
     ADD CONSTRAINT accounts_user_fkey FOREIGN KEY (user_id) REFERENCES exchange.users(id);
-
---
--- Name: transactions transactions_account_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner
---
-
-ALTER TABLE ONLY exchange.transactions
-    ADD CONSTRAINT transactions_account_fkey FOREIGN KEY (account_id, asset_id) REFERENCES exchange.accounts(id, asset_id);
-
---
--- Name: transactions transactions_journal_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner
---
-
-ALTER TABLE ONLY exchange.transactions
-    ADD CONSTRAINT transactions_journal_fkey FOREIGN KEY (journal_id) REFERENCES exchange.journal(id);

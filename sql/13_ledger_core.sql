@@ -37,6 +37,11 @@ DECLARE
     v_accounts   bigint[];
     v_locked     integer;
     v_bad        record;
+    v_assets     integer[];
+    v_asset      integer;
+    v_sum_assets integer[] := '{}'::integer[];
+    v_sums       numeric[] := '{}'::numeric[];
+    v_pos        integer;
 BEGIN
     IF v_n_records IS NULL OR v_n_records = 0
        OR cardinality(p_reference_types) IS DISTINCT FROM v_n_records
@@ -48,13 +53,100 @@ BEGIN
        OR array_position(p_amounts, NULL) IS NOT NULL
        OR array_position(p_account_ids, NULL) IS NOT NULL
        OR array_position(p_buckets, NULL) IS NOT NULL
-       OR EXISTS (SELECT 1 FROM unnest(p_leg_records) r
-                   WHERE r IS NULL OR r < 1 OR r > v_n_records) THEN
+       OR (v_n_records = 1 AND NOT p_leg_records <@ ARRAY[1])
+       OR (v_n_records > 1 AND array_position(p_leg_records, NULL) IS NOT NULL) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX010',
             MESSAGE = 'malformed journal legs',
             DETAIL = format('%s records; %s legs', v_n_records, v_n_legs),
             HINT = 'This is a bug in the calling function.';
+    END IF;
+    -- (nested, so that the common one-record call runs no query to validate its legs)
+    IF v_n_records > 1 THEN
+        IF EXISTS (SELECT 1 FROM unnest(p_leg_records) r WHERE r < 1 OR r > v_n_records) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'EX010',
+                MESSAGE = 'malformed journal legs',
+                DETAIL = format('%s records; %s legs', v_n_records, v_n_legs),
+                HINT = 'This is a bug in the calling function.';
+        END IF;
+    END IF;
+
+    IF v_n_records = 1 THEN
+        -- The common case (a deposit, a transfer, a hold...): one record, so no running
+        -- balances across records. Two statements: lock the accounts (ascending id) and
+        -- learn their assets; then the journal record, the netted balance updates and the
+        -- entries. The balance check per asset runs on the few legs in PL/pgSQL.
+        SELECT array_agg(l.id ORDER BY l.id), array_agg(l.asset_id ORDER BY l.id)
+          INTO v_accounts, v_assets
+          FROM (SELECT acc.id, acc.asset_id FROM exchange.accounts acc
+                 WHERE acc.id = ANY (p_account_ids) ORDER BY acc.id FOR UPDATE) AS l;
+        IF v_accounts IS NULL OR NOT p_account_ids <@ v_accounts THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'EX010',
+                MESSAGE = 'journal legs name an unknown account',
+                DETAIL = format('accounts %s, found %s', p_account_ids, v_accounts),
+                HINT = 'This is a bug in the calling function.';
+        END IF;
+        FOR v_i IN 1..v_n_legs LOOP
+            v_asset := v_assets[array_position(v_accounts, p_account_ids[v_i])];
+            v_pos := array_position(v_sum_assets, v_asset);
+            IF v_pos IS NULL THEN
+                v_sum_assets := v_sum_assets || v_asset;
+                v_sums := v_sums || p_amounts[v_i];
+            ELSE
+                v_sums[v_pos] := v_sums[v_pos] + p_amounts[v_i];
+            END IF;
+        END LOOP;
+        FOR v_i IN 1..cardinality(v_sums) LOOP
+            IF v_sums[v_i] <> 0 THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'EX010',
+                    MESSAGE = format('unbalanced journal record for asset %s', v_sum_assets[v_i]),
+                    DETAIL = format('record 1: type %s, reference %s %s', p_types[1],
+                                    p_reference_types[1], p_reference_ids[1]),
+                    HINT = 'This is a bug in the calling function: every movement must sum to zero per asset.';
+            END IF;
+        END LOOP;
+
+        INSERT INTO exchange.journal (type, reference_type, reference_id)
+        VALUES (p_types[1], p_reference_types[1], p_reference_ids[1])
+        RETURNING id INTO v_pos;
+        v_ids := ARRAY[v_pos::bigint];
+        WITH legs AS (
+            SELECT l.account_id, l.bucket, sum(l.amount) AS amount
+              FROM unnest(p_account_ids, p_buckets, p_amounts) AS l(account_id, bucket, amount)
+             GROUP BY l.account_id, l.bucket
+            HAVING sum(l.amount) <> 0
+        ), totals AS (
+            SELECT account_id,
+                   COALESCE(sum(amount) FILTER (WHERE bucket = 'AVAILABLE'), 0) AS d_available,
+                   COALESCE(sum(amount) FILTER (WHERE bucket = 'FROZEN'), 0) AS d_frozen
+              FROM legs
+             GROUP BY account_id
+        ), updated AS (
+            UPDATE exchange.accounts acc
+               SET available_balance = acc.available_balance + t.d_available,
+                   frozen_balance = acc.frozen_balance + t.d_frozen,
+                   version = acc.version + 1, updated_at = now()
+              FROM totals t
+             WHERE acc.id = t.account_id
+            RETURNING acc.id, acc.user_id, acc.asset_id, acc.available_balance,
+                      acc.frozen_balance
+        )
+        INSERT INTO exchange.transactions
+            (journal_id, account_id, user_id, asset_id, bucket, type, amount,
+             balance_before, balance_after, reference_type, reference_id)
+        SELECT v_ids[1], u.id, u.user_id, u.asset_id, l.bucket, p_types[1], l.amount,
+               CASE l.bucket WHEN 'AVAILABLE' THEN u.available_balance
+                             ELSE u.frozen_balance END - l.amount,
+               CASE l.bucket WHEN 'AVAILABLE' THEN u.available_balance
+                             ELSE u.frozen_balance END,
+               p_reference_types[1], p_reference_ids[1]
+          FROM legs l
+          JOIN updated u ON u.id = l.account_id
+         ORDER BY u.id, l.bucket;
+        RETURN v_ids;
     END IF;
 
     SELECT array_agg(DISTINCT a ORDER BY a) INTO v_accounts FROM unnest(p_account_ids) AS a;
@@ -90,7 +182,7 @@ BEGIN
     WITH ids AS (
         INSERT INTO exchange.journal (id, type, reference_type, reference_id)
         OVERRIDING SYSTEM VALUE
-        SELECT nextval(pg_get_serial_sequence('exchange.journal', 'id')), r.type, r.rtype, r.rid
+        SELECT nextval('exchange.journal_id_seq'::regclass), r.type, r.rtype, r.rid
           FROM unnest(p_types, p_reference_types, p_reference_ids)
                WITH ORDINALITY AS r(type, rtype, rid, ord)
          ORDER BY r.ord
@@ -117,7 +209,7 @@ BEGIN
         UPDATE exchange.accounts acc
            SET available_balance = acc.available_balance + t.d_available,
                frozen_balance = acc.frozen_balance + t.d_frozen,
-               version = acc.version + 1
+               version = acc.version + 1, updated_at = now()
           FROM totals t
          WHERE acc.id = t.account_id
         RETURNING acc.id, acc.user_id, acc.asset_id,
