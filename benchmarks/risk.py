@@ -169,8 +169,10 @@ def run(args: argparse.Namespace) -> list[str]:
     for n, med in ((0, none), (10, ten)):
         runs = ", ".join(f"{x:.0f}" for x in results[n])
         lines.append(f"| {n} | {runs} | {med:.0f} | {med / none:.3f} |")
+    paired = statistics.median(t / n for n, t in zip(results[0], results[10], strict=True))
     lines.append("")
-    lines.append(f"bar (>= 0.9): {'met' if ten >= 0.9 * none else 'NOT met'}")
+    lines.append(f"median of the per-round ratios (10 rules / none, same round): {paired:.3f}")
+    lines.append(f"bar (>= 0.9): {'met' if min(paired, ten / none) >= 0.9 else 'NOT met'}")
     return lines
 
 
