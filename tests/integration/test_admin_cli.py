@@ -1,5 +1,5 @@
 """The admin doors: partition methods of Exchange, `pyexchange partitions status|prune`, and
-`pyexchange demo` (migrate, then print the database's state)."""
+the database state printer of `pyexchange demo`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from pyexchange.cli import main as cli
+from pyexchange.cli.demo import print_database_state
 from pyexchange.client import Exchange
 from pyexchange.errors import InvalidArgument
 
@@ -34,7 +35,7 @@ def test_partition_methods(clone_dsn: str) -> None:
             ex.drop_partitions_older_than(-1)
 
 
-def test_partitions_cli_and_demo(clone_dsn: str) -> None:
+def test_partitions_cli(clone_dsn: str) -> None:
     runner = CliRunner()
 
     def run(*args: str) -> str:
@@ -46,7 +47,13 @@ def test_partitions_cli_and_demo(clone_dsn: str) -> None:
     assert "MISSING" in run("partitions", "status", "--months-ahead", "6", "--estimate")
     assert "would drop 0 partition(s)" in run("partitions", "prune", "--keep-months", "3",
                                               "--dry-run")
-    out = run("demo")
-    assert "migrated: 0 change(s)" in out
-    for section in ("tables (schema exchange)", "partitions", "migrations", "change(s) applied"):
+
+
+def test_print_database_state(clone_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The state printer that `pyexchange demo --show-state` uses."""
+    with Exchange(clone_dsn) as ex:
+        print_database_state(ex)
+    out = capsys.readouterr().out
+    for section in ("tables (schema exchange)", "partitions", "migrations", "change(s) applied",
+                    "orders"):
         assert section in out
