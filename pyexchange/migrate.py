@@ -158,6 +158,26 @@ class ChangeStatus:
     note: str
 
 
+@contextmanager
+def _failing_change(name: str, kind: str, done: list[str]) -> Iterator[None]:
+    """Turn a database error of one change's script into a MigrationError naming it."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        diag = exc.diag
+        where = f" ({diag.context.strip().splitlines()[-1]})" if diag.context else ""
+        raise MigrationError(
+            f"{kind}/{name}.sql failed: {diag.message_primary or exc}{where}",
+            detail=(f"SQLSTATE {exc.sqlstate}. "
+                    + (f"Done before it: {', '.join(done)}. " if done else "")
+                    + f"{name} was rolled back; nothing after it ran."),
+            hint=diag.message_hint or (
+                "A change that was edited after this database applied it leaves the database "
+                "behind its scripts: see docs/migrations.md (the rule for functions)."
+                if exc.sqlstate in ("42P01", "42703", "42883", "42704") else None),
+        ) from exc
+
+
 class Migrator:
     """``pyexchange db migrate | rollback | status | verify`` on one database."""
 
@@ -185,8 +205,12 @@ class Migrator:
             if to is not None:
                 allowed = set(ids[: ids.index(to) + 1])
                 todo = MigrationList([m for m in todo if m.id in allowed])
-            backend.apply_migrations(todo)
-            return [m.id for m in todo]
+            done: list[str] = []
+            for m in todo:  # one at a time, so that a failure names its change
+                with _failing_change(m.id, "deploy", done):
+                    backend.apply_migrations(MigrationList([m]))
+                done.append(m.id)
+            return done
 
     def rollback(self, *, to: str | None = None, all_: bool = False) -> list[str]:
         """Revert the last change, every change after ``to``, or everything (``all_``)."""
@@ -203,8 +227,12 @@ class Migrator:
                 todo = list(applied)
             else:
                 todo = list(applied[:1])
-            backend.rollback_migrations(todo)
-            return [m.id for m in todo]
+            done: list[str] = []
+            for m in todo:
+                with _failing_change(m.id, "revert", done):
+                    backend.rollback_migrations(MigrationList([m]))
+                done.append(m.id)
+            return done
 
     def status(self) -> list[ChangeStatus]:
         migrations = build_migrations(self.root)

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -20,6 +21,7 @@ from click.testing import CliRunner
 from psycopg.conninfo import conninfo_to_dict
 
 from pyexchange.cli import main as cli
+from pyexchange.errors import MigrationError
 from pyexchange.migrate import Migrator, expand_script, migrations_dir, read_plan
 from tests.conftest import Databases
 from tests.migrations.catalog import diff, snapshot, without_partitions, without_privileges
@@ -177,3 +179,25 @@ def test_migrate_to_and_rollback_to(empty_dsn: str) -> None:
     assert m.rollback(to=names[0]) == list(reversed(names[1: names.index(mid) + 1]))
     with pytest.raises(Exception, match="unknown change"):
         m.migrate(to="no_such_change")
+
+
+def test_a_failing_change_is_named_and_rolled_back(empty_dsn: str, tmp_path: Path) -> None:
+    shutil.copytree(migrations_dir(), tmp_path / "migrations")
+    shutil.copytree(migrations_dir().parent / "functions", tmp_path / "functions")
+    root = tmp_path / "migrations"
+    for kind, body in {"deploy": "BEGIN;\nCREATE TABLE exchange.half_done (x int);\n"
+                                 "SELECT * FROM exchange.no_such_table;\nCOMMIT;\n",
+                       "revert": "BEGIN;\nDROP TABLE exchange.half_done;\nCOMMIT;\n",
+                       "verify": "BEGIN;\nSELECT 'exchange.half_done'::regclass;\nROLLBACK;\n"
+                       }.items():
+        (root / kind / "broken.sql").write_text(body, encoding="utf-8")
+    with open(root / "sqitch.plan", "a", encoding="utf-8") as plan:
+        plan.write("broken 2026-11-28T03:00:00Z pyexchange <dev@pyexchange.local> # fails\n")
+    with pytest.raises(MigrationError, match=r"deploy/broken\.sql failed") as info:
+        Migrator(empty_dsn, root).migrate()
+    assert info.value.detail and "42P01" in info.value.detail
+    status = {s.name: s.applied for s in Migrator(empty_dsn, root).status()}
+    assert status.pop("broken") is False
+    assert all(status.values()), "the changes before the broken one stay applied"
+    with psycopg.connect(empty_dsn) as conn:
+        assert conn.execute("SELECT to_regclass('exchange.half_done')").fetchone() == (None,)
