@@ -424,3 +424,64 @@ def test_every_risk_code_is_mapped() -> None:
     for code in ("EX401", "EX402", "EX403", "EX404", "EX405", "EX406", "EX407", "EX408",
                  "EX409", "EX410", "EX411", "EX421", "EX422"):
         assert code in CODES
+
+
+# --- the Python client and the CLI ---------------------------------------------------------
+
+def test_client_methods_and_cli(env: Env) -> None:
+    from click.testing import CliRunner
+
+    from pyexchange.api.risk import RiskAction, RiskEventStatus, RiskLevel
+    from pyexchange.cli import main as cli
+    from pyexchange.client import Exchange
+    from pyexchange.errors import OrderRejectedByRisk, WithdrawalUnderReview
+
+    u = env.users
+    with Exchange(env.dsn, acting_user_id=env.admin) as admin, \
+            Exchange(env.dsn) as app, \
+            Exchange(env.dsn, acting_user_id=u["officer"]) as officer:
+        rule = admin.create_risk_rule("notional 1000", "MAX_ORDER_NOTIONAL",
+                                      {"max_notional": "1000"}, {"action": "REJECT"},
+                                      level="HIGH", priority=5)
+        assert (rule.action, rule.level, rule.scope) == (RiskAction.REJECT, RiskLevel.HIGH, "ORDER")
+        with pytest.raises(InvalidRiskRule) as bad:
+            admin.update_risk_rule(rule.id, conditions={"max_notional": "1000", "symbol": 7})
+        assert bad.value.field == "conditions.symbol"
+        review = admin.create_risk_rule("review 5", "LARGE_WITHDRAWAL_REVIEW", {"threshold": 5},
+                                        {"action": "REVIEW"})
+        with pytest.raises(OrderRejectedByRisk):
+            app.place_order(u["alice"], "BTC-USDT", "BUY", "LIMIT", D("1"), D("1000.01"))
+        w = app.withdraw(u["bob"], "BTC", D("6"), "cli-w1")
+        assert w.status.value == "REVIEW"
+        with pytest.raises(WithdrawalUnderReview):
+            app.complete_withdrawal(w.id)
+        events = officer.list_risk_events(status="ACTIVE")
+        assert [(e.rule_id, e.action) for e in events] == [
+            (review.id, RiskAction.REVIEW), (rule.id, RiskAction.REJECT)]
+        assert events[1].details["observed"] == "1000.01"
+        approved = officer.approve_withdrawal(w.id, "checked by phone")
+        assert approved.status.value == "PENDING"
+        closed = officer.resolve_risk_event(events[1].id, "customer warned")
+        assert closed.status == RiskEventStatus.RESOLVED
+        assert [r.id for r in admin.list_risk_rules()] == [rule.id, review.id]
+
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(cli, ["--dsn", env.dsn, "--as", str(env.admin), *args],
+                               catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("risk", "rule", "add", "band", "PRICE_BAND", '{"max_deviation_pct": 10}', "--action",
+        "FLAG", "--level", "LOW")
+    listed = run("risk", "rule", "list")
+    assert "band" in listed and "review 5" in listed
+    assert "no" in run("risk", "rule", "disable", str(rule.id))
+    assert env.conn.execute("SELECT is_active FROM exchange.risk_rules WHERE id = %s",
+                            (rule.id,)).fetchone() == (False,)
+    resolved = run("risk", "events", "--status", "RESOLVED").splitlines()
+    assert sum(1 for line in resolved if line.startswith("│ ") and line[2].isdigit()) == 2
+    bad_cli = runner.invoke(cli, ["--dsn", env.dsn, "--as", str(env.admin), "risk", "rule", "add",
+                                  "x", "ORDER_RATE", '{"max_orders": 1}', "--action", "REJECT"])
+    assert bad_cli.exit_code == 1 and "EX402" in bad_cli.output
