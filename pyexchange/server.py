@@ -307,6 +307,17 @@ class EmbeddedServer:
                        "-m", "fast", "-w", "-t", "60", "-s"])
         return True
 
+    def reset(self) -> str:
+        """Drop the embedded database and create it again, migrated (its data is lost; the
+        cluster stays). For development, when the migrations were edited in place."""
+        self.start()
+        with self._locked():
+            with psycopg.connect(self.conninfo("postgres"), autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(self.database)))
+            self._ensure_database()
+        return self.conninfo()
+
     def _ensure_database(self) -> None:
         with psycopg.connect(self.conninfo("postgres"), autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",

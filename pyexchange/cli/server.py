@@ -52,6 +52,16 @@ def status() -> None:
 
 
 @server.command()
+@click.confirmation_option(prompt="Drop the embedded database and all its data?")
+def reset() -> None:
+    """Drop the embedded database and create it again, migrated (development: after the
+    migrations were edited in place)."""
+    srv = EmbeddedServer.default()
+    srv.reset()
+    console.print(f"database {srv.database} recreated and migrated in {srv.base_dir}")
+
+
+@server.command()
 def conninfo() -> None:
     """Print the embedded database's conninfo (for scripts: psql "$(pyexchange server conninfo)")."""
     click.echo(EmbeddedServer.default().conninfo())

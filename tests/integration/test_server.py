@@ -70,6 +70,11 @@ def test_start_connect_stop_restart(base_dir: Path) -> None:
     with psycopg.connect(conninfo) as conn:
         assert conn.execute("SELECT x FROM public.survives_restart").fetchone() == (42,)
 
+    assert srv.reset() == conninfo  # a new, migrated database in the same cluster
+    with psycopg.connect(conninfo) as conn:
+        assert conn.execute("SELECT to_regclass('public.survives_restart')").fetchone() == (None,)
+        assert conn.execute("SELECT to_regclass('exchange.orders') IS NOT NULL").fetchone() == (True,)
+
 
 @pytest.mark.skipif(not HAVE_BINARIES, reason="no PostgreSQL server binaries on this machine")
 def test_resolve_dsn_uses_embedded_server_when_nothing_is_configured(
