@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 APT_PACKAGES := postgresql-15-pgtap postgresql-15-plpgsql-check sqitch
 
-.PHONY: demo test lint typecheck pytest system-deps server-deps bench clean schema-dump
+.PHONY: demo test lint typecheck pytest system-deps server-deps bench clean schema-dump release-lock
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,6 +68,11 @@ bench: $(STAMP)
 # pyexchange/schema_dump.py); a test fails when the committed files drift.
 schema-dump: $(STAMP)
 	$(BIN)/python -m pyexchange.schema_dump $(SCHEMA_DUMP_ARGS)
+
+# After tagging a release in migrations/sqitch.plan (sqitch tag): lock the released scripts
+# and the functions they include (see pyexchange/release.py); a test enforces the lock.
+release-lock: $(STAMP)
+	$(BIN)/python -m pyexchange.release lock
 
 clean:
 	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache
