@@ -65,11 +65,13 @@ def print_database_state(exchange: Any, out: Console | None = None) -> None:
               default=Path("demo-charts"), show_default=True,
               help="Where the candlestick charts (PNG) are written.")
 @click.option("--no-charts", is_flag=True, help="Do not write the charts.")
+@click.option("--minutes", type=float, default=0, show_default=True,
+              help="Spread the actions over this many minutes (more 1m candles); 0: flat out.")
 @click.option("--show-state", is_flag=True,
               help="Also print the tables, partitions and migrations before the simulation.")
 @pass_app
 def demo(app: AppContext, orders: int, seed: int | None, charts_dir: Path, no_charts: bool,
-         show_state: bool) -> None:
+         minutes: float, show_state: bool) -> None:
     """Migrate the database (the embedded server when no DSN is configured), set up a market
     (BTC, ETH, USDT, USD; BTC-USDT, ETH-USDT, ETH-BTC; funded traders) and simulate market
     makers and takers placing and cancelling orders. At the end: the order books, the last
@@ -87,10 +89,11 @@ def demo(app: AppContext, orders: int, seed: int | None, charts_dir: Path, no_ch
     if show_state:
         print_database_state(ex)
     run_simulation(ex, orders=orders, seed=seed,
-                   charts_dir=None if no_charts else charts_dir)
+                   charts_dir=None if no_charts else charts_dir, minutes=minutes)
 
 
-def run_simulation(ex: Any, *, orders: int, seed: int | None, charts_dir: Path | None) -> None:
+def run_simulation(ex: Any, *, orders: int, seed: int | None, charts_dir: Path | None,
+                   minutes: float = 0) -> None:
     from pyexchange import simulation
     from pyexchange.cli.trading import print_book, print_tickers
 
@@ -103,6 +106,10 @@ def run_simulation(ex: Any, *, orders: int, seed: int | None, charts_dir: Path |
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("demo", total=orders, rate="-", info="")
         for i in range(orders):
+            if minutes > 0:   # pace: action i is due at i / orders of the run
+                due = started + minutes * 60 * i / orders
+                if due > time.monotonic():
+                    time.sleep(due - time.monotonic())
             sim.step()
             if i % 25 == 24 or i == orders - 1:
                 elapsed = time.monotonic() - started
