@@ -54,8 +54,9 @@ BEGIN
         RETURNING 1
     )
     SELECT count(*) INTO v_count FROM ins;
-    IF v_count > 0 THEN
-        PERFORM pg_notify('exchange_notifications', '');
+    IF v_count > 0 AND EXISTS (SELECT 1 FROM exchange.event_listeners l
+                                WHERE l.channel = 'exchange_notifications') THEN
+        PERFORM pg_notify('exchange_notifications', '');  -- a worker sleeps: wake it
     END IF;
     RETURN v_count;
 END

@@ -3,11 +3,13 @@
 -- new_events), so it runs once per inserting statement whoever inserts (exchange._emit_event,
 -- or a domain function that writes its events set-based, as place_orders does):
 -- 1. wakes the relay: NOTIFY exchange_outbox with a constant payload (PostgreSQL collapses
---    it to one per transaction);
+--    it to one per transaction), only when a relay is registered as sleeping
+--    (exchange.event_listeners: NOTIFY serializes the commits of all notifying transactions,
+--    so transactions nobody waits for must not pay for it);
 -- 2. creates the notifications of the new events whose type has an active template
 --    (exchange._notify_users_of_event), in this same transaction;
 -- 3. announces the market changes: for each trading pair touched by the new order and trade
---    events, one NOTIFY on channel exchange_market_<symbol> (LISTEN "exchange_market_BTC-USDT")
+--    events that somebody watches (registered for exchange_market_<symbol>), one NOTIFY on channel exchange_market_<symbol> (LISTEN "exchange_market_BTC-USDT")
 --    with a small JSON payload:
 --      {"seq": <highest event id>, "pair_id", "symbol",
 --       "trades": [[trade_id, "price", "quantity", "taker_side"], ...],
@@ -28,7 +30,10 @@ DECLARE
     v_levels jsonb;
     v_payload text;
 BEGIN
-    PERFORM pg_notify('exchange_outbox', '');
+    -- NOTIFY serializes the commits of all notifying transactions: only when a relay sleeps.
+    IF EXISTS (SELECT 1 FROM exchange.event_listeners l WHERE l.channel = 'exchange_outbox') THEN
+        PERFORM pg_notify('exchange_outbox', '');
+    END IF;
 
     IF EXISTS (SELECT 1 FROM new_events n
                  JOIN exchange.notification_templates t
@@ -41,12 +46,16 @@ BEGIN
     END IF;
 
     FOR v_pair IN
-        SELECT (n.event_data ->> 'pair_id')::integer AS pair_id,
-               max(n.event_data ->> 'symbol') AS symbol, max(n.id) AS seq
-          FROM new_events n
-         WHERE n.aggregate_type IN ('order', 'trade')
-           AND jsonb_typeof(n.event_data -> 'pair_id') = 'number'
-         GROUP BY 1
+        SELECT p.pair_id, p.symbol, p.seq
+          FROM (SELECT (n.event_data ->> 'pair_id')::integer AS pair_id,
+                       max(n.event_data ->> 'symbol') AS symbol, max(n.id) AS seq
+                  FROM new_events n
+                 WHERE n.aggregate_type IN ('order', 'trade')
+                   AND jsonb_typeof(n.event_data -> 'pair_id') = 'number'
+                 GROUP BY 1) p
+         -- only pairs somebody watches (exchange.register_listener)
+         WHERE EXISTS (SELECT 1 FROM exchange.event_listeners l
+                        WHERE l.channel = 'exchange_market_' || p.symbol)
     LOOP
         SELECT coalesce(jsonb_agg(jsonb_build_array(
                    (n.event_data ->> 'trade_id')::bigint, n.event_data ->> 'price',

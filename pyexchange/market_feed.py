@@ -11,8 +11,10 @@ converges to the database's book.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,6 +29,7 @@ from pyexchange.errors import InvalidArgument, translating
 from pyexchange.queries import query
 
 _SYMBOL = re.compile(r"^[A-Z0-9]{2,9}-[A-Z0-9]{2,9}$")
+RESYNC_AFTER = 1.0  # seconds after the first snapshot, read the book once more
 
 
 def market_channel(symbol: str) -> str:
@@ -114,8 +117,9 @@ def parse_payload(payload: str) -> tuple[int, bool, tuple[TradeTick, ...], tuple
 def watch(dsn: str, symbol: str, depth: int = 20, timeout: float | None = None,
           recent_trades: int = 20) -> Iterator[MarketUpdate]:
     """Yield a snapshot of ``symbol``'s market, then one update per committed change, on a
-    dedicated connection. Stops after ``timeout`` seconds without a change (None: never);
-    closing the generator closes the connection."""
+    dedicated connection (registered for the pair's channel, LISTENing on it), plus one more
+    snapshot a second after the first. Stops after ``timeout`` seconds without a change
+    (None: never); closing the generator closes the connection."""
     channel = market_channel(symbol)
     live = LiveBook(symbol, depth)
     conn = psycopg.connect(dsn, autocommit=True, application_name="pyexchange-watch")
@@ -137,17 +141,41 @@ def watch(dsn: str, symbol: str, depth: int = 20, timeout: float | None = None,
                                       for t in recent), (), bids, asks)
 
         with translating():
+            # Registered, the outbox trigger NOTIFYs this pair's channel (it does not for
+            # pairs nobody watches: NOTIFY serializes commits).
+            conn.execute(query("register_listener"), {"channel": channel})
             conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
         yield snapshot()
-        for notify in conn.notifies(timeout=timeout):
-            seq, truncated, trades, levels = parse_payload(notify.payload)
-            live.seq = max(live.seq, seq)
-            for change in levels:
-                live.apply(change)
-            if truncated or live.needs_snapshot():
-                yield snapshot()
+        # A change whose statement ran just before the registration but committed after the
+        # snapshot was not announced: read the book once more after RESYNC_AFTER seconds.
+        resync_at: float | None = time.monotonic() + RESYNC_AFTER
+        idle_since = time.monotonic()
+        while True:
+            now = time.monotonic()
+            waits = [] if resync_at is None else [max(0.0, resync_at - now)]
+            if timeout is not None:
+                waits.append(max(0.0, idle_since + timeout - now))
+            got = list(conn.notifies(timeout=min(waits) if waits else None, stop_after=1))
+            if not got:
+                if resync_at is not None and time.monotonic() >= resync_at:
+                    resync_at = None
+                    yield snapshot()
+                    continue
+                if timeout is not None and time.monotonic() - idle_since >= timeout:
+                    return
                 continue
-            bids, asks = live.top()
-            yield MarketUpdate(symbol, live.seq, False, trades, levels, bids, asks)
+            idle_since = time.monotonic()
+            for notify in got:
+                seq, truncated, trades, levels = parse_payload(notify.payload)
+                live.seq = max(live.seq, seq)
+                for change in levels:
+                    live.apply(change)
+                if truncated or live.needs_snapshot():
+                    yield snapshot()
+                    continue
+                bids, asks = live.top()
+                yield MarketUpdate(symbol, live.seq, False, trades, levels, bids, asks)
     finally:
+        with contextlib.suppress(psycopg.Error):
+            conn.execute(query("unregister_listener"), {"channel": channel})
         conn.close()

@@ -17,6 +17,7 @@ after sending but before committing sends again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -70,7 +71,7 @@ class NotifierConfig:
     max_attempts: int = 5
     base_delay: timedelta = timedelta(seconds=5)
     max_delay: timedelta = timedelta(hours=1)
-    poll_interval: float = 5.0
+    poll_interval: float = 2.0
     timeout: float = 10.0
 
 
@@ -226,8 +227,21 @@ class Notifier:
                 self._busy = False
                 if once or self._stopping:
                     break
-                for _ in listen.notifies(timeout=self.config.poll_interval, stop_after=1):
-                    break
+                # Register as sleeping (emitters NOTIFY only then), look once more, wait.
+                listen.execute(query("register_listener"), {"channel": "exchange_notifications"})
+                try:
+                    self._busy = True
+                    again = self.drain(conn)
+                    self._busy = False
+                    self.stats.add(again)
+                    if again.sent or again.retried or again.failed or self._stopping:
+                        continue
+                    for _ in listen.notifies(timeout=self.config.poll_interval, stop_after=1):
+                        break
+                finally:
+                    with contextlib.suppress(psycopg.Error):
+                        listen.execute(query("unregister_listener"),
+                                       {"channel": "exchange_notifications"})
         except _Stop:
             pass
         finally:

@@ -12,9 +12,10 @@ At least once, never lost, in order per aggregate (docs/events.md explains the d
   only after the broker acknowledged the previous one), different aggregates in parallel
   (pipelined); a failed event stops its aggregate for this batch and is retried with backoff,
   and after ``max_attempts`` it becomes FAILED and is reported;
-- between batches the relay sleeps on ``LISTEN exchange_outbox`` with a timeout
-  (``exchange._emit_event`` sends one NOTIFY per transaction), and stops cleanly on SIGTERM
-  or SIGINT after finishing the batch in hand.
+- between batches the relay sleeps on ``LISTEN exchange_outbox`` with a timeout; while it
+  sleeps it is registered in ``exchange.event_listeners``, and only then does the outbox
+  trigger NOTIFY (one per transaction): NOTIFY serializes commits, so a busy relay costs the
+  emitters nothing. It stops cleanly on SIGTERM or SIGINT after the batch in hand.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ class RelayConfig:
     max_attempts: int = 10
     base_delay: timedelta = timedelta(seconds=1)
     max_delay: timedelta = timedelta(minutes=5)
-    poll_interval: float = 5.0
+    poll_interval: float = 2.0
     publish_timeout: float = 5.0
     duplicate_window: float = 600.0  # seconds the stream remembers message ids
     connect_timeout: float = 5.0  # seconds to reach NATS at start
@@ -241,7 +242,8 @@ class Relay:
                     delay = 0.5
                     if once:
                         break
-                    await self._wait(self.config.poll_interval)
+                    if not await self._sleep():
+                        continue  # found work while going to sleep
                     if self.config.linger > 0 and not self.stopping:
                         # Let a burst of commits gather: fewer, fuller batches for a few ms.
                         with contextlib.suppress(TimeoutError):
@@ -259,6 +261,23 @@ class Relay:
         finally:
             await self.close()
         return self.stats
+
+    async def _sleep(self) -> bool:
+        """Register as sleeping (so that emitters NOTIFY), look once more for work committed
+        before the registration, then wait. Returns False when that last look found work."""
+        assert self._listen is not None
+        listen = self._listen
+        await listen.execute(query("register_listener"), {"channel": "exchange_outbox"})
+        try:
+            again = await self.relay_batch()
+            self.stats.add(again)
+            if again.batches:
+                return False
+            await self._wait(self.config.poll_interval)
+            return True
+        finally:
+            if not listen.closed:
+                await listen.execute(query("unregister_listener"), {"channel": "exchange_outbox"})
 
     async def _wait(self, timeout: float) -> None:
         """Until a NOTIFY arrives, ``timeout`` passes, or :meth:`stop` is called."""

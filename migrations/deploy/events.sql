@@ -38,6 +38,7 @@ ON CONFLICT (event_type) DO UPDATE
     SET aggregate_type = EXCLUDED.aggregate_type, description = EXCLUDED.description,
         payload_keys = EXCLUDED.payload_keys, recipient_keys = EXCLUDED.recipient_keys;
 
+\ir ../../functions/register_listener.sql
 \ir ../../functions/_render_template.sql
 \ir ../../functions/_notify_users_of_event.sql
 \ir ../../functions/_emit_event.sql

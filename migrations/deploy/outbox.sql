@@ -31,6 +31,20 @@ CREATE INDEX outbox_events_aggregate_idx ON exchange.outbox_events (aggregate_ty
 CREATE INDEX outbox_events_done_created_at_idx ON exchange.outbox_events (created_at)
     WHERE status <> 'PENDING';
 
+-- Who is waiting for a NOTIFY, by channel. NOTIFY serializes the commits of every notifying
+-- transaction of the database (PostgreSQL holds the notification queue's lock through the
+-- commit), so the outbox trigger only notifies a channel somebody registered for: the relay
+-- while it sleeps, a notification worker while it sleeps, `pyexchange watch` while it runs.
+-- Rows of ended sessions are swept by the next registration.
+CREATE UNLOGGED TABLE exchange.event_listeners (
+    channel       text NOT NULL,
+    pid           integer NOT NULL,
+    registered_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT event_listeners_pkey PRIMARY KEY (channel, pid)
+);
+COMMENT ON TABLE exchange.event_listeners IS
+    'Sessions waiting for NOTIFY on a channel (exchange.register_listener); the outbox trigger notifies only registered channels.';
+
 -- The registry of event types: what each payload carries (docs/events.md lists the same), and
 -- which payload keys name the users an event concerns (the recipients of its notifications).
 CREATE TABLE exchange.event_types (

@@ -41,7 +41,7 @@ def notifications() -> None:
 @click.option("--max-attempts", default=5, show_default=True, type=click.IntRange(1, 100))
 @click.option("--retry-delay", default="5s", show_default=True, callback=_duration)
 @click.option("--max-retry-delay", default="1h", show_default=True, callback=_duration)
-@click.option("--poll-interval", default=5.0, show_default=True, type=click.FloatRange(0.05))
+@click.option("--poll-interval", default=2.0, show_default=True, type=click.FloatRange(0.05))
 @click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(0.1),
               help="Seconds for one SMTP or HTTP delivery.")
 @click.option("-v", "--verbose", count=True)

@@ -43,7 +43,7 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str) -> timed
 @click.option("--retry-delay", default="1s", show_default=True, callback=_duration,
               help="First retry delay; doubles per attempt.")
 @click.option("--max-retry-delay", default="5m", show_default=True, callback=_duration)
-@click.option("--poll-interval", default=5.0, show_default=True, type=click.FloatRange(0.05),
+@click.option("--poll-interval", default=2.0, show_default=True, type=click.FloatRange(0.05),
               help="Seconds to sleep on LISTEN before looking anyway.")
 @click.option("--publish-timeout", default=5.0, show_default=True, type=click.FloatRange(0.1))
 @click.option("--duplicate-window", default="10m", show_default=True, callback=_duration,

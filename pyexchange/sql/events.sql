@@ -59,3 +59,9 @@ SELECT id, event_id, event_type, subject, body, created_at, read_at
 
 -- name: mark_notification_read
 SELECT exchange.mark_notification_read(%(user_id)s, %(notification_id)s);
+
+-- name: register_listener
+SELECT exchange.register_listener(%(channel)s);
+
+-- name: unregister_listener
+SELECT exchange.unregister_listener(%(channel)s);
