@@ -31,6 +31,24 @@ ALTER TABLE exchange.outbox_events OWNER TO exchange_owner;
 COMMENT ON TABLE exchange.outbox_events IS 'Domain events written by exchange._emit_event in the transaction that made them; published to NATS by pyexchange relay (docs/events.md).';
 
 --
+-- Name: event_listeners; Type: TABLE; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE UNLOGGED TABLE exchange.event_listeners (
+    channel text NOT NULL,
+    pid integer NOT NULL,
+    registered_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE exchange.event_listeners OWNER TO exchange_owner;
+
+--
+-- Name: TABLE event_listeners; Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON TABLE exchange.event_listeners IS 'Sessions waiting for NOTIFY on a channel (exchange.register_listener); the outbox trigger notifies only registered channels.';
+
+--
 -- Name: event_types; Type: TABLE; Schema: exchange; Owner: exchange_owner
 --
 
@@ -64,6 +82,13 @@ ALTER TABLE exchange.outbox_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENT
     NO MAXVALUE
     CACHE 1
 );
+
+--
+-- Name: event_listeners event_listeners_pkey; Type: CONSTRAINT; Schema: exchange; Owner: exchange_owner
+--
+
+ALTER TABLE ONLY exchange.event_listeners
+    ADD CONSTRAINT event_listeners_pkey PRIMARY KEY (channel, pid);
 
 --
 -- Name: event_types event_types_pkey; Type: CONSTRAINT; Schema: exchange; Owner: exchange_owner

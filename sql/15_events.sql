@@ -96,8 +96,9 @@ BEGIN
         RETURNING 1
     )
     SELECT count(*) INTO v_count FROM ins;
-    IF v_count > 0 THEN
-        PERFORM pg_notify('exchange_notifications', '');
+    IF v_count > 0 AND EXISTS (SELECT 1 FROM exchange.event_listeners l
+                                WHERE l.channel = 'exchange_notifications') THEN
+        PERFORM pg_notify('exchange_notifications', '');  -- a worker sleeps: wake it
     END IF;
     RETURN v_count;
 END
@@ -141,6 +142,35 @@ ALTER FUNCTION exchange._render_template(p_text text, p_payload jsonb) OWNER TO 
 COMMENT ON FUNCTION exchange._render_template(p_text text, p_payload jsonb) IS 'Internal: fills {{key}} placeholders from a JSON payload.';
 
 --
+-- Name: register_listener(text); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE FUNCTION exchange.register_listener(p_channel text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
+    AS $_$
+BEGIN
+    IF p_channel IS NULL OR p_channel !~ '^exchange_(outbox|notifications|market_[A-Z0-9]{2,9}-[A-Z0-9]{2,9})$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'not a listener channel',
+            DETAIL = format('channel %L', p_channel),
+            HINT = 'exchange_outbox, exchange_notifications or exchange_market_<SYMBOL>.';
+    END IF;
+    DELETE FROM exchange.event_listeners l
+     WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid = l.pid);
+    INSERT INTO exchange.event_listeners (channel, pid) VALUES (p_channel, pg_backend_pid())
+    ON CONFLICT ON CONSTRAINT event_listeners_pkey DO NOTHING;
+END
+$_$;
+
+ALTER FUNCTION exchange.register_listener(p_channel text) OWNER TO exchange_owner;
+
+--
+-- Name: FUNCTION register_listener(p_channel text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange.register_listener(p_channel text) IS 'This session waits for NOTIFY on the channel (the outbox trigger notifies only registered channels). Raises EX001.';
+
+--
 -- Name: tg_outbox_events__after_insert(); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
 --
 
@@ -154,7 +184,10 @@ DECLARE
     v_levels jsonb;
     v_payload text;
 BEGIN
-    PERFORM pg_notify('exchange_outbox', '');
+    -- NOTIFY serializes the commits of all notifying transactions: only when a relay sleeps.
+    IF EXISTS (SELECT 1 FROM exchange.event_listeners l WHERE l.channel = 'exchange_outbox') THEN
+        PERFORM pg_notify('exchange_outbox', '');
+    END IF;
 
     IF EXISTS (SELECT 1 FROM new_events n
                  JOIN exchange.notification_templates t
@@ -167,12 +200,16 @@ BEGIN
     END IF;
 
     FOR v_pair IN
-        SELECT (n.event_data ->> 'pair_id')::integer AS pair_id,
-               max(n.event_data ->> 'symbol') AS symbol, max(n.id) AS seq
-          FROM new_events n
-         WHERE n.aggregate_type IN ('order', 'trade')
-           AND jsonb_typeof(n.event_data -> 'pair_id') = 'number'
-         GROUP BY 1
+        SELECT p.pair_id, p.symbol, p.seq
+          FROM (SELECT (n.event_data ->> 'pair_id')::integer AS pair_id,
+                       max(n.event_data ->> 'symbol') AS symbol, max(n.id) AS seq
+                  FROM new_events n
+                 WHERE n.aggregate_type IN ('order', 'trade')
+                   AND jsonb_typeof(n.event_data -> 'pair_id') = 'number'
+                 GROUP BY 1) p
+         -- only pairs somebody watches (exchange.register_listener)
+         WHERE EXISTS (SELECT 1 FROM exchange.event_listeners l
+                        WHERE l.channel = 'exchange_market_' || p.symbol)
     LOOP
         SELECT coalesce(jsonb_agg(jsonb_build_array(
                    (n.event_data ->> 'trade_id')::bigint, n.event_data ->> 'price',
@@ -242,6 +279,25 @@ ALTER FUNCTION exchange.tg_outbox_events__after_insert() OWNER TO exchange_owner
 COMMENT ON FUNCTION exchange.tg_outbox_events__after_insert() IS 'Per inserting statement: NOTIFY exchange_outbox, the notifications of the new events, and one NOTIFY exchange_market_<symbol> per trading pair touched (seq, trades, levels).';
 
 --
+-- Name: unregister_listener(text); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE FUNCTION exchange.unregister_listener(p_channel text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
+    AS $$
+    DELETE FROM exchange.event_listeners WHERE channel = p_channel AND pid = pg_backend_pid();
+$$;
+
+ALTER FUNCTION exchange.unregister_listener(p_channel text) OWNER TO exchange_owner;
+
+--
+-- Name: FUNCTION unregister_listener(p_channel text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange.unregister_listener(p_channel text) IS 'This session no longer waits for NOTIFY on the channel.';
+
+--
 -- Name: outbox_events tg_outbox_events__after_insert; Type: TRIGGER; Schema: exchange; Owner: exchange_owner
 --
 
@@ -266,7 +322,21 @@ REVOKE ALL ON FUNCTION exchange._notify_users_of_event(p_event_id bigint, p_even
 REVOKE ALL ON FUNCTION exchange._render_template(p_text text, p_payload jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION register_listener(p_channel text); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange.register_listener(p_channel text) FROM PUBLIC;
+GRANT ALL ON FUNCTION exchange.register_listener(p_channel text) TO exchange_app;
+
+--
 -- Name: FUNCTION tg_outbox_events__after_insert(); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
 REVOKE ALL ON FUNCTION exchange.tg_outbox_events__after_insert() FROM PUBLIC;
+
+--
+-- Name: FUNCTION unregister_listener(p_channel text); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange.unregister_listener(p_channel text) FROM PUBLIC;
+GRANT ALL ON FUNCTION exchange.unregister_listener(p_channel text) TO exchange_app;
