@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = {"ledger": "benchmarks.ledger", "trading": "benchmarks.trading"}
+BENCHMARKS = {"ledger": "benchmarks.ledger", "trading": "benchmarks.trading",
+              "relay": "benchmarks.relay"}
 
 
 def main(argv: list[str]) -> int:
