@@ -156,6 +156,11 @@ def test_stop_loss_triggers_and_matches(tx: Conn, m: dict[str, int]) -> None:
     assert trades(tx)[-1][:4] == (b2["id"], stop["id"], D(94), D(1))
     assert balance(tx, m["alice"], "BTC") == (D(99), D(0))
     assert balance(tx, m["alice"], "USDT") == (D(1000000) + D(94) - D("0.188"), D(0))
+    events = tx.execute("SELECT event_type, event_data->>'status', event_data ? 'triggered' "
+                        "FROM exchange.outbox_events WHERE aggregate_type = 'order' "
+                        "AND aggregate_id = %s ORDER BY id", (str(stop["id"]),)).fetchall()
+    assert events == [("order_placed", "PENDING", False), ("order_placed", "NEW", True),
+                      ("order_filled", "FILLED", False)]
     check_invariants(tx)
 
 
