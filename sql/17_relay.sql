@@ -73,7 +73,8 @@ BEGIN
     --    is re-checked on the locked row (a head published meanwhile drops out).
     SELECT array_agg(l.id ORDER BY l.id) INTO v_locked
       FROM (SELECT e.id FROM exchange.outbox_events e
-             WHERE e.id = ANY (v_heads) AND e.status = 'PENDING'
+             -- PENDING, written so that the primary key is used (see mark_outbox_events_published)
+             WHERE e.id = ANY (v_heads) AND e.status <> 'PUBLISHED' AND e.status <> 'FAILED'
              ORDER BY e.id
              LIMIT p_limit
                FOR UPDATE SKIP LOCKED) l;
@@ -126,7 +127,9 @@ CREATE FUNCTION exchange.mark_outbox_events_published(p_ids bigint[]) RETURNS in
         UPDATE exchange.outbox_events
            SET status = 'PUBLISHED', published_at = clock_timestamp(), attempts = attempts + 1,
                last_error = NULL
-         WHERE id = ANY (p_ids) AND status = 'PENDING'
+         -- "not PUBLISHED nor FAILED" is PENDING, written so that the planner takes the
+         -- primary key, not a partial index on PENDING that stale statistics make look tiny
+         WHERE id = ANY (p_ids) AND status <> 'PUBLISHED' AND status <> 'FAILED'
         RETURNING 1
     )
     SELECT count(*)::integer FROM done;
@@ -218,7 +221,7 @@ BEGIN
                          ELSE 'PENDING' END::exchange.outbox_status,
            next_attempt_at = now() + least(p_max_delay,
                                            p_base_delay * power(2, least(e.attempts, 30)))
-     WHERE e.id = ANY (p_ids) AND e.status = 'PENDING'
+     WHERE e.id = ANY (p_ids) AND e.status <> 'PUBLISHED' AND e.status <> 'FAILED'  -- PENDING, by primary key
     RETURNING e.id, e.aggregate_type::text, e.aggregate_id::text, e.event_type::text,
               e.attempts, e.status, e.next_attempt_at, e.last_error;
 END

@@ -1344,6 +1344,15 @@ BEGIN
                    filled_quote = v_filled_quote, fee_paid = v_fee_paid,
                    hold_amount = v_rest_hold, version = version + 1
              WHERE id = v_oid AND created_at = v_ocreated;
+            -- the stop entered the market (PENDING -> matching)
+            e_agg := array_append(e_agg, 'order'); e_aid := array_append(e_aid, v_oid::text);
+            e_type := array_append(e_type, 'order_placed');
+            e_data := array_append(e_data, jsonb_build_object(
+                'order_id', v_oid, 'user_id', v_user, 'pair_id', v_pair_id, 'symbol', v_symbol,
+                'side', v_side, 'order_type', v_type, 'time_in_force', v_tif,
+                'price', v_price::text, 'stop_price', v_stop::text, 'quantity', v_amount::text,
+                'quote_quantity', v_quote_amt::text, 'status', 'NEW', 'triggered', true,
+                'last_price', trim_scale(v_last)::text));
         ELSE
             INSERT INTO exchange.orders
                 (id, user_id, trading_pair_id, client_order_id, type, side, time_in_force,
