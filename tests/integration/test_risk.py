@@ -485,3 +485,39 @@ def test_client_methods_and_cli(env: Env) -> None:
     bad_cli = runner.invoke(cli, ["--dsn", env.dsn, "--as", str(env.admin), "risk", "rule", "add",
                                   "x", "ORDER_RATE", '{"max_orders": 1}', "--action", "REJECT"])
     assert bad_cli.exit_code == 1 and "EX402" in bad_cli.output
+
+
+def test_concurrent_withdrawals_cannot_slip_under_the_daily_limit(env: Env) -> None:
+    """Eight sessions withdraw 2 BTC each at once under a 10 BTC daily limit: the user's
+    account lock serialises them, so exactly five pass and three are refused, each refusal
+    with its own event (each session its own loopback)."""
+    import threading
+
+    u = env.users
+    env.rule("10 BTC a day", "DAILY_WITHDRAWAL_LIMIT", {"asset": "BTC", "max_amount": 10},
+             "REJECT", "HIGH")
+    barrier = threading.Barrier(8)
+    codes: list[str | None] = []
+    lock = threading.Lock()
+
+    def worker(i: int) -> None:
+        with psycopg.connect(env.dsn, autocommit=True) as conn:
+            barrier.wait()
+            try:
+                conn.execute(WITHDRAW, (u["alice"], "BTC", D("2"), f"c{i}"))
+                code = None
+            except psycopg.Error as exc:
+                code = exc.sqlstate
+        with lock:
+            codes.append(code)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert (codes.count(None), codes.count("EX405"), len(codes)) == (5, 3, 8), codes
+    assert balance(env.conn, u["alice"], "BTC") == (D("90"), D("10"))
+    events = env.events()
+    assert [e["details"]["observed"] for e in events] == ["12"] * 3
+    check_invariants(env.conn)
