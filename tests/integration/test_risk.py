@@ -521,3 +521,22 @@ def test_concurrent_withdrawals_cannot_slip_under_the_daily_limit(env: Env) -> N
     events = env.events()
     assert [e["details"]["observed"] for e in events] == ["12"] * 3
     check_invariants(env.conn)
+
+
+def test_a_refusal_whose_event_cannot_be_written_is_still_refused_with_the_event_in_detail(
+        env: Env) -> None:
+    u = env.users
+    rid = env.rule("notional 1000", "MAX_ORDER_NOTIONAL", {"max_notional": 1000}, "REJECT", "HIGH")
+    env.conn.execute("UPDATE exchange.risk_settings SET loopback_conninfo = "
+                     "'host=127.0.0.1 port=1 connect_timeout=2 user=exchange_risk_writer'")
+    before = env.state()
+    err = refused("EX404", env.conn, ORDER,
+                  (u["alice"], "BTC-USDT", "BUY", "LIMIT", D("11"), D("100")))
+    assert env.state() == before
+    assert env.events() == []
+    detail = translate(err).detail or ""
+    assert "NOT recorded" in detail and f'"rule_id": {rid}' in detail
+    # repaired, the next refusal records its event again
+    env.conn.execute("UPDATE exchange.risk_settings SET loopback_conninfo = NULL")
+    refused("EX404", env.conn, ORDER, (u["alice"], "BTC-USDT", "BUY", "LIMIT", D("11"), D("100")))
+    assert len(env.events()) == 1
