@@ -31,6 +31,8 @@ BEGIN
     END IF;
     UPDATE exchange.users SET status = 'ACTIVE', version = version + 1 WHERE id = p_user_id;
     SELECT * INTO v_result FROM exchange.user_profiles WHERE id = p_user_id;
+    PERFORM exchange._emit_event('user', p_user_id::text, 'user_activated',
+        jsonb_build_object('user_id', p_user_id, 'username', v_result.username));
     RETURN v_result;
 END;
 $$;

@@ -42,7 +42,15 @@ BEGIN
         UPDATE exchange.users
            SET kyc_level = greatest(kyc_level, v_kyc.requested_level), version = version + 1
          WHERE id = v_kyc.user_id;
+    ELSE
+        -- the user's row is the event's aggregate: hold it while emitting (docs/events.md)
+        PERFORM 1 FROM exchange.users WHERE id = v_kyc.user_id FOR NO KEY UPDATE;
     END IF;
+    PERFORM exchange._emit_event('user', v_kyc.user_id::text, 'kyc_decided',
+        jsonb_build_object('user_id', v_kyc.user_id, 'kyc_id', v_kyc.id, 'status', v_kyc.status,
+                           'kyc_level', (SELECT u.kyc_level FROM exchange.users u
+                                          WHERE u.id = v_kyc.user_id),
+                           'reason', p_note));
     RETURN v_kyc;
 END;
 $$;

@@ -23,6 +23,8 @@ DECLARE
     v_settings exchange.auth_settings;
     v_ok       boolean;
     v_result   exchange.login_result;
+    v_locked_until timestamptz;
+    v_newly_locked boolean;
 BEGIN
     SELECT * INTO v_settings FROM exchange.auth_settings;
     SELECT u.id, u.uuid, u.username, u.password_hash, u.status, u.locked_until, u.kyc_level
@@ -58,7 +60,16 @@ BEGIN
                               ELSE u.failed_login_attempts + 1 END) >= v_settings.max_failed_logins
                        THEN now() + v_settings.lockout_duration
                    ELSE NULL END
-         WHERE u.id = v_user.id;
+         WHERE u.id = v_user.id
+        RETURNING u.locked_until, u.failed_login_attempts = v_settings.max_failed_logins
+                  AND u.locked_until > now()
+             INTO v_locked_until, v_newly_locked;
+        IF v_newly_locked THEN  -- the attempt that locked the user (exactly one reaches max)
+            PERFORM exchange._emit_event('user', v_user.id::text, 'user_locked',
+                jsonb_build_object('user_id', v_user.id, 'username', v_user.username,
+                                   'status', v_user.status, 'locked_until', v_locked_until,
+                                   'reason', 'too many failed logins'));
+        END IF;
         v_result.error_code := 'EX301';
         v_result.message := 'invalid login or password';
         RETURN v_result;

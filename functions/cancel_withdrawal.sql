@@ -51,6 +51,11 @@ BEGIN
        SET status = 'CANCELLED', note = p_reason, finished_at = now(), version = w.version + 1
      WHERE w.id = v_w.id
     RETURNING w.* INTO v_w;
+    PERFORM exchange._emit_event('withdrawal', v_w.id::text, 'withdrawal_cancelled',
+        jsonb_build_object('withdrawal_id', v_w.id, 'user_id', v_w.user_id,
+                           'asset', (SELECT a.symbol FROM exchange.assets a WHERE a.id = v_w.asset_id),
+                           'amount', trim_scale(v_w.amount)::text, 'fee', trim_scale(v_w.fee)::text,
+                           'reason', p_reason));
     RETURN v_w;
 END;
 $$;

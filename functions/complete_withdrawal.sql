@@ -61,6 +61,11 @@ BEGIN
            version = w.version + 1
      WHERE w.id = v_w.id
     RETURNING w.* INTO v_w;
+    PERFORM exchange._emit_event('withdrawal', v_w.id::text, 'withdrawal_completed',
+        jsonb_build_object('withdrawal_id', v_w.id, 'user_id', v_w.user_id,
+                           'asset', (SELECT a.symbol FROM exchange.assets a WHERE a.id = v_w.asset_id),
+                           'amount', trim_scale(v_w.amount)::text, 'fee', trim_scale(v_w.fee)::text,
+                           'external_ref', v_w.external_ref));
     RETURN v_w;
 END;
 $$;

@@ -96,6 +96,10 @@ BEGIN
         ARRAY[v_account, v_external],
         ARRAY['AVAILABLE', 'AVAILABLE']::exchange.balance_bucket[],
         ARRAY[p_amount, -p_amount]);
+    PERFORM exchange._emit_event('account', v_account::text, 'deposit_credited',
+        jsonb_build_object('user_id', p_user_id, 'asset', p_asset,
+                           'amount', trim_scale(p_amount)::text, 'reference', p_idempotency_key,
+                           'journal_id', v_result));
     UPDATE exchange.idempotency_keys SET result_id = v_result WHERE key = p_idempotency_key;
     RETURN v_result;
 END;

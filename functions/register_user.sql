@@ -57,6 +57,8 @@ BEGIN
 
     INSERT INTO exchange.user_roles (user_id, role_id)
     SELECT v_id, r.id FROM exchange.roles r WHERE r.name = 'trader';
+    PERFORM exchange._emit_event('user', v_id::text, 'user_registered',
+        jsonb_build_object('user_id', v_id, 'username', p_username, 'email', p_email));
 
     SELECT * INTO v_result FROM exchange.user_profiles WHERE id = v_id;
     RETURN v_result;

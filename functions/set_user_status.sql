@@ -37,6 +37,14 @@ BEGIN
     PERFORM exchange._audit_action('SET_STATUS', 'users', p_user_id::text,
         jsonb_build_object('from', v_status, 'to', p_status, 'reason', p_reason));
     SELECT * INTO v_result FROM exchange.user_profiles WHERE id = p_user_id;
+    IF p_status = 'ACTIVE' AND v_status <> 'ACTIVE' THEN
+        PERFORM exchange._emit_event('user', p_user_id::text, 'user_activated',
+            jsonb_build_object('user_id', p_user_id, 'username', v_result.username));
+    ELSIF p_status IN ('SUSPENDED', 'CLOSED') AND v_status IS DISTINCT FROM p_status THEN
+        PERFORM exchange._emit_event('user', p_user_id::text, 'user_locked',
+            jsonb_build_object('user_id', p_user_id, 'username', v_result.username,
+                               'status', p_status, 'locked_until', NULL, 'reason', p_reason));
+    END IF;
     RETURN v_result;
 END;
 $$;

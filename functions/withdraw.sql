@@ -92,6 +92,11 @@ BEGIN
     -- Risk rules (docs/risk.md): FLAG records an event, REVIEW holds the withdrawal in status
     -- REVIEW, REJECT raises EX405 (nothing but the risk event stays).
     PERFORM exchange._check_withdrawal_risk(v_result);
+    PERFORM exchange._emit_event('withdrawal', v_result::text, 'withdrawal_requested',
+        (SELECT jsonb_build_object('withdrawal_id', w.id, 'user_id', w.user_id, 'asset', p_asset,
+                                   'amount', trim_scale(w.amount)::text,
+                                   'fee', trim_scale(w.fee)::text, 'status', w.status)
+           FROM exchange.withdrawals w WHERE w.id = v_result));
     UPDATE exchange.idempotency_keys SET result_id = v_result WHERE key = p_idempotency_key;
     RETURN v_result;
 END;

@@ -26,6 +26,7 @@ import json
 import logging
 import re
 import signal
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -269,11 +270,27 @@ class Relay:
         listen = self._listen
         await listen.execute(query("register_listener"), {"channel": "exchange_outbox"})
         try:
-            again = await self.relay_batch()
-            self.stats.add(again)
-            if again.batches:
-                return False
-            await self._wait(self.config.poll_interval)
+            # A transaction whose trigger looked before the registration did not NOTIFY; it
+            # is one of those in progress now. Look again once each of them has ended.
+            row = await (await listen.execute(query("in_progress_xids"))).fetchone()
+            xids: list[Any] = list(row[0]) if row else []
+            deadline = time.monotonic() + self.config.poll_interval
+            while True:
+                if xids:  # still running? (checked before the claim, so none ends unseen)
+                    row = await (await listen.execute(query("any_in_progress"),
+                                                      {"xids": xids})).fetchone()
+                    xids = xids if row and row[0] else []
+                again = await self.relay_batch()
+                self.stats.add(again)
+                if again.batches:
+                    return False
+                if not xids or time.monotonic() >= deadline:
+                    break
+                await self._wait(0.02)  # a NOTIFY from another emitter ends it too
+                if self.stopping:
+                    return True
+            await self._wait(max(0.0, deadline - time.monotonic()) if xids
+                             else self.config.poll_interval)
             return True
         finally:
             if not listen.closed:

@@ -65,3 +65,9 @@ SELECT exchange.register_listener(%(channel)s);
 
 -- name: unregister_listener
 SELECT exchange.unregister_listener(%(channel)s);
+
+-- name: in_progress_xids
+SELECT coalesce(array_agg(x), '{}') FROM pg_snapshot_xip(pg_current_snapshot()) AS x;
+
+-- name: any_in_progress
+SELECT count(*) FROM unnest(%(xids)s::xid8[]) AS x WHERE pg_xact_status(x) = 'in progress';
