@@ -157,3 +157,42 @@ def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str
              "|" + "|".join("---:" for _ in headers) + "|"]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def backend_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a server backend, from /proc (the server must run on this host)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_call(dsn: str, statements: Sequence[tuple[str, Any]], calls: int,
+                 params: Any) -> float:
+    """Server CPU milliseconds per transaction of ``statements`` (one transaction each call:
+    BEGIN ... COMMIT around several, autocommit for one; prepared; synchronous_commit off so
+    that only CPU is measured), the least of 3 rounds of
+    ``calls``. ``params()`` gives the parameters of each statement for one call. Less
+    sensitive to other load on the machine than throughput, and independent of the client."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SET synchronous_commit = off")
+        row = conn.execute("SELECT pg_backend_pid()").fetchone()
+        assert row is not None
+        pid = int(row[0])
+
+        def one() -> None:
+            values = params()
+            if len(statements) == 1:  # autocommit, as pgbench sends a one-statement script
+                conn.execute(statements[0][0], values[0], prepare=True)
+                return
+            with conn.transaction():  # BEGIN ... COMMIT, as pgbench's tpcb-like
+                for (text, _), args in zip(statements, values, strict=True):
+                    conn.execute(text, args, prepare=True)
+
+        for _ in range(min(calls, 300)):
+            one()
+        best = float("inf")
+        for _ in range(3):
+            start = backend_cpu_seconds(pid)
+            for _ in range(calls):
+                one()
+            best = min(best, (backend_cpu_seconds(pid) - start) / calls * 1000)
+        return best

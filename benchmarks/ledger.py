@@ -17,6 +17,7 @@ Target (issue 3): at 4 clients and 50 accounts, transfers/s >= 1.0 x TPC-B tps.
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 from decimal import Decimal
 from typing import Any
@@ -27,6 +28,7 @@ from benchmarks.common import (
     HERE,
     bench_database,
     checkpoint,
+    cpu_per_call,
     markdown_table,
     pgbench_init,
     relation_bytes,
@@ -38,6 +40,31 @@ SCRIPT = HERE / "ledger_transfer.sql"
 LEDGER_TABLES = ("exchange.journal", "exchange.transactions", "exchange.idempotency_keys",
                  "exchange.accounts")
 TARGET = (50, 4)
+
+
+# pgbench's tpcb-like transaction, statement for statement.
+TPCB_STATEMENTS = [
+    ("UPDATE pgbench_accounts SET abalance = abalance + %s WHERE aid = %s", None),
+    ("SELECT abalance FROM pgbench_accounts WHERE aid = %s", None),
+    ("UPDATE pgbench_tellers SET tbalance = tbalance + %s WHERE tid = %s", None),
+    ("UPDATE pgbench_branches SET bbalance = bbalance + %s WHERE bid = %s", None),
+    ("INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) "
+     "VALUES (%s, %s, %s, %s, CURRENT_TIMESTAMP)", None),
+]
+
+
+def _pair(base: int, accounts: int) -> tuple[int, int]:
+    f = random.randint(1, accounts)
+    t = random.randint(1, accounts - 1)
+    return base + f, base + t + (t >= f)
+
+
+def _tpcb_params(scale: int) -> list[tuple[int, ...]]:
+    aid = random.randint(1, 100000 * scale)
+    bid = random.randint(1, scale)
+    tid = random.randint(1, 10 * scale)
+    delta = random.randint(-5000, 5000)
+    return [(delta, aid), (aid,), (delta, tid), (delta, bid), (tid, bid, aid, delta)]
 
 
 def _ints(text: str) -> list[int]:
@@ -81,11 +108,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seconds", type=int, default=10, help="length of each run (10)")
     parser.add_argument("--tpcb-scale", type=int, default=1,
                         help="pgbench -i scale of the TPC-B baseline (default 1)")
+    parser.add_argument("--cpu-calls", type=int, default=0,
+                        help="also measure server CPU per transaction (transfer vs TPC-B) "
+                             "over N calls, from /proc of the backend (server on this host)")
     args = parser.parse_args(argv)
 
     admin = server_dsn(args.dsn)
     rows: list[list[Any]] = []
     verdict: str | None = None
+    cpu_line: str | None = None
     with bench_database(admin, "pyx_bench_tpcb") as tpcb_dsn, \
             bench_database(admin, "pyx_bench_ledger", migrate=True) as ledger_dsn:
         print(f"TPC-B tables at scale {args.tpcb_scale}; ledger with "
@@ -117,9 +148,22 @@ def main(argv: list[str]) -> int:
                       flush=True)
                 if (accounts, clients) == TARGET:
                     verdict = ("met" if ratio >= 1.0 else "NOT met") + f" (ratio {ratio:.2f})"
+        if args.cpu_calls:
+            n = max(args.accounts)
+            transfer_ms = cpu_per_call(
+                ledger_dsn,
+                [("SELECT exchange.transfer(%s, %s, 'BENCH', 1, gen_random_uuid()::text)", None)],
+                args.cpu_calls, lambda: [_pair(base, n)])
+            tpcb_ms = cpu_per_call(tpcb_dsn, TPCB_STATEMENTS, args.cpu_calls,
+                                   lambda: _tpcb_params(args.tpcb_scale))
+            cpu_line = (f"server CPU per transaction: transfer {transfer_ms:.2f} ms, TPC-B "
+                        f"{tpcb_ms:.2f} ms (ratio {tpcb_ms / transfer_ms:.2f}); least of 3 x "
+                        f"{args.cpu_calls} calls, synchronous_commit off")
     print()
     print(markdown_table(["accounts", "clients", "transfers/s", "TPC-B tps", "ratio",
                           "transfer latency ms", "TPC-B latency ms", "bytes/transfer"], rows))
+    if cpu_line is not None:
+        print(f"\n{cpu_line}")
     if verdict is not None:
         print(f"\ntarget (4 clients, 50 accounts: transfers/s >= 1.0 x TPC-B tps): {verdict}")
     return 0
