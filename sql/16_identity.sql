@@ -346,7 +346,15 @@ BEGIN
         UPDATE exchange.users
            SET kyc_level = greatest(kyc_level, v_kyc.requested_level), version = version + 1
          WHERE id = v_kyc.user_id;
+    ELSE
+        -- the user's row is the event's aggregate: hold it while emitting (docs/events.md)
+        PERFORM 1 FROM exchange.users WHERE id = v_kyc.user_id FOR NO KEY UPDATE;
     END IF;
+    PERFORM exchange._emit_event('user', v_kyc.user_id::text, 'kyc_decided',
+        jsonb_build_object('user_id', v_kyc.user_id, 'kyc_id', v_kyc.id, 'status', v_kyc.status,
+                           'kyc_level', (SELECT u.kyc_level FROM exchange.users u
+                                          WHERE u.id = v_kyc.user_id),
+                           'reason', p_note));
     RETURN v_kyc;
 END;
 $$;
@@ -452,6 +460,8 @@ BEGIN
     END IF;
     UPDATE exchange.users SET status = 'ACTIVE', version = version + 1 WHERE id = p_user_id;
     SELECT * INTO v_result FROM exchange.user_profiles WHERE id = p_user_id;
+    PERFORM exchange._emit_event('user', p_user_id::text, 'user_activated',
+        jsonb_build_object('user_id', p_user_id, 'username', v_result.username));
     RETURN v_result;
 END;
 $$;
@@ -496,6 +506,8 @@ DECLARE
     v_settings exchange.auth_settings;
     v_ok       boolean;
     v_result   exchange.login_result;
+    v_locked_until timestamptz;
+    v_newly_locked boolean;
 BEGIN
     SELECT * INTO v_settings FROM exchange.auth_settings;
     SELECT u.id, u.uuid, u.username, u.password_hash, u.status, u.locked_until, u.kyc_level
@@ -531,7 +543,16 @@ BEGIN
                               ELSE u.failed_login_attempts + 1 END) >= v_settings.max_failed_logins
                        THEN now() + v_settings.lockout_duration
                    ELSE NULL END
-         WHERE u.id = v_user.id;
+         WHERE u.id = v_user.id
+        RETURNING u.locked_until, u.failed_login_attempts = v_settings.max_failed_logins
+                  AND u.locked_until > now()
+             INTO v_locked_until, v_newly_locked;
+        IF v_newly_locked THEN  -- the attempt that locked the user (exactly one reaches max)
+            PERFORM exchange._emit_event('user', v_user.id::text, 'user_locked',
+                jsonb_build_object('user_id', v_user.id, 'username', v_user.username,
+                                   'status', v_user.status, 'locked_until', v_locked_until,
+                                   'reason', 'too many failed logins'));
+        END IF;
         v_result.error_code := 'EX301';
         v_result.message := 'invalid login or password';
         RETURN v_result;
@@ -855,6 +876,8 @@ BEGIN
 
     INSERT INTO exchange.user_roles (user_id, role_id)
     SELECT v_id, r.id FROM exchange.roles r WHERE r.name = 'trader';
+    PERFORM exchange._emit_event('user', v_id::text, 'user_registered',
+        jsonb_build_object('user_id', v_id, 'username', p_username, 'email', p_email));
 
     SELECT * INTO v_result FROM exchange.user_profiles WHERE id = v_id;
     RETURN v_result;
@@ -1004,6 +1027,14 @@ BEGIN
     PERFORM exchange._audit_action('SET_STATUS', 'users', p_user_id::text,
         jsonb_build_object('from', v_status, 'to', p_status, 'reason', p_reason));
     SELECT * INTO v_result FROM exchange.user_profiles WHERE id = p_user_id;
+    IF p_status = 'ACTIVE' AND v_status <> 'ACTIVE' THEN
+        PERFORM exchange._emit_event('user', p_user_id::text, 'user_activated',
+            jsonb_build_object('user_id', p_user_id, 'username', v_result.username));
+    ELSIF p_status IN ('SUSPENDED', 'CLOSED') AND v_status IS DISTINCT FROM p_status THEN
+        PERFORM exchange._emit_event('user', p_user_id::text, 'user_locked',
+            jsonb_build_object('user_id', p_user_id, 'username', v_result.username,
+                               'status', p_status, 'locked_until', NULL, 'reason', p_reason));
+    END IF;
     RETURN v_result;
 END;
 $$;

@@ -375,6 +375,11 @@ BEGIN
        SET status = 'CANCELLED', note = p_reason, finished_at = now(), version = w.version + 1
      WHERE w.id = v_w.id
     RETURNING w.* INTO v_w;
+    PERFORM exchange._emit_event('withdrawal', v_w.id::text, 'withdrawal_cancelled',
+        jsonb_build_object('withdrawal_id', v_w.id, 'user_id', v_w.user_id,
+                           'asset', (SELECT a.symbol FROM exchange.assets a WHERE a.id = v_w.asset_id),
+                           'amount', trim_scale(v_w.amount)::text, 'fee', trim_scale(v_w.fee)::text,
+                           'reason', p_reason));
     RETURN v_w;
 END;
 $$;
@@ -437,6 +442,11 @@ BEGIN
            version = w.version + 1
      WHERE w.id = v_w.id
     RETURNING w.* INTO v_w;
+    PERFORM exchange._emit_event('withdrawal', v_w.id::text, 'withdrawal_completed',
+        jsonb_build_object('withdrawal_id', v_w.id, 'user_id', v_w.user_id,
+                           'asset', (SELECT a.symbol FROM exchange.assets a WHERE a.id = v_w.asset_id),
+                           'amount', trim_scale(v_w.amount)::text, 'fee', trim_scale(v_w.fee)::text,
+                           'external_ref', v_w.external_ref));
     RETURN v_w;
 END;
 $$;
@@ -643,6 +653,10 @@ BEGIN
         ARRAY[v_account, v_external],
         ARRAY['AVAILABLE', 'AVAILABLE']::exchange.balance_bucket[],
         ARRAY[p_amount, -p_amount]);
+    PERFORM exchange._emit_event('account', v_account::text, 'deposit_credited',
+        jsonb_build_object('user_id', p_user_id, 'asset', p_asset,
+                           'amount', trim_scale(p_amount)::text, 'reference', p_idempotency_key,
+                           'journal_id', v_result));
     UPDATE exchange.idempotency_keys SET result_id = v_result WHERE key = p_idempotency_key;
     RETURN v_result;
 END;
@@ -1356,6 +1370,11 @@ BEGIN
     -- Risk rules (docs/risk.md): FLAG records an event, REVIEW holds the withdrawal in status
     -- REVIEW, REJECT raises EX405 (nothing but the risk event stays).
     PERFORM exchange._check_withdrawal_risk(v_result);
+    PERFORM exchange._emit_event('withdrawal', v_result::text, 'withdrawal_requested',
+        (SELECT jsonb_build_object('withdrawal_id', w.id, 'user_id', w.user_id, 'asset', p_asset,
+                                   'amount', trim_scale(w.amount)::text,
+                                   'fee', trim_scale(w.fee)::text, 'status', w.status)
+           FROM exchange.withdrawals w WHERE w.id = v_result));
     UPDATE exchange.idempotency_keys SET result_id = v_result WHERE key = p_idempotency_key;
     RETURN v_result;
 END;
