@@ -6,7 +6,7 @@ import importlib
 import sys
 
 BENCHMARKS = {"ledger": "benchmarks.ledger", "trading": "benchmarks.trading",
-              "relay": "benchmarks.relay"}
+              "relay": "benchmarks.relay", "risk": "benchmarks.risk"}
 
 
 def main(argv: list[str]) -> int:
