@@ -4,6 +4,7 @@
 -- the acting user is the user themselves, or when the acting user holds user:activate.
 -- Raises: EX309 no such user; EX310 the user is not PENDING; EX321 the acting user is
 --         another user without user:activate.
+-- Emits: user_activated (exchange._emit_event; payloads in docs/events.md).
 -- Locks: the user row.
 CREATE OR REPLACE FUNCTION exchange.activate_user(p_user_id bigint)
 RETURNS exchange.user_profiles

@@ -7,6 +7,7 @@
 -- lowers it); rejection needs a note. Nobody reviews their own verification.
 -- Raises: EX320/EX321/EX322/EX303 the reviewer's checks; EX332 no such verification;
 --         EX333 not pending; EX334 own verification; EX001 rejection without a note.
+-- Emits: kyc_decided (approve and reject) (exchange._emit_event; payloads in docs/events.md).
 -- Locks: the verification row, then the user row (approval).
 CREATE OR REPLACE FUNCTION exchange._review_kyc(
     p_reviewer_id bigint, p_verification_id bigint, p_approve boolean, p_note text)

@@ -11,6 +11,7 @@
 -- EX301 (unknown user or wrong password: the same answer, and an unknown login costs one
 -- bcrypt hash too, so neither the code nor the timing reveals whether the user exists);
 -- EX302 locked and EX303 not ACTIVE are told only to a caller who gave the right password.
+-- Emits: user_locked, from the failed attempt that locks the user (exchange._emit_event; payloads in docs/events.md).
 -- Locks: the user row (the UPDATE), only after the password has been checked.
 CREATE OR REPLACE FUNCTION exchange.authenticate(p_login text, p_password text)
 RETURNS exchange.login_result

@@ -7,6 +7,7 @@
 --         exchange_owner only.
 -- Raises: EX320/EX321/EX303 (access), EX112 (unknown withdrawal), EX113 (already completed
 --         or cancelled).
+-- Emits: withdrawal_cancelled (exchange._emit_event; payloads in docs/events.md).
 -- Locks: the withdrawal row; then the user's account row.
 CREATE OR REPLACE FUNCTION exchange.cancel_withdrawal(
     p_withdrawal_id bigint,

@@ -9,6 +9,7 @@
 -- Access: withdrawal:approve for an acting user; without one, members of exchange_owner.
 -- Raises: EX320/EX321/EX303 (access, see docs/security.md), EX112 (unknown withdrawal),
 --         EX114 (in REVIEW), EX113 (already completed or cancelled).
+-- Emits: withdrawal_completed (exchange._emit_event; payloads in docs/events.md).
 -- Locks: the withdrawal row; then the user's, EXTERNAL and FEE account rows, ascending.
 CREATE OR REPLACE FUNCTION exchange.complete_withdrawal(
     p_withdrawal_id bigint,

@@ -8,6 +8,7 @@
 -- Access: deposit:create when an acting user is set (a trader cannot credit themselves).
 -- Raises: EX320/EX321/EX303 (access), EX109 (bad key), EX108 (key used by another request), EX102 (unknown user),
 --         EX103 (unknown asset), EX104 (inactive asset), EX105 (invalid amount).
+-- Emits: deposit_credited (exchange._emit_event; payloads in docs/events.md).
 -- Locks: the key; then the user's and the EXTERNAL account rows, in ascending id.
 CREATE OR REPLACE FUNCTION exchange.deposit(
     p_user_id bigint,

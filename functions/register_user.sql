@@ -7,6 +7,7 @@
 -- the result carries no hash.
 -- Raises: EX304 invalid username; EX305 invalid email; EX306 weak password; EX307 username
 --         taken; EX308 email taken; EX312 invalid profile field.
+-- Emits: user_registered (exchange._emit_event; payloads in docs/events.md).
 -- Locks: none beyond the unique indexes of the new row.
 CREATE OR REPLACE FUNCTION exchange.register_user(
     p_username text, p_email text, p_password text,

@@ -7,6 +7,7 @@
 -- goes to the audit log.
 -- Raises: EX309 no such user; EX310 transition not allowed; EX320/EX321 acting user missing
 --         or without user:suspend; EX324 the last active admin.
+-- Emits: user_activated (back to ACTIVE) or user_locked (SUSPENDED, CLOSED) (exchange._emit_event; payloads in docs/events.md).
 -- Locks: the admin role row (when the user is an admin), then the user row.
 CREATE OR REPLACE FUNCTION exchange.set_user_status(
     p_user_id bigint, p_status exchange.user_status, p_reason text DEFAULT NULL)

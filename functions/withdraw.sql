@@ -10,6 +10,7 @@
 -- Raises: EX109, EX108, EX102 (unknown user), EX103 (unknown asset), EX105 (invalid amount),
 --         EX107 (below the asset's min_withdraw_amount), EX101 (available < amount + fee),
 --         EX405/EX406 (refused by a risk rule; see exchange._check_withdrawal_risk).
+-- Emits: withdrawal_requested (exchange._emit_event; payloads in docs/events.md).
 -- Locks: the key; then the user's account row (before the new withdrawal row).
 CREATE OR REPLACE FUNCTION exchange.withdraw(
     p_user_id bigint,
