@@ -8,7 +8,8 @@
 -- Raises: EX320/EX321/EX322/EX303 the reviewer's checks; EX332 no such verification;
 --         EX333 not pending; EX334 own verification; EX001 rejection without a note.
 -- Emits: kyc_decided (approve and reject) (exchange._emit_event; payloads in docs/events.md).
--- Locks: the verification row, then the user row (approval).
+-- Locks: the verification row, then the user row (updated on approval, locked on rejection
+-- so that the kyc_decided event is emitted under the aggregate's lock).
 CREATE OR REPLACE FUNCTION exchange._review_kyc(
     p_reviewer_id bigint, p_verification_id bigint, p_approve boolean, p_note text)
 RETURNS exchange.kyc_verifications
