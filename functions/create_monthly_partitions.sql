@@ -7,6 +7,7 @@
 -- New partitions are built apart and then attached (ATTACH PARTITION takes SHARE UPDATE
 -- EXCLUSIVE on the parent), so trading is not blocked while they are made.
 -- Raises: EX001 (p_months_ahead outside 0..120, or NULL arguments).
+-- New partitions are given to the owner of their table.
 -- Locks: a transaction advisory lock serialising partition maintenance.
 CREATE OR REPLACE FUNCTION exchange.create_monthly_partitions(
     p_months_ahead integer DEFAULT 3,
@@ -35,7 +36,7 @@ BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('exchange.partition_maintenance'));
 
     FOR v_parent IN
-        SELECT c.relname::text AS relname
+        SELECT c.relname::text AS relname, pg_get_userbyid(c.relowner)::text AS owner
           FROM pg_partitioned_table p
           JOIN pg_class c ON c.oid = p.partrelid
           JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -60,6 +61,11 @@ BEGIN
                 EXECUTE format(
                     'ALTER TABLE exchange.%I ATTACH PARTITION exchange.%I FOR VALUES FROM (%L) TO (%L)',
                     v_parent.relname, v_name, v_start, v_end);
+                -- A partition belongs to whoever owns its table (exchange_owner once the
+                -- access change ran), not to the role that happened to call this.
+                IF v_parent.owner <> current_user THEN
+                    EXECUTE format('ALTER TABLE exchange.%I OWNER TO %I', v_name, v_parent.owner);
+                END IF;
             END IF;
 
             table_name := v_parent.relname;

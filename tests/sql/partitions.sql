@@ -2,7 +2,7 @@
 -- partition_status (rows, sizes, missing months), drop_partitions_older_than (retention that
 -- refuses to drop open orders or orders that kept trades reference).
 BEGIN;
-SELECT plan(22);
+SELECT plan(23);
 
 -- Fixtures: two users, a pair, and partitions six and five months back for every table.
 INSERT INTO exchange.users (username, email, password_hash, status)
@@ -27,6 +27,10 @@ SELECT is((SELECT count(*)::int FROM exchange.create_monthly_partitions(1, (SELE
           'partitions for two past months are created for the five tables');
 SELECT is((SELECT count(*)::int FROM exchange.create_monthly_partitions(1, (SELECT m6 FROM t_months))
             WHERE created), 0, 'and calling it again creates nothing (idempotent)');
+SELECT is((SELECT count(*)::int FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+             JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace
+            WHERE n.nspname = 'exchange' AND c.relowner <> p.relowner), 0,
+          'every partition, new ones included, belongs to the owner of its table');
 SELECT throws_ok($$SELECT * FROM exchange.create_monthly_partitions(-1)$$, 'EX001', NULL,
                  'a negative horizon is refused with EX001');
 
