@@ -28,7 +28,7 @@ BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('exchange.partition_maintenance'));
 
     FOR v_parent IN
-        SELECT c.relname::text AS relname
+        SELECT c.relname::text AS relname, pg_get_userbyid(c.relowner)::text AS owner
           FROM pg_partitioned_table p
           JOIN pg_class c ON c.oid = p.partrelid
           JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -53,6 +53,11 @@ BEGIN
                 EXECUTE format(
                     'ALTER TABLE exchange.%I ATTACH PARTITION exchange.%I FOR VALUES FROM (%L) TO (%L)',
                     v_parent.relname, v_name, v_start, v_end);
+                -- A partition belongs to whoever owns its table (exchange_owner once the
+                -- access change ran), not to the role that happened to call this.
+                IF v_parent.owner <> current_user THEN
+                    EXECUTE format('ALTER TABLE exchange.%I OWNER TO %I', v_name, v_parent.owner);
+                END IF;
             END IF;
 
             table_name := v_parent.relname;
