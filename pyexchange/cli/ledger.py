@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import uuid
+from collections import Counter
 from datetime import datetime
 from decimal import Decimal
 
@@ -212,6 +213,10 @@ def reconcile(app: AppContext) -> None:
                                   "actual", "detail"],
                 [(r.check_name, r.asset, r.account_id, r.user_id, r.journal_id,
                   _fmt(r.expected), _fmt(r.actual), r.detail) for r in rows])
+    counts = Counter(r.check_name for r in rows)
+    console.print(f"reconcile: {len(rows)} discrepancies: "
+                  + ", ".join(f"{name} x{n}" for name, n in sorted(counts.items())),
+                  soft_wrap=True)
     sys.exit(1)
 
 
