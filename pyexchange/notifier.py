@@ -24,6 +24,7 @@ import json
 import logging
 import signal
 import smtplib
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -208,43 +209,78 @@ class Notifier:
         if not self._busy:
             raise _Stop
 
+    def _connect(self) -> tuple[psycopg.Connection[Any], psycopg.Connection[Any]]:
+        conn = psycopg.connect(self.config.dsn, autocommit=True,
+                               application_name="pyexchange-notifier")
+        try:
+            listen = psycopg.connect(self.config.dsn, autocommit=True,
+                                     application_name="pyexchange-notifier-listen")
+            listen.execute(query("listen_notifications"))
+        except psycopg.Error:
+            conn.close()
+            raise
+        return conn, listen
+
     def run(self, once: bool = False, install_signals: bool = False) -> NotifierStats:
+        """Deliver until stopped (or, with ``once``, what is due now). A lost database
+        session is reconnected with backoff; the first connection must succeed."""
         if install_signals:
             signal.signal(signal.SIGTERM, self._on_signal)
             signal.signal(signal.SIGINT, self._on_signal)
         try:
-            conn = psycopg.connect(self.config.dsn, autocommit=True,
-                                   application_name="pyexchange-notifier")
-            listen = psycopg.connect(self.config.dsn, autocommit=True,
-                                     application_name="pyexchange-notifier-listen")
+            conns: tuple[psycopg.Connection[Any], psycopg.Connection[Any]] | None = \
+                self._connect()
         except psycopg.OperationalError as exc:
             raise ConfigurationError(f"notifier cannot reach the database: {exc}") from exc
+        delay = 0.5
         try:
-            listen.execute(query("listen_notifications"))
             while not self._stopping:
-                self._busy = True
-                self.stats.add(self.drain(conn))
-                self._busy = False
-                if once or self._stopping:
-                    break
-                # Register as sleeping (emitters NOTIFY only then), look once more, wait.
-                listen.execute(query("register_listener"), {"channel": "exchange_notifications"})
                 try:
-                    self._busy = True
-                    again = self.drain(conn)
-                    self._busy = False
-                    self.stats.add(again)
-                    if again.sent or again.retried or again.failed or self._stopping:
-                        continue
-                    for _ in listen.notifies(timeout=self.config.poll_interval, stop_after=1):
+                    if conns is None:
+                        conns = self._connect()
+                        log.warning("reconnected to the database")
+                    if not self._cycle(*conns, once=once):
                         break
-                finally:
-                    with contextlib.suppress(psycopg.Error):
-                        listen.execute(query("unregister_listener"),
-                                       {"channel": "exchange_notifications"})
+                    delay = 0.5
+                except psycopg.OperationalError as exc:
+                    self._busy = False
+                    if once:
+                        raise
+                    log.error("database connection lost: %s; reconnecting in %.1f s", exc, delay)
+                    for c in conns or ():
+                        with contextlib.suppress(Exception):
+                            c.close()
+                    conns = None
+                    time.sleep(delay)
+                    delay = min(delay * 2, 30.0)
         except _Stop:
             pass
         finally:
-            conn.close()
-            listen.close()
+            for c in conns or ():
+                with contextlib.suppress(Exception):
+                    c.close()
         return self.stats
+
+    def _cycle(self, conn: psycopg.Connection[Any], listen: psycopg.Connection[Any],
+               once: bool) -> bool:
+        """Drain, then sleep until woken. Returns False when the worker should stop."""
+        self._busy = True
+        self.stats.add(self.drain(conn))
+        self._busy = False
+        if once or self._stopping:
+            return False
+        # Register as sleeping (emitters NOTIFY only then), look once more, wait.
+        listen.execute(query("register_listener"), {"channel": "exchange_notifications"})
+        try:
+            self._busy = True
+            again = self.drain(conn)
+            self._busy = False
+            self.stats.add(again)
+            if again.sent or again.retried or again.failed or self._stopping:
+                return True
+            for _ in listen.notifies(timeout=self.config.poll_interval, stop_after=1):
+                break
+        finally:
+            with contextlib.suppress(psycopg.Error):
+                listen.execute(query("unregister_listener"), {"channel": "exchange_notifications"})
+        return True

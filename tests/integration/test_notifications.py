@@ -252,3 +252,33 @@ def test_worker_process_delivers_then_stops_cleanly_on_sigterm(
     assert proc.returncode == 0, err.decode()
     assert b"sent 1" in out
     assert len(handler.messages) == 1
+
+
+def test_worker_reconnects_after_losing_its_database_sessions(
+        clone_dsn: str, smtp: tuple[int, SmtpHandler]) -> None:
+    port, handler = smtp
+    uid = make_user(clone_dsn, "reconnect_user")
+    with Exchange(clone_dsn) as ex:
+        ex.create_notification_template("user_activated", "EMAIL", "Hi", "{{username}}")
+    worker = notifier(clone_dsn, smtp_port=port, poll_interval=0.2)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        with psycopg.connect(clone_dsn, autocommit=True) as admin:
+            deadline = time.monotonic() + 20
+            while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name "
+                                "LIKE 'pyexchange-notifier%'").fetchone() != (2,):
+                assert time.monotonic() < deadline, "the worker did not connect"
+                time.sleep(0.05)
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE application_name LIKE 'pyexchange-notifier%'")
+        emit_activated(clone_dsn, uid, "reconnect_user")
+        deadline = time.monotonic() + 30
+        while not any(r[1] == "SENT" for r in notification_rows(clone_dsn)):
+            assert time.monotonic() < deadline, "the worker did not come back"
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+        thread.join(15)
+    assert not thread.is_alive()
+    assert len(handler.messages) == 1
