@@ -266,12 +266,12 @@ def test_worker_reconnects_after_losing_its_database_sessions(
     try:
         with psycopg.connect(clone_dsn, autocommit=True) as admin:
             deadline = time.monotonic() + 20
-            while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name "
+            while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name "
                                 "LIKE 'pyexchange-notifier%'").fetchone() != (2,):
                 assert time.monotonic() < deadline, "the worker did not connect"
                 time.sleep(0.05)
             admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE application_name LIKE 'pyexchange-notifier%'")
+                          "WHERE datname = current_database() AND application_name LIKE 'pyexchange-notifier%'")
         emit_activated(clone_dsn, uid, "reconnect_user")
         deadline = time.monotonic() + 30
         while not any(r[1] == "SENT" for r in notification_rows(clone_dsn)):

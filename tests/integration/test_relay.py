@@ -252,7 +252,7 @@ def test_sigkill_mid_batch_then_restart_loses_and_duplicates_nothing(
         relay_procs.append(proc)
         wait_for(lambda: stream_count(stream.name) >= batch, 30, "the first batch at the broker")
         wait_for(lambda: holder.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pyexchange-relay' "
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'pyexchange-relay' "
             "AND wait_event_type = 'Lock'").fetchone() == (1,), 10, "the relay to block")
         assert stream_count(stream.name) == batch
         proc.send_signal(signal.SIGKILL)
@@ -260,9 +260,9 @@ def test_sigkill_mid_batch_then_restart_loses_and_duplicates_nothing(
         # The killed relay's server process is stuck on the lock: end it (as PostgreSQL
         # would once it noticed the client is gone), then let go of the lock.
         holder.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                       "WHERE application_name LIKE 'pyexchange-relay%'")
+                       "WHERE datname = current_database() AND application_name LIKE 'pyexchange-relay%'")
         wait_for(lambda: holder.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE "
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE "
             "'pyexchange-relay%'").fetchone() == (0,), 10, "the relay's sessions to end")
         holder.execute("SELECT pg_advisory_unlock(424242)")
         holder.execute("DROP TRIGGER tg_test_hold ON exchange.outbox_events; "
@@ -410,7 +410,7 @@ def test_relay_reconnects_after_losing_its_database_sessions(
             await asyncio.sleep(0.01)
         with psycopg.connect(clone_dsn, autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE application_name LIKE 'pyexchange-relay%'")
+                          "WHERE datname = current_database() AND application_name LIKE 'pyexchange-relay%'")
         await asyncio.to_thread(emit, clone_dsn, [("user", "9", "user_activated",
                                                     {"user_id": 9, "username": "x"})])
         deadline = time.monotonic() + 20
