@@ -1,11 +1,14 @@
 -- exchange._post_journals(p_types text[], p_reference_types text[], p_reference_ids bigint[],
 --                         p_leg_records integer[], p_account_ids bigint[],
---                         p_buckets exchange.balance_bucket[], p_amounts numeric[])
+--                         p_buckets exchange.balance_bucket[], p_amounts numeric[],
+--                         p_journal_ids bigint[] DEFAULT NULL)
 --   RETURNS bigint[]
 -- Internal: the one place where balances change. Posts several journal records at once
 -- (for example one per fill of an order) and returns their ids in record order.
 -- Records are given as parallel arrays (type, reference type, reference id); legs as
--- parallel arrays (record index 1..n, account, bucket, signed amount).
+-- parallel arrays (record index 1..n, account, bucket, signed amount). p_journal_ids, when
+-- given, are the records' ids, taken by the caller from exchange.journal_id_seq beforehand
+-- (e.g. to store them with an idempotency key before posting); else they come from it here.
 -- Within a record, legs are netted: one entry per (account, bucket); a net of zero writes no
 -- entry. Every record must sum to zero per asset. Entries carry the running balance before
 -- and after, in record order. Balances are updated ONCE per account for the whole call
@@ -24,7 +27,8 @@ CREATE OR REPLACE FUNCTION exchange._post_journals(
     p_leg_records integer[],
     p_account_ids bigint[],
     p_buckets exchange.balance_bucket[],
-    p_amounts numeric[]
+    p_amounts numeric[],
+    p_journal_ids bigint[] DEFAULT NULL
 )
 RETURNS bigint[]
 LANGUAGE plpgsql
@@ -41,6 +45,7 @@ DECLARE
     v_sum_assets integer[] := '{}'::integer[];
     v_sums       numeric[] := '{}'::numeric[];
     v_pos        integer;
+    v_id         bigint;
 BEGIN
     IF v_n_records IS NULL OR v_n_records = 0
        OR cardinality(p_reference_types) IS DISTINCT FROM v_n_records
@@ -53,7 +58,10 @@ BEGIN
        OR array_position(p_account_ids, NULL) IS NOT NULL
        OR array_position(p_buckets, NULL) IS NOT NULL
        OR (v_n_records = 1 AND NOT p_leg_records <@ ARRAY[1])
-       OR (v_n_records > 1 AND array_position(p_leg_records, NULL) IS NOT NULL) THEN
+       OR (v_n_records > 1 AND array_position(p_leg_records, NULL) IS NOT NULL)
+       OR (p_journal_ids IS NOT NULL
+           AND (cardinality(p_journal_ids) <> v_n_records
+                OR array_position(p_journal_ids, NULL) IS NOT NULL)) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX010',
             MESSAGE = 'malformed journal legs',
@@ -108,10 +116,12 @@ BEGIN
             END IF;
         END LOOP;
 
-        INSERT INTO exchange.journal (type, reference_type, reference_id)
-        VALUES (p_types[1], p_reference_types[1], p_reference_ids[1])
-        RETURNING id INTO v_pos;
-        v_ids := ARRAY[v_pos::bigint];
+        INSERT INTO exchange.journal (id, type, reference_type, reference_id)
+        OVERRIDING SYSTEM VALUE
+        VALUES (COALESCE(p_journal_ids[1], nextval('exchange.journal_id_seq'::regclass)),
+                p_types[1], p_reference_types[1], p_reference_ids[1])
+        RETURNING id INTO v_id;
+        v_ids := ARRAY[v_id];
         WITH legs AS (
             SELECT l.account_id, l.bucket, sum(l.amount) AS amount
               FROM unnest(p_account_ids, p_buckets, p_amounts) AS l(account_id, bucket, amount)
@@ -177,19 +187,29 @@ BEGIN
             HINT = 'This is a bug in the calling function: every movement must sum to zero per asset.';
     END IF;
 
-    -- Journal ids are taken from the identity's sequence in record order.
-    WITH ids AS (
+    IF p_journal_ids IS NOT NULL THEN
         INSERT INTO exchange.journal (id, type, reference_type, reference_id)
         OVERRIDING SYSTEM VALUE
-        SELECT nextval('exchange.journal_id_seq'::regclass), r.type, r.rtype, r.rid
+        SELECT p_journal_ids[r.ord], r.type, r.rtype, r.rid
           FROM unnest(p_types, p_reference_types, p_reference_ids)
                WITH ORDINALITY AS r(type, rtype, rid, ord)
-         ORDER BY r.ord
-        RETURNING id
-    )
-    -- Concurrent calls interleave on the sequence, so the ids need not be consecutive: keep
-    -- them (ascending = record order, as nextval runs in the sorted order).
-    SELECT array_agg(id ORDER BY id) INTO v_ids FROM ids;
+         ORDER BY r.ord;
+        v_ids := p_journal_ids;
+    ELSE
+        -- Journal ids are taken from the identity's sequence in record order.
+        WITH ids AS (
+            INSERT INTO exchange.journal (id, type, reference_type, reference_id)
+            OVERRIDING SYSTEM VALUE
+            SELECT nextval('exchange.journal_id_seq'::regclass), r.type, r.rtype, r.rid
+              FROM unnest(p_types, p_reference_types, p_reference_ids)
+                   WITH ORDINALITY AS r(type, rtype, rid, ord)
+             ORDER BY r.ord
+            RETURNING id
+        )
+        -- Concurrent calls interleave on the sequence, so the ids need not be consecutive: keep
+        -- them (ascending = record order, as nextval runs in the sorted order).
+        SELECT array_agg(id ORDER BY id) INTO v_ids FROM ids;
+    END IF;
 
     WITH legs AS (
         -- one net amount per (record, account, bucket)
@@ -236,6 +256,6 @@ BEGIN
     RETURN v_ids;
 END;
 $$;
-COMMENT ON FUNCTION exchange._post_journals(text[], text[], bigint[], integer[], bigint[], exchange.balance_bucket[], numeric[]) IS
+COMMENT ON FUNCTION exchange._post_journals(text[], text[], bigint[], integer[], bigint[], exchange.balance_bucket[], numeric[], bigint[]) IS
     'Internal: posts several balanced journal records at once (entries netted per record, balances updated once per account); locks accounts ascending. Raises EX010, EX101.';
-REVOKE ALL ON FUNCTION exchange._post_journals(text[], text[], bigint[], integer[], bigint[], exchange.balance_bucket[], numeric[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION exchange._post_journals(text[], text[], bigint[], integer[], bigint[], exchange.balance_bucket[], numeric[], bigint[]) FROM PUBLIC;

@@ -51,6 +51,8 @@ DECLARE
     v_buckets   exchange.balance_bucket[] := '{}'::exchange.balance_bucket[];
     v_amounts   numeric[] := '{}'::numeric[];
     v_ids       bigint[];
+    v_jids      bigint[];
+    v_post_ids  bigint[] := '{}'::bigint[];
 BEGIN
     IF v_n IS NULL OR v_n = 0 OR v_n > 1000 THEN
         RAISE EXCEPTION USING
@@ -63,12 +65,16 @@ BEGIN
     v_keys := array_fill(NULL::text, ARRAY[v_n]);
     v_requests := array_fill(NULL::text, ARRAY[v_n]);
     v_results := array_fill(NULL::bigint, ARRAY[v_n]);
+    v_jids := array_fill(NULL::bigint, ARRAY[v_n]);
     FOR v_i IN 1..v_n LOOP
         v_t := p_transfers[v_i];
         IF v_t.idempotency_key IS NULL OR length(v_t.idempotency_key) NOT BETWEEN 1 AND 200 THEN
             PERFORM exchange._check_idempotency_key(v_t.idempotency_key);
         END IF;
         v_keys[v_i] := v_t.idempotency_key;
+        -- The journal id is taken now and stored with the key, so that the key's result is
+        -- written by the claim itself (replays and refusals leave a gap in the sequence).
+        v_jids[v_i] := nextval('exchange.journal_id_seq'::regclass);
         v_requests[v_i] := format('%s|%s|%s|%s', v_t.from_user_id, v_t.to_user_id, v_t.asset,
                                   trim_scale(v_t.amount));
     END LOOP;
@@ -83,15 +89,15 @@ BEGIN
 
     -- Claim the keys in key order; the ones already claimed are replays or conflicts.
     IF v_n = 1 THEN
-        INSERT INTO exchange.idempotency_keys (key, operation, request)
-        VALUES (v_keys[1], 'TRANSFER', v_requests[1])
+        INSERT INTO exchange.idempotency_keys (key, operation, request, result_id)
+        VALUES (v_keys[1], 'TRANSFER', v_requests[1], v_jids[1])
         ON CONFLICT (key) DO NOTHING;
         GET DIAGNOSTICS v_claimed = ROW_COUNT;
     ELSE
         WITH claimed AS (
-            INSERT INTO exchange.idempotency_keys (key, operation, request)
-            SELECT r.key, 'TRANSFER', r.request
-              FROM unnest(v_keys, v_requests) AS r(key, request)
+            INSERT INTO exchange.idempotency_keys (key, operation, request, result_id)
+            SELECT r.key, 'TRANSFER', r.request, r.jid
+              FROM unnest(v_keys, v_requests, v_jids) AS r(key, request, jid)
              ORDER BY r.key
             ON CONFLICT (key) DO NOTHING
             RETURNING 1
@@ -101,10 +107,9 @@ BEGIN
     IF v_claimed < v_n THEN
         FOR v_row IN
             SELECT r.ord, k.operation, k.request AS first_request, r.request, k.result_id
-              FROM unnest(v_keys, v_requests) WITH ORDINALITY AS r(key, request, ord)
+              FROM unnest(v_keys, v_requests, v_jids) WITH ORDINALITY AS r(key, request, jid, ord)
               JOIN exchange.idempotency_keys k ON k.key = r.key
-             WHERE k.result_id IS NOT NULL OR k.operation <> 'TRANSFER'
-                OR k.request <> r.request
+             WHERE k.result_id IS DISTINCT FROM r.jid  -- not claimed by this call
         LOOP
             IF v_row.operation <> 'TRANSFER' OR v_row.first_request <> v_row.request THEN
                 RAISE EXCEPTION USING
@@ -186,6 +191,7 @@ BEGIN
 
         v_k := v_k + 1;
         v_new[v_k] := v_i;
+        v_post_ids[v_k] := v_jids[v_i];
         v_types[v_k] := 'TRANSFER';
         v_rtypes[v_k] := NULL;
         v_refs[v_k] := NULL;
@@ -201,19 +207,10 @@ BEGIN
 
     IF v_k > 0 THEN
         v_ids := exchange._post_journals(v_types, v_rtypes, v_refs, v_recs,
-                                         v_accounts, v_buckets, v_amounts);
-        IF v_k = 1 THEN
-            UPDATE exchange.idempotency_keys SET result_id = v_ids[1]
-             WHERE key = v_keys[v_new[1]];
-            v_results[v_new[1]] := v_ids[1];
-        ELSE
-            UPDATE exchange.idempotency_keys k SET result_id = r.id
-              FROM unnest(v_new, v_ids) AS r(i, id)
-             WHERE k.key = v_keys[r.i];
-            FOR v_j IN 1..v_k LOOP
-                v_results[v_new[v_j]] := v_ids[v_j];
-            END LOOP;
-        END IF;
+                                         v_accounts, v_buckets, v_amounts, v_post_ids);
+        FOR v_j IN 1..v_k LOOP
+            v_results[v_new[v_j]] := v_ids[v_j];
+        END LOOP;
     END IF;
     RETURN v_results;
 END;

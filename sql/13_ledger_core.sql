@@ -24,10 +24,10 @@ ALTER FUNCTION exchange._post_journal(p_type text, p_reference_type text, p_refe
 COMMENT ON FUNCTION exchange._post_journal(p_type text, p_reference_type text, p_reference_id bigint, p_account_ids bigint[], p_buckets exchange.balance_bucket[], p_amounts numeric[]) IS 'Internal: posts one balanced movement as one journal record (single form of _post_journals). Raises EX010, EX101.';
 
 --
--- Name: _post_journals(text[], text[], bigint[], integer[], bigint[], exchange.balance_bucket[], numeric[]); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
+-- Name: _post_journals(text[], text[], bigint[], integer[], bigint[], exchange.balance_bucket[], numeric[], bigint[]); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
 --
 
-CREATE FUNCTION exchange._post_journals(p_types text[], p_reference_types text[], p_reference_ids bigint[], p_leg_records integer[], p_account_ids bigint[], p_buckets exchange.balance_bucket[], p_amounts numeric[]) RETURNS bigint[]
+CREATE FUNCTION exchange._post_journals(p_types text[], p_reference_types text[], p_reference_ids bigint[], p_leg_records integer[], p_account_ids bigint[], p_buckets exchange.balance_bucket[], p_amounts numeric[], p_journal_ids bigint[] DEFAULT NULL::bigint[]) RETURNS bigint[]
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -42,6 +42,7 @@ DECLARE
     v_sum_assets integer[] := '{}'::integer[];
     v_sums       numeric[] := '{}'::numeric[];
     v_pos        integer;
+    v_id         bigint;
 BEGIN
     IF v_n_records IS NULL OR v_n_records = 0
        OR cardinality(p_reference_types) IS DISTINCT FROM v_n_records
@@ -54,7 +55,10 @@ BEGIN
        OR array_position(p_account_ids, NULL) IS NOT NULL
        OR array_position(p_buckets, NULL) IS NOT NULL
        OR (v_n_records = 1 AND NOT p_leg_records <@ ARRAY[1])
-       OR (v_n_records > 1 AND array_position(p_leg_records, NULL) IS NOT NULL) THEN
+       OR (v_n_records > 1 AND array_position(p_leg_records, NULL) IS NOT NULL)
+       OR (p_journal_ids IS NOT NULL
+           AND (cardinality(p_journal_ids) <> v_n_records
+                OR array_position(p_journal_ids, NULL) IS NOT NULL)) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX010',
             MESSAGE = 'malformed journal legs',
@@ -109,10 +113,12 @@ BEGIN
             END IF;
         END LOOP;
 
-        INSERT INTO exchange.journal (type, reference_type, reference_id)
-        VALUES (p_types[1], p_reference_types[1], p_reference_ids[1])
-        RETURNING id INTO v_pos;
-        v_ids := ARRAY[v_pos::bigint];
+        INSERT INTO exchange.journal (id, type, reference_type, reference_id)
+        OVERRIDING SYSTEM VALUE
+        VALUES (COALESCE(p_journal_ids[1], nextval('exchange.journal_id_seq'::regclass)),
+                p_types[1], p_reference_types[1], p_reference_ids[1])
+        RETURNING id INTO v_id;
+        v_ids := ARRAY[v_id];
         WITH legs AS (
             SELECT l.account_id, l.bucket, sum(l.amount) AS amount
               FROM unnest(p_account_ids, p_buckets, p_amounts) AS l(account_id, bucket, amount)
@@ -178,19 +184,29 @@ BEGIN
             HINT = 'This is a bug in the calling function: every movement must sum to zero per asset.';
     END IF;
 
-    -- Journal ids are taken from the identity's sequence in record order.
-    WITH ids AS (
+    IF p_journal_ids IS NOT NULL THEN
         INSERT INTO exchange.journal (id, type, reference_type, reference_id)
         OVERRIDING SYSTEM VALUE
-        SELECT nextval('exchange.journal_id_seq'::regclass), r.type, r.rtype, r.rid
+        SELECT p_journal_ids[r.ord], r.type, r.rtype, r.rid
           FROM unnest(p_types, p_reference_types, p_reference_ids)
                WITH ORDINALITY AS r(type, rtype, rid, ord)
-         ORDER BY r.ord
-        RETURNING id
-    )
-    -- Concurrent calls interleave on the sequence, so the ids need not be consecutive: keep
-    -- them (ascending = record order, as nextval runs in the sorted order).
-    SELECT array_agg(id ORDER BY id) INTO v_ids FROM ids;
+         ORDER BY r.ord;
+        v_ids := p_journal_ids;
+    ELSE
+        -- Journal ids are taken from the identity's sequence in record order.
+        WITH ids AS (
+            INSERT INTO exchange.journal (id, type, reference_type, reference_id)
+            OVERRIDING SYSTEM VALUE
+            SELECT nextval('exchange.journal_id_seq'::regclass), r.type, r.rtype, r.rid
+              FROM unnest(p_types, p_reference_types, p_reference_ids)
+                   WITH ORDINALITY AS r(type, rtype, rid, ord)
+             ORDER BY r.ord
+            RETURNING id
+        )
+        -- Concurrent calls interleave on the sequence, so the ids need not be consecutive: keep
+        -- them (ascending = record order, as nextval runs in the sorted order).
+        SELECT array_agg(id ORDER BY id) INTO v_ids FROM ids;
+    END IF;
 
     WITH legs AS (
         -- one net amount per (record, account, bucket)
@@ -238,13 +254,13 @@ BEGIN
 END;
 $$;
 
-ALTER FUNCTION exchange._post_journals(p_types text[], p_reference_types text[], p_reference_ids bigint[], p_leg_records integer[], p_account_ids bigint[], p_buckets exchange.balance_bucket[], p_amounts numeric[]) OWNER TO exchange_owner;
+ALTER FUNCTION exchange._post_journals(p_types text[], p_reference_types text[], p_reference_ids bigint[], p_leg_records integer[], p_account_ids bigint[], p_buckets exchange.balance_bucket[], p_amounts numeric[], p_journal_ids bigint[]) OWNER TO exchange_owner;
 
 --
--- Name: FUNCTION _post_journals(p_types text[], p_reference_types text[], p_reference_ids bigint[], p_leg_records integer[], p_account_ids bigint[], p_buckets exchange.balance_bucket[], p_amounts numeric[]); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+-- Name: FUNCTION _post_journals(p_types text[], p_reference_types text[], p_reference_ids bigint[], p_leg_records integer[], p_account_ids bigint[], p_buckets exchange.balance_bucket[], p_amounts numeric[], p_journal_ids bigint[]); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange._post_journals(p_types text[], p_reference_types text[], p_reference_ids bigint[], p_leg_records integer[], p_account_ids bigint[], p_buckets exchange.balance_bucket[], p_amounts numeric[]) IS 'Internal: posts several balanced journal records at once (entries netted per record, balances updated once per account); locks accounts ascending. Raises EX010, EX101.';
+COMMENT ON FUNCTION exchange._post_journals(p_types text[], p_reference_types text[], p_reference_ids bigint[], p_leg_records integer[], p_account_ids bigint[], p_buckets exchange.balance_bucket[], p_amounts numeric[], p_journal_ids bigint[]) IS 'Internal: posts several balanced journal records at once (entries netted per record, balances updated once per account); locks accounts ascending. Raises EX010, EX101.';
 
 --
 -- Name: _system_account(exchange.account_kind, integer, integer); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
@@ -329,10 +345,10 @@ COMMENT ON FUNCTION exchange._user_account(p_user_id bigint, p_asset_id integer)
 REVOKE ALL ON FUNCTION exchange._post_journal(p_type text, p_reference_type text, p_reference_id bigint, p_account_ids bigint[], p_buckets exchange.balance_bucket[], p_amounts numeric[]) FROM PUBLIC;
 
 --
--- Name: FUNCTION _post_journals(p_types text[], p_reference_types text[], p_reference_ids bigint[], p_leg_records integer[], p_account_ids bigint[], p_buckets exchange.balance_bucket[], p_amounts numeric[]); Type: ACL; Schema: exchange; Owner: exchange_owner
+-- Name: FUNCTION _post_journals(p_types text[], p_reference_types text[], p_reference_ids bigint[], p_leg_records integer[], p_account_ids bigint[], p_buckets exchange.balance_bucket[], p_amounts numeric[], p_journal_ids bigint[]); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
-REVOKE ALL ON FUNCTION exchange._post_journals(p_types text[], p_reference_types text[], p_reference_ids bigint[], p_leg_records integer[], p_account_ids bigint[], p_buckets exchange.balance_bucket[], p_amounts numeric[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION exchange._post_journals(p_types text[], p_reference_types text[], p_reference_ids bigint[], p_leg_records integer[], p_account_ids bigint[], p_buckets exchange.balance_bucket[], p_amounts numeric[], p_journal_ids bigint[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _system_account(p_kind exchange.account_kind, p_asset_id integer, p_trading_pair_id integer); Type: ACL; Schema: exchange; Owner: exchange_owner
