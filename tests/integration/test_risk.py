@@ -335,12 +335,15 @@ def test_large_withdrawal_review_flow_approve(env: Env) -> None:
                             (wid,)).fetchone() == ("REVIEW",)
     assert balance(env.conn, u["alice"], "BTC") == (D("89.99"), D("10.01"))  # still frozen
     (ev,) = env.events()
+    kyc = env.conn.execute("SELECT kyc_level FROM exchange.users WHERE id = %s",
+                           (u["alice"],)).fetchone()
+    assert kyc is not None
     assert ev == {
         "user_id": u["alice"], "rule_id": rid, "type": "LARGE_WITHDRAWAL_REVIEW",
         "level": "MEDIUM", "action": "REVIEW", "reference_type": "WITHDRAWAL",
         "reference_id": wid, "status": "ACTIVE",
         "details": {"scope": "WITHDRAWAL", "rule": "over 5 BTC", "action": "REVIEW",
-                    "withdrawal_id": wid, "asset": "BTC", "amount": "5.01", "kyc_level": 0,
+                    "withdrawal_id": wid, "asset": "BTC", "amount": "5.01", "kyc_level": kyc[0],
                     "observed": "5.01", "limit": "5"}}
     refused("EX114", env.conn, "SELECT exchange.complete_withdrawal(%s)", (wid,))
     event_id = env.conn.execute("SELECT max(id) FROM exchange.risk_events").fetchone()
