@@ -83,8 +83,8 @@ def setup_market(conn: psycopg.Connection[Any]) -> list[int]:
     conn.execute("SELECT exchange.create_trading_pair('BNCH-BUSD', 'BNCH', 'BUSD', 2, 4)")
     users = []
     for i in range(2):
-        row = conn.execute("INSERT INTO exchange.users (username, email, password_hash, status) "
-                           "VALUES (%s, %s, 'x', 'ACTIVE') RETURNING id",
+        row = conn.execute("INSERT INTO exchange.users (username, email, password_hash, status, "
+                           "kyc_level) VALUES (%s, %s, 'x', 'ACTIVE', 2) RETURNING id",
                            (f"bench{i}", f"bench{i}@example.org")).fetchone()
         assert row is not None
         users.append(int(row[0]))
