@@ -48,6 +48,7 @@ log = logging.getLogger("pyexchange.relay")
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 DEFAULT_STREAM = "EXCHANGE"
 DEFAULT_SUBJECT_PREFIX = "exchange"
+SETTLE = 0.5  # seconds the relay waits out transactions in flight when it goes to sleep
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ class Relay:
         self._listen: psycopg.AsyncConnection[Any] | None = None
         self._nc: NATS | None = None
         self._js: JetStreamContext | None = None
+        self._waited_xids: set[str] = set()
 
     # --- lifecycle ------------------------------------------------------------------------
     def stop(self) -> None:
@@ -271,10 +273,15 @@ class Relay:
         await listen.execute(query("register_listener"), {"channel": "exchange_outbox"})
         try:
             # A transaction whose trigger looked before the registration did not NOTIFY; it
-            # is one of those in progress now. Look again once each of them has ended.
+            # is one of those in progress now. Look again once each of them has ended, for
+            # at most SETTLE seconds; a transaction already waited for once (a long one, or
+            # one that writes no event) is not waited for again: the poll interval covers it.
             row = await (await listen.execute(query("in_progress_xids"))).fetchone()
-            xids: list[Any] = list(row[0]) if row else []
-            deadline = time.monotonic() + self.config.poll_interval
+            running = {str(x) for x in (row[0] if row else [])}
+            self._waited_xids &= running  # forget the ones that ended
+            xids = sorted(running - self._waited_xids)
+            self._waited_xids |= running
+            deadline = time.monotonic() + min(SETTLE, self.config.poll_interval)
             while True:
                 if xids:  # still running? (checked before the claim, so none ends unseen)
                     row = await (await listen.execute(query("any_in_progress"),
@@ -289,8 +296,7 @@ class Relay:
                 await self._wait(0.02)  # a NOTIFY from another emitter ends it too
                 if self.stopping:
                     return True
-            await self._wait(max(0.0, deadline - time.monotonic()) if xids
-                             else self.config.poll_interval)
+            await self._wait(self.config.poll_interval)
             return True
         finally:
             if not listen.closed:
