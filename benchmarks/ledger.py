@@ -76,8 +76,8 @@ def setup_ledger(dsn: str, accounts: int) -> int:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SELECT exchange.create_asset('BENCH', 'Benchmark asset', 'CRYPTO', 8)")
         ids = [r[0] for r in conn.execute(
-            "INSERT INTO exchange.users (username, email, password_hash, status) "
-            "SELECT 'bench' || i, 'bench' || i || '@example.com', 'x', 'ACTIVE' "
+            "INSERT INTO exchange.users (username, email, password_hash, status, kyc_level) "
+            "SELECT 'bench' || i, 'bench' || i || '@example.com', 'x', 'ACTIVE', 2 "
             "FROM generate_series(1, %s) AS i RETURNING id", (accounts,)).fetchall()]
         ids.sort()
         if ids != list(range(ids[0], ids[0] + accounts)):

@@ -110,8 +110,8 @@ def seed(dsn: str) -> int:
             conn.execute("SELECT exchange.create_trading_pair(%s, %s, 'USDT', 2, 4)",
                          (f"P{i}-USDT", f"P{i}"))
         row = conn.execute(
-            "WITH u AS (INSERT INTO exchange.users (username, email, password_hash, status) "
-            "SELECT 'bench' || g, 'bench' || g || '@example.org', 'x', 'ACTIVE' "
+            "WITH u AS (INSERT INTO exchange.users (username, email, password_hash, status, kyc_level) "
+            "SELECT 'bench' || g, 'bench' || g || '@example.org', 'x', 'ACTIVE', 2 "
             "FROM generate_series(1, %s) g RETURNING id) SELECT min(id) - 1 FROM u",
             (USERS,)).fetchone()
         assert row is not None

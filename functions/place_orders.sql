@@ -30,9 +30,11 @@
 --         minimum notional, EX214 LIMIT_MAKER would take liquidity, EX215 FOK cannot fill,
 --         EX218 client order id claimed by a concurrent call, EX219 user may not trade,
 --         EX404 refused by a risk rule, EX406 refused and user suspended by a risk rule,
---         EX101 insufficient funds, EX010 (a bug).
+--         EX335 KYC level may not trade, EX336 KYC daily trade limit (exchange._check_kyc_limit,
+--         per order), EX101 insufficient funds, EX010 (a bug).
 -- Locks: the markets of the batch (pg_advisory_xact_lock(1601, pair id)) in ascending pair
---        id, first; then, at the end, every account touched, in ascending id, in one
+--        id, first; the user's KYC counter row of the day (levels with a daily limit); then,
+--        at the end, every account touched, in ascending id, in one
 --        exchange._post_journals call (netted across the batch).
 CREATE OR REPLACE FUNCTION exchange.place_orders(p_orders exchange.order_request[])
 RETURNS SETOF exchange.order_result
@@ -409,10 +411,8 @@ BEGIN
                 END IF;
             END IF;
 
-            -- 2d. Hooks: KYC limits (identity) and risk rules are evaluated here, before any
-            -- write, once per order.
-            -- KYC (issue 5): PERFORM exchange._check_kyc_limit(v_user, 'TRADE', ...);
-            -- RISK: evaluated in step 3, once the user is known to be ACTIVE.
+            -- 2d. KYC limits (identity) and risk rules: evaluated in step 3, once the user is
+            -- known to be ACTIVE, before any write, once per order.
 
             v_oid := nextval('exchange.orders_id_seq');
             v_ocreated := now();
@@ -433,6 +433,16 @@ BEGIN
                 MESSAGE = format('user %s may not trade', COALESCE(v_user::text, 'NULL')),
                 DETAIL = format('status %s', COALESCE(v_user_status::text, 'unknown user')),
                 HINT = 'Only ACTIVE users place orders.';
+        END IF;
+        -- KYC (docs/security.md): the user's level must allow trading this much today: the
+        -- base amount, or the quote amount of a buy by quote amount (one indexed lookup; a
+        -- daily counter row only for levels with a limit). A triggered stop was counted when
+        -- it was placed.
+        IF NOT v_triggered THEN
+            PERFORM exchange._check_kyc_limit(
+                v_user, 'TRADE',
+                CASE WHEN v_quote_amt IS NULL THEN v_base_asset ELSE v_quote_asset END,
+                COALESCE(v_amount, v_quote_amt));
         END IF;
         -- Risk rules (docs/risk.md): a new order, before anything of it is written; a cheap
         -- threshold check unless a rule is hit (FLAG records an event, REJECT raises EX404).
@@ -1042,6 +1052,6 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION exchange.place_orders(exchange.order_request[]) IS
-    'Places a batch of orders (validate, hold, match, settle, rest or end; stops wait and trigger); markets locked ascending first, postings netted across the batch. Raises EX101, EX201-EX215, EX218, EX219.';
+    'Places a batch of orders (validate, hold, match, settle, rest or end; stops wait and trigger); markets locked ascending first, postings netted across the batch. Raises EX101, EX201-EX215, EX218, EX219, EX335, EX336.';
 REVOKE ALL ON FUNCTION exchange.place_orders(exchange.order_request[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION exchange.place_orders(exchange.order_request[]) TO exchange_app;

@@ -8,10 +8,12 @@
 -- Returns the withdrawal id. Idempotent: the same key with the same request returns the
 -- first call's withdrawal id and moves nothing; another request with the key raises EX108.
 -- Raises: EX109, EX108, EX102 (unknown user), EX103 (unknown asset), EX105 (invalid amount),
+--         EX303 (user not ACTIVE), EX335/EX336 (KYC level or its daily limit),
 --         EX107 (below the asset's min_withdraw_amount), EX101 (available < amount + fee),
 --         EX405/EX406 (refused by a risk rule; see exchange._check_withdrawal_risk).
 -- Emits: withdrawal_requested (exchange._emit_event; payloads in docs/events.md).
--- Locks: the key; then the user's account row (before the new withdrawal row).
+-- Locks: the key; the user's KYC counter row for the day (levels with a daily limit); then
+--        the user's account row (before the new withdrawal row).
 CREATE OR REPLACE FUNCTION exchange.withdraw(
     p_user_id bigint,
     p_asset text,
@@ -79,6 +81,10 @@ BEGIN
             HINT = 'Deposit first.';
     END IF;
 
+    -- KYC (docs/security.md): the user must be ACTIVE and their level allow withdrawing this
+    -- much of the asset today (one indexed lookup; a daily counter row for limited levels).
+    PERFORM exchange._check_kyc_limit(p_user_id, 'WITHDRAW', v_asset.id, p_amount);
+
     -- Post first, then insert the withdrawal: its foreign key takes KEY SHARE on the account,
     -- which before our FOR UPDATE would let two requests of one account deadlock.
     v_result := nextval('exchange.withdrawals_id_seq'::regclass);
@@ -103,6 +109,6 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION exchange.withdraw(bigint, text, numeric, text) IS
-    'Requests a withdrawal: freezes amount + fee and records it PENDING; idempotent by key; returns the withdrawal id. Raises EX101, EX102, EX103, EX105, EX107, EX108, EX109.';
+    'Requests a withdrawal: freezes amount + fee and records it PENDING; idempotent by key; returns the withdrawal id. Raises EX101, EX102, EX103, EX105, EX107, EX108, EX109, EX303, EX335, EX336.';
 REVOKE ALL ON FUNCTION exchange.withdraw(bigint, text, numeric, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION exchange.withdraw(bigint, text, numeric, text) TO exchange_app;

@@ -6,8 +6,8 @@ SELECT id FROM exchange.users WHERE username = %(username)s;
 -- name: demo_create_user
 -- Demo traders are created ACTIVE directly (the demo runs as the database owner); they have
 -- no usable password.
-INSERT INTO exchange.users (username, email, password_hash, status)
-VALUES (%(username)s::text, %(username)s::text || '@demo.pyexchange.local', '!demo-no-login', 'ACTIVE')
+INSERT INTO exchange.users (username, email, password_hash, status, kyc_level)
+VALUES (%(username)s::text, %(username)s::text || '@demo.pyexchange.local', '!demo-no-login', 'ACTIVE', 2)
 RETURNING id;
 
 -- name: demo_fees

@@ -31,8 +31,8 @@ def ledger_state(conn: psycopg.Connection[Any]) -> str:
 
 def make_users(conn: psycopg.Connection[Any], prefix: str, n: int) -> list[int]:
     rows = conn.execute(
-        "INSERT INTO exchange.users (username, email, password_hash, status) "
-        "SELECT %s || i, %s || i || '@example.com', 'x', 'ACTIVE' FROM generate_series(1, %s) i "
+        "INSERT INTO exchange.users (username, email, password_hash, status, kyc_level) "
+        "SELECT %s || i, %s || i || '@example.com', 'x', 'ACTIVE', 2 FROM generate_series(1, %s) i "
         "RETURNING id", (prefix, prefix, n)).fetchall()
     return [r[0] for r in rows]
 

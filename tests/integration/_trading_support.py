@@ -33,8 +33,8 @@ def setup_market(conn: psycopg.Connection[Any], *, users: tuple[str, ...] = ("al
     funds = funds or {**{b: "100" for _, b, _q in pairs}, **{q: "1000000" for _, _b, q in pairs}}
     for name in users:
         row = conn.execute(
-            "INSERT INTO exchange.users (username, email, password_hash, status) "
-            "VALUES (%s, %s, 'x', 'ACTIVE') RETURNING id", (name, f"{name}@example.org")).fetchone()
+            "INSERT INTO exchange.users (username, email, password_hash, status, kyc_level) "
+            "VALUES (%s, %s, 'x', 'ACTIVE', 2) RETURNING id", (name, f"{name}@example.org")).fetchone()
         assert row is not None
         ids[name] = row[0]
         for asset, amount in funds.items():

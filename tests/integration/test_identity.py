@@ -178,3 +178,56 @@ def test_cli_user_kyc_and_audit(clone_dsn: str) -> None:
     out = run("--as", "2", "audit", "kyc", "2").output
     assert "APPROVED" in out and "UPDATE" in out
     assert "EX321" in run("--as", "2", "user", "revoke", "1", "admin", code=1).output
+
+
+# --- KYC inside place_order and withdraw ------------------------------------------------------
+
+def _sqlstate(conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...]) -> str:
+    with pytest.raises(psycopg.Error) as err:
+        conn.execute(query, params)
+    return err.value.sqlstate or ""
+
+
+def test_kyc_levels_gate_place_order_and_withdraw(clone_dsn: str) -> None:
+    from decimal import Decimal
+
+    from tests.integration._trading_support import check_invariants, setup_market, snapshot
+
+    place = "SELECT 1 FROM exchange.place_order(%s, 'BTC-USDT', %s, 'LIMIT', %s, %s)"
+    withdraw = "SELECT exchange.withdraw(%s, %s, %s, %s)"
+    with psycopg.connect(clone_dsn, autocommit=True) as conn:
+        ids = setup_market(conn, users=("kyc0", "kyc1", "kyc2"))
+        btc = _scalar_of(conn, "SELECT id FROM exchange.assets WHERE symbol = 'BTC'")
+        conn.execute("UPDATE exchange.users SET kyc_level = 0 WHERE id = %s", (ids["kyc0"],))
+        conn.execute("UPDATE exchange.users SET kyc_level = 1 WHERE id = %s", (ids["kyc1"],))
+        # level 1: at most 1 BTC traded and 0.5 BTC withdrawn per day
+        conn.execute("INSERT INTO exchange.kyc_limits (level, action, asset_id, allowed, daily_limit) "
+                     "VALUES (1, 'TRADE', %s, true, 1), (1, 'WITHDRAW', %s, true, 0.5)", (btc, btc))
+
+        before = snapshot(conn)
+        assert _sqlstate(conn, place, (ids["kyc0"], "SELL", Decimal("0.1"), Decimal("100"))) == "EX335"
+        assert _sqlstate(conn, withdraw, (ids["kyc0"], "BTC", Decimal("0.1"), "k0-w")) == "EX335"
+        assert snapshot(conn) == before, "a refused call changes nothing"
+
+        conn.execute(place, (ids["kyc1"], "SELL", Decimal("0.6"), Decimal("100")))
+        before = snapshot(conn)
+        assert _sqlstate(conn, place, (ids["kyc1"], "SELL", Decimal("0.5"), Decimal("100"))) == "EX336"
+        assert snapshot(conn) == before
+        conn.execute(place, (ids["kyc1"], "SELL", Decimal("0.4"), Decimal("100")))  # exactly 1
+        conn.execute(withdraw, (ids["kyc1"], "BTC", Decimal("0.5"), "k1-w1"))
+        assert _sqlstate(conn, withdraw, (ids["kyc1"], "BTC", Decimal("0.01"), "k1-w2")) == "EX336"
+        # the other asset falls back to the level's default (10 000 a day)
+        conn.execute(withdraw, (ids["kyc1"], "USDT", Decimal("5000"), "k1-w3"))
+
+        # level 2: no trade limit, and its counter is never written
+        conn.execute(place, (ids["kyc2"], "BUY", Decimal("50"), Decimal("99")))
+        assert _scalar_of(conn, "SELECT count(*) FROM exchange.kyc_daily_usage "
+                                "WHERE user_id = %s AND action = 'TRADE'", ids["kyc2"]) == 0
+        assert _scalar_of(conn, "SELECT used FROM exchange.kyc_daily_usage "
+                                "WHERE user_id = %s AND action = 'TRADE'", ids["kyc1"]) == 1
+        check_invariants(conn)
+
+
+def _scalar_of(conn: psycopg.Connection[Any], query: str, *params: Any) -> Any:
+    row = conn.execute(query, params).fetchone()
+    return None if row is None else row[0]

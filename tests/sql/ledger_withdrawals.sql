@@ -14,8 +14,8 @@ CREATE FUNCTION pg_temp.ledger_state() RETURNS text LANGUAGE sql AS $$
 $$;
 CREATE TEMP TABLE u AS
 WITH ins AS (
-    INSERT INTO exchange.users (username, email, password_hash, status)
-    SELECT 'lw_' || n, 'lw_' || n || '@example.com', 'x', 'ACTIVE'
+    INSERT INTO exchange.users (username, email, password_hash, status, kyc_level)
+    SELECT 'lw_' || n, 'lw_' || n || '@example.com', 'x', 'ACTIVE', 2
       FROM unnest(ARRAY['alice', 'bob', 'carol']) AS n
     RETURNING id, username)
 SELECT substr(username, 4) AS name, id FROM ins;

@@ -13,9 +13,9 @@ SELECT isnt((SELECT fee_base_account_id FROM exchange.market_state ms
 SELECT throws_ok($$SELECT exchange.create_trading_pair('TRA-TRQ', 'TRA', 'TRQ')$$, 'EX221', NULL,
                  'the same pair twice is refused');
 
-INSERT INTO exchange.users (username, email, password_hash, status)
-VALUES ('tr_maker', 'tr_maker@example.com', 'x', 'ACTIVE'),
-       ('tr_taker', 'tr_taker@example.com', 'x', 'ACTIVE');
+INSERT INTO exchange.users (username, email, password_hash, status, kyc_level)
+VALUES ('tr_maker', 'tr_maker@example.com', 'x', 'ACTIVE', 2),
+       ('tr_taker', 'tr_taker@example.com', 'x', 'ACTIVE', 2);
 SELECT exchange.deposit(u.id, a, 1000, 'tr-' || u.username || a)
   FROM exchange.users u, unnest(ARRAY['TRA', 'TRQ']) a WHERE u.username LIKE 'tr\_%';
 CREATE TEMP TABLE tr_u AS
