@@ -1353,6 +1353,10 @@ BEGIN
             HINT = 'Deposit first.';
     END IF;
 
+    -- KYC (docs/security.md): the user must be ACTIVE and their level allow withdrawing this
+    -- much of the asset today (one indexed lookup; a daily counter row for limited levels).
+    PERFORM exchange._check_kyc_limit(p_user_id, 'WITHDRAW', v_asset.id, p_amount);
+
     -- Post first, then insert the withdrawal: its foreign key takes KEY SHARE on the account,
     -- which before our FOR UPDATE would let two requests of one account deadlock.
     v_result := nextval('exchange.withdrawals_id_seq'::regclass);
@@ -1383,7 +1387,7 @@ ALTER FUNCTION exchange.withdraw(p_user_id bigint, p_asset text, p_amount numeri
 -- Name: FUNCTION withdraw(p_user_id bigint, p_asset text, p_amount numeric, p_idempotency_key text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.withdraw(p_user_id bigint, p_asset text, p_amount numeric, p_idempotency_key text) IS 'Requests a withdrawal: freezes amount + fee and records it PENDING; idempotent by key; returns the withdrawal id. Raises EX101, EX102, EX103, EX105, EX107, EX108, EX109.';
+COMMENT ON FUNCTION exchange.withdraw(p_user_id bigint, p_asset text, p_amount numeric, p_idempotency_key text) IS 'Requests a withdrawal: freezes amount + fee and records it PENDING; idempotent by key; returns the withdrawal id. Raises EX101, EX102, EX103, EX105, EX107, EX108, EX109, EX303, EX335, EX336.';
 
 --
 -- Name: holds; Type: TABLE; Schema: exchange; Owner: exchange_owner

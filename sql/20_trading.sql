@@ -1018,10 +1018,8 @@ BEGIN
                 END IF;
             END IF;
 
-            -- 2d. Hooks: KYC limits (identity) and risk rules are evaluated here, before any
-            -- write, once per order.
-            -- KYC (issue 5): PERFORM exchange._check_kyc_limit(v_user, 'TRADE', ...);
-            -- RISK: evaluated in step 3, once the user is known to be ACTIVE.
+            -- 2d. KYC limits (identity) and risk rules: evaluated in step 3, once the user is
+            -- known to be ACTIVE, before any write, once per order.
 
             v_oid := nextval('exchange.orders_id_seq');
             v_ocreated := now();
@@ -1042,6 +1040,16 @@ BEGIN
                 MESSAGE = format('user %s may not trade', COALESCE(v_user::text, 'NULL')),
                 DETAIL = format('status %s', COALESCE(v_user_status::text, 'unknown user')),
                 HINT = 'Only ACTIVE users place orders.';
+        END IF;
+        -- KYC (docs/security.md): the user's level must allow trading this much today: the
+        -- base amount, or the quote amount of a buy by quote amount (one indexed lookup; a
+        -- daily counter row only for levels with a limit). A triggered stop was counted when
+        -- it was placed.
+        IF NOT v_triggered THEN
+            PERFORM exchange._check_kyc_limit(
+                v_user, 'TRADE',
+                CASE WHEN v_quote_amt IS NULL THEN v_base_asset ELSE v_quote_asset END,
+                COALESCE(v_amount, v_quote_amt));
         END IF;
         -- Risk rules (docs/risk.md): a new order, before anything of it is written; a cheap
         -- threshold check unless a rule is hit (FLAG records an event, REJECT raises EX404).
@@ -1657,7 +1665,7 @@ ALTER FUNCTION exchange.place_orders(p_orders exchange.order_request[]) OWNER TO
 -- Name: FUNCTION place_orders(p_orders exchange.order_request[]); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.place_orders(p_orders exchange.order_request[]) IS 'Places a batch of orders (validate, hold, match, settle, rest or end; stops wait and trigger); markets locked ascending first, postings netted across the batch. Raises EX101, EX201-EX215, EX218, EX219.';
+COMMENT ON FUNCTION exchange.place_orders(p_orders exchange.order_request[]) IS 'Places a batch of orders (validate, hold, match, settle, rest or end; stops wait and trigger); markets locked ascending first, postings netted across the batch. Raises EX101, EX201-EX215, EX218, EX219, EX335, EX336.';
 
 --
 -- Name: set_trading_pair_status(text, text); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
