@@ -20,13 +20,18 @@ CREATE OR REPLACE FUNCTION exchange.place_order(
     p_stp_mode text DEFAULT NULL
 )
 RETURNS SETOF exchange.order_result
-LANGUAGE sql
+-- PL/pgSQL rather than SQL: its statement's plan is cached in the session, where a SQL
+-- function (not inlinable: SECURITY DEFINER, SET) parses and plans its body on every call.
+LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
+BEGIN
+    RETURN QUERY
     SELECT * FROM exchange.place_orders(ARRAY[ROW(
         p_user_id, p_symbol, p_side, p_type, p_amount, p_price, p_time_in_force,
         p_client_order_id, p_stop_price, p_quote_amount, p_stp_mode)::exchange.order_request]);
+END;
 $$;
 COMMENT ON FUNCTION exchange.place_order(bigint, text, text, text, numeric, numeric, text, text, numeric, numeric, text) IS
     'Places one order (the single form of place_orders) and returns it after matching, with its fills. Raises EX101, EX201-EX215, EX218, EX219.';

@@ -628,12 +628,15 @@ COMMENT ON FUNCTION exchange.get_trading_pairs() IS 'Every trading pair with its
 --
 
 CREATE FUNCTION exchange.place_order(p_user_id bigint, p_symbol text, p_side text, p_type text, p_amount numeric, p_price numeric DEFAULT NULL::numeric, p_time_in_force text DEFAULT 'GTC'::text, p_client_order_id text DEFAULT NULL::text, p_stop_price numeric DEFAULT NULL::numeric, p_quote_amount numeric DEFAULT NULL::numeric, p_stp_mode text DEFAULT NULL::text) RETURNS SETOF exchange.order_result
-    LANGUAGE sql SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
     AS $$
+BEGIN
+    RETURN QUERY
     SELECT * FROM exchange.place_orders(ARRAY[ROW(
         p_user_id, p_symbol, p_side, p_type, p_amount, p_price, p_time_in_force,
         p_client_order_id, p_stop_price, p_quote_amount, p_stp_mode)::exchange.order_request]);
+END;
 $$;
 
 ALTER FUNCTION exchange.place_order(p_user_id bigint, p_symbol text, p_side text, p_type text, p_amount numeric, p_price numeric, p_time_in_force text, p_client_order_id text, p_stop_price numeric, p_quote_amount numeric, p_stp_mode text) OWNER TO exchange_owner;
@@ -785,11 +788,17 @@ BEGIN
         RETURN;
     END IF;
 
-    -- 1. The markets of the batch, locked in ascending id before anything else.
-    PERFORM pg_advisory_xact_lock(1601, p.id)
-       FROM (SELECT DISTINCT tp.id FROM unnest(p_orders) AS r
-               JOIN exchange.trading_pairs tp ON tp.symbol = r.symbol
-              ORDER BY tp.id) AS p;
+    -- 1. The markets of the batch, locked in ascending id before anything else (one order:
+    --    its pair by the symbol's key, no join).
+    IF v_n = 1 THEN
+        PERFORM pg_advisory_xact_lock(1601, tp.id)
+           FROM exchange.trading_pairs tp WHERE tp.symbol = (p_orders[1]).symbol;
+    ELSE
+        PERFORM pg_advisory_xact_lock(1601, p.id)
+           FROM (SELECT DISTINCT tp.id FROM unnest(p_orders) AS r
+                   JOIN exchange.trading_pairs tp ON tp.symbol = r.symbol
+                  ORDER BY tp.id) AS p;
+    END IF;
 
     -- 2. Orders in array order; a trade first lets the stops it triggers run.
     LOOP
@@ -1634,27 +1643,43 @@ BEGIN
           FROM unnest(e_agg, e_aid, e_type, e_data) AS e(agg, aid, typ, data);
     END IF;
 
-    -- each result by its key (only its partition is read)
+    -- each result by its key (only its partition is read); the pair's symbol by its key (a
+    -- join would hash the pairs); the fills are known unless the order was an earlier call's
+    -- (a client_order_id seen again), so only then are its trades read
     FOR v_j IN 1 .. cardinality(res_id) LOOP
-    RETURN QUERY
-    SELECT o.id, o.uuid, o.user_id, tp.symbol::text, o.client_order_id::text, o.side, o.type,
-           o.time_in_force, o.stp_mode, o.status, o.price::numeric, o.stop_price::numeric,
-           o.amount::numeric, o.quote_amount::numeric, o.filled_amount::numeric,
-           o.remaining_amount::numeric, o.filled_quote::numeric, o.fee_paid::numeric,
-           o.hold_amount::numeric, o.created_at, o.updated_at,
-           COALESCE(res_fills[v_j], (SELECT COALESCE(jsonb_agg(jsonb_build_object(
-                        'trade_id', t.id,
-                        'maker_order_id', CASE WHEN t.buyer_order_id = o.id THEN t.seller_order_id ELSE t.buyer_order_id END,
-                        'price', trim_scale(t.price)::text, 'amount', trim_scale(t.amount)::text,
-                        'quote_amount', trim_scale(t.quote_amount)::text,
-                        'fee', trim_scale(CASE WHEN t.buyer_order_id = o.id THEN t.buyer_fee ELSE t.seller_fee END)::text)
-                        ORDER BY t.id), '[]'::jsonb)
+        IF res_fills[v_j] IS NOT NULL THEN
+            RETURN QUERY
+            SELECT o.id, o.uuid, o.user_id,
+                   (SELECT tp.symbol FROM exchange.trading_pairs tp WHERE tp.id = o.trading_pair_id)::text,
+                   o.client_order_id::text, o.side, o.type,
+                   o.time_in_force, o.stp_mode, o.status, o.price::numeric, o.stop_price::numeric,
+                   o.amount::numeric, o.quote_amount::numeric, o.filled_amount::numeric,
+                   o.remaining_amount::numeric, o.filled_quote::numeric, o.fee_paid::numeric,
+                   o.hold_amount::numeric, o.created_at, o.updated_at, res_fills[v_j]
+              FROM exchange.orders o
+             WHERE o.id = res_id[v_j] AND o.created_at = res_created[v_j];
+            CONTINUE;
+        END IF;
+        RETURN QUERY
+        SELECT o.id, o.uuid, o.user_id,
+               (SELECT tp.symbol FROM exchange.trading_pairs tp WHERE tp.id = o.trading_pair_id)::text,
+               o.client_order_id::text, o.side, o.type,
+               o.time_in_force, o.stp_mode, o.status, o.price::numeric, o.stop_price::numeric,
+               o.amount::numeric, o.quote_amount::numeric, o.filled_amount::numeric,
+               o.remaining_amount::numeric, o.filled_quote::numeric, o.fee_paid::numeric,
+               o.hold_amount::numeric, o.created_at, o.updated_at,
+               (SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                            'trade_id', t.id,
+                            'maker_order_id', CASE WHEN t.buyer_order_id = o.id THEN t.seller_order_id ELSE t.buyer_order_id END,
+                            'price', trim_scale(t.price)::text, 'amount', trim_scale(t.amount)::text,
+                            'quote_amount', trim_scale(t.quote_amount)::text,
+                            'fee', trim_scale(CASE WHEN t.buyer_order_id = o.id THEN t.buyer_fee ELSE t.seller_fee END)::text)
+                            ORDER BY t.id), '[]'::jsonb)
                   FROM exchange.trades t
                  WHERE (t.buyer_order_id = o.id AND t.is_maker_buyer = false)
-                    OR (t.seller_order_id = o.id AND t.is_maker_buyer = true)))
-      FROM exchange.orders o
-      JOIN exchange.trading_pairs tp ON tp.id = o.trading_pair_id
-     WHERE o.id = res_id[v_j] AND o.created_at = res_created[v_j];
+                    OR (t.seller_order_id = o.id AND t.is_maker_buyer = true))
+          FROM exchange.orders o
+         WHERE o.id = res_id[v_j] AND o.created_at = res_created[v_j];
     END LOOP;
 END;
 $$;
