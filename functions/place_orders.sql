@@ -79,6 +79,8 @@ DECLARE
     v_triggered     boolean;
     v_user          bigint;
     v_user_status   exchange.user_status;
+    v_kyc_allowed   boolean;
+    v_kyc_limit     numeric;
     v_side          exchange.order_side;
     v_type          exchange.order_type;
     v_tif           exchange.time_in_force;
@@ -425,14 +427,26 @@ BEGIN
             v_hold := NULL;
         END IF;
 
-        -- 3. The taker's accounts (and that it may trade).
-        SELECT u.status, ab.id, ab.available_balance, aq.id, aq.available_balance
-          INTO v_user_status, v_base_acc, v_base_avail, v_quote_acc, v_quote_avail
+        -- 3. The taker's accounts (and that it may trade), and its KYC level's TRADE rule for
+        --    the asset the order counts in (the lookup of exchange._check_kyc_limit).
+        SELECT u.status, ab.id, ab.available_balance, aq.id, aq.available_balance,
+               k.allowed, k.daily_limit
+          INTO v_user_status, v_base_acc, v_base_avail, v_quote_acc, v_quote_avail,
+               v_kyc_allowed, v_kyc_limit
           FROM exchange.users u
           LEFT JOIN exchange.accounts ab
                  ON ab.user_id = u.id AND ab.asset_id = v_base_asset AND ab.kind = 'USER'
           LEFT JOIN exchange.accounts aq
                  ON aq.user_id = u.id AND aq.asset_id = v_quote_asset AND aq.kind = 'USER'
+          LEFT JOIN LATERAL (
+                SELECT kl.allowed, kl.daily_limit
+                  FROM exchange.kyc_limits kl
+                 WHERE kl.level = u.kyc_level AND kl.action = 'TRADE'
+                   AND (kl.asset_id = CASE WHEN v_quote_amt IS NULL THEN v_base_asset
+                                           ELSE v_quote_asset END
+                        OR kl.asset_id IS NULL)
+                 ORDER BY kl.asset_id NULLS LAST
+                 LIMIT 1) k ON true
          WHERE u.id = v_user;
         IF NOT v_triggered AND v_user_status IS DISTINCT FROM 'ACTIVE' THEN
             RAISE EXCEPTION USING ERRCODE = 'EX219',
@@ -443,8 +457,9 @@ BEGIN
         -- KYC (docs/security.md): the user's level must allow trading this much today: the
         -- base amount, or the quote amount of a buy by quote amount (one indexed lookup; a
         -- daily counter row only for levels with a limit). A triggered stop was counted when
-        -- it was placed.
-        IF NOT v_triggered THEN
+        -- it was placed. The rule was read above: a level that may trade without a daily limit
+        -- needs nothing more; otherwise the check refuses or counts (and locks the counter).
+        IF NOT v_triggered AND (v_kyc_allowed IS NOT TRUE OR v_kyc_limit IS NOT NULL) THEN
             PERFORM exchange._check_kyc_limit(
                 v_user, 'TRADE',
                 CASE WHEN v_quote_amt IS NULL THEN v_base_asset ELSE v_quote_asset END,

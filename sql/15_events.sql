@@ -179,19 +179,31 @@ CREATE FUNCTION exchange.tg_outbox_events__after_insert() RETURNS trigger
     AS $$
 -- @plpgsql_check_options: newtable = new_events
 DECLARE
+    v_relay_sleeps boolean;
+    v_notify boolean;
+    v_market_watched boolean;
     v_pair record;
     v_trades jsonb;
     v_levels jsonb;
     v_payload text;
 BEGIN
+    -- What this statement has to do, in one query (it runs once per inserting statement, on
+    -- every order placed): does a relay sleep, do the new events have active templates, is
+    -- any market watched at all.
+    SELECT EXISTS (SELECT 1 FROM exchange.event_listeners l WHERE l.channel = 'exchange_outbox'),
+           EXISTS (SELECT 1 FROM new_events n
+                     JOIN exchange.notification_templates t
+                       ON t.event_type = n.event_type AND t.is_active),
+           EXISTS (SELECT 1 FROM exchange.event_listeners l
+                    WHERE l.channel LIKE 'exchange\_market\_%')
+      INTO v_relay_sleeps, v_notify, v_market_watched;
+
     -- NOTIFY serializes the commits of all notifying transactions: only when a relay sleeps.
-    IF EXISTS (SELECT 1 FROM exchange.event_listeners l WHERE l.channel = 'exchange_outbox') THEN
+    IF v_relay_sleeps THEN
         PERFORM pg_notify('exchange_outbox', '');
     END IF;
 
-    IF EXISTS (SELECT 1 FROM new_events n
-                 JOIN exchange.notification_templates t
-                   ON t.event_type = n.event_type AND t.is_active) THEN
+    IF v_notify THEN
         PERFORM exchange._notify_users_of_event(n.id, n.event_type, n.event_data)
            FROM new_events n
           WHERE n.event_type IN (SELECT t.event_type FROM exchange.notification_templates t
@@ -199,6 +211,9 @@ BEGIN
           ORDER BY n.id;
     END IF;
 
+    IF NOT v_market_watched THEN
+        RETURN NULL;
+    END IF;
     FOR v_pair IN
         SELECT p.pair_id, p.symbol, p.seq
           FROM (SELECT (n.event_data ->> 'pair_id')::integer AS pair_id,
