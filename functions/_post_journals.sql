@@ -38,14 +38,15 @@ DECLARE
     v_n_legs     integer := cardinality(p_account_ids);
     v_ids        bigint[];
     v_accounts   bigint[];
-    v_locked     integer;
     v_bad        record;
     v_assets     integer[];
+    v_users      bigint[];
+    v_avail      numeric[];
+    v_frozen     numeric[];
     v_asset      integer;
     v_sum_assets integer[] := '{}'::integer[];
     v_sums       numeric[] := '{}'::numeric[];
     v_pos        integer;
-    v_id         bigint;
 BEGIN
     IF v_n_records IS NULL OR v_n_records = 0
        OR cardinality(p_reference_types) IS DISTINCT FROM v_n_records
@@ -68,9 +69,10 @@ BEGIN
             DETAIL = format('%s records; %s legs', v_n_records, v_n_legs),
             HINT = 'This is a bug in the calling function.';
     END IF;
-    -- (nested, so that the common one-record call runs no query to validate its legs)
+    -- (nested, so that the common one-record call skips it; no NULL is left at this point,
+    -- and the check is an expression, not a query)
     IF v_n_records > 1 THEN
-        IF EXISTS (SELECT 1 FROM unnest(p_leg_records) r WHERE r < 1 OR r > v_n_records) THEN
+        IF NOT (1 <= ALL (p_leg_records) AND v_n_records >= ALL (p_leg_records)) THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'EX010',
                 MESSAGE = 'malformed journal legs',
@@ -79,22 +81,40 @@ BEGIN
         END IF;
     END IF;
 
-    IF v_n_records = 1 THEN
-        -- The common case (a deposit, a transfer, a hold...): one record, so no running
-        -- balances across records. Two statements: lock the accounts (ascending id) and
-        -- learn their assets; then the journal record, the netted balance updates and the
-        -- entries. The balance check per asset runs on the few legs in PL/pgSQL.
-        SELECT array_agg(l.id ORDER BY l.id), array_agg(l.asset_id ORDER BY l.id)
-          INTO v_accounts, v_assets
-          FROM (SELECT acc.id, acc.asset_id FROM exchange.accounts acc
-                 WHERE acc.id = ANY (p_account_ids) ORDER BY acc.id FOR UPDATE) AS l;
-        IF v_accounts IS NULL OR NOT p_account_ids <@ v_accounts THEN
+    -- Lock the accounts (ascending id) and read, under the lock, what the entries copy and
+    -- start from: asset, user, balances. The statement that writes then needs no join back
+    -- to the updated rows, and the balance check per asset runs without one.
+    SELECT array_agg(l.id ORDER BY l.id), array_agg(l.asset_id ORDER BY l.id),
+           array_agg(l.user_id ORDER BY l.id), array_agg(l.available ORDER BY l.id),
+           array_agg(l.frozen ORDER BY l.id)
+      INTO v_accounts, v_assets, v_users, v_avail, v_frozen
+      FROM (SELECT acc.id, acc.asset_id, acc.user_id,
+                   acc.available_balance::numeric AS available,
+                   acc.frozen_balance::numeric AS frozen
+              FROM exchange.accounts acc
+             WHERE acc.id = ANY (p_account_ids) ORDER BY acc.id FOR UPDATE) AS l;
+    IF v_accounts IS NULL OR NOT p_account_ids <@ v_accounts THEN
+        IF v_n_records = 1 THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'EX010',
                 MESSAGE = 'journal legs name an unknown account',
                 DETAIL = format('accounts %s, found %s', p_account_ids, v_accounts),
                 HINT = 'This is a bug in the calling function.';
         END IF;
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX010',
+            MESSAGE = 'journal legs name an unknown account',
+            DETAIL = format('accounts %s, found %s',
+                            (SELECT array_agg(DISTINCT a ORDER BY a) FROM unnest(p_account_ids) AS a),
+                            COALESCE(cardinality(v_accounts), 0)),
+            HINT = 'This is a bug in the calling function.';
+    END IF;
+
+    IF v_n_records = 1 THEN
+        -- The common case (a deposit, a transfer, a hold...): one record, so no running
+        -- balances across records. The balance check per asset runs on the few legs in
+        -- PL/pgSQL; then one statement writes the journal record, the netted balance updates
+        -- and the entries.
         FOR v_i IN 1..v_n_legs LOOP
             v_asset := v_assets[array_position(v_accounts, p_account_ids[v_i])];
             v_pos := array_position(v_sum_assets, v_asset);
@@ -116,13 +136,12 @@ BEGIN
             END IF;
         END LOOP;
 
-        INSERT INTO exchange.journal (id, type, reference_type, reference_id)
-        OVERRIDING SYSTEM VALUE
-        VALUES (COALESCE(p_journal_ids[1], nextval('exchange.journal_id_seq'::regclass)),
-                p_types[1], p_reference_types[1], p_reference_ids[1])
-        RETURNING id INTO v_id;
-        v_ids := ARRAY[v_id];
-        WITH legs AS (
+        v_ids := ARRAY[COALESCE(p_journal_ids[1], nextval('exchange.journal_id_seq'::regclass))];
+        WITH jr AS (
+            INSERT INTO exchange.journal (id, type, reference_type, reference_id)
+            OVERRIDING SYSTEM VALUE
+            VALUES (v_ids[1], p_types[1], p_reference_types[1], p_reference_ids[1])
+        ), legs AS (
             SELECT l.account_id, l.bucket, sum(l.amount) AS amount
               FROM unnest(p_account_ids, p_buckets, p_amounts) AS l(account_id, bucket, amount)
              GROUP BY l.account_id, l.bucket
@@ -140,42 +159,26 @@ BEGIN
                    version = acc.version + 1, updated_at = now()
               FROM totals t
              WHERE acc.id = t.account_id
-            RETURNING acc.id, acc.user_id, acc.asset_id, acc.available_balance,
-                      acc.frozen_balance
         )
         INSERT INTO exchange.transactions
             (journal_id, account_id, user_id, asset_id, bucket, type, amount,
              balance_before, balance_after, reference_type, reference_id)
-        SELECT v_ids[1], u.id, u.user_id, u.asset_id, l.bucket, p_types[1], l.amount,
-               CASE l.bucket WHEN 'AVAILABLE' THEN u.available_balance
-                             ELSE u.frozen_balance END - l.amount,
-               CASE l.bucket WHEN 'AVAILABLE' THEN u.available_balance
-                             ELSE u.frozen_balance END,
-               p_reference_types[1], p_reference_ids[1]
-          FROM legs l
-          JOIN updated u ON u.id = l.account_id
-         ORDER BY u.id, l.bucket;
+        SELECT v_ids[1], l.account_id, v_users[l.k], v_assets[l.k], l.bucket, p_types[1],
+               l.amount, l.base, l.base + l.amount, p_reference_types[1], p_reference_ids[1]
+          FROM (SELECT l.account_id, l.bucket, l.amount, k.k,
+                       CASE l.bucket WHEN 'AVAILABLE' THEN v_avail[k.k]
+                                     ELSE v_frozen[k.k] END AS base
+                  FROM legs l
+                 CROSS JOIN LATERAL (SELECT array_position(v_accounts, l.account_id) AS k) k) l
+         ORDER BY l.account_id, l.bucket;
         RETURN v_ids;
     END IF;
 
-    SELECT array_agg(DISTINCT a ORDER BY a) INTO v_accounts FROM unnest(p_account_ids) AS a;
-
-    SELECT count(*) INTO v_locked
-      FROM (SELECT 1 FROM exchange.accounts
-             WHERE id = ANY (v_accounts) ORDER BY id FOR UPDATE) AS locked;
-    IF v_locked <> cardinality(v_accounts) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'EX010',
-            MESSAGE = 'journal legs name an unknown account',
-            DETAIL = format('accounts %s, found %s', v_accounts, v_locked),
-            HINT = 'This is a bug in the calling function.';
-    END IF;
-
-    SELECT l.rec, acc.asset_id INTO v_bad
+    SELECT l.rec, v_assets[array_position(v_accounts, l.account_id)] AS asset_id INTO v_bad
       FROM unnest(p_leg_records, p_account_ids, p_amounts) AS l(rec, account_id, amount)
-      JOIN exchange.accounts acc ON acc.id = l.account_id
-     GROUP BY l.rec, acc.asset_id
+     GROUP BY 1, 2
     HAVING sum(l.amount) <> 0
+     ORDER BY 1, 2
      LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION USING
@@ -187,31 +190,27 @@ BEGIN
             HINT = 'This is a bug in the calling function: every movement must sum to zero per asset.';
     END IF;
 
+    -- Journal ids: the caller's, else from the identity's sequence in record order (concurrent
+    -- calls interleave on the sequence, so they need not be consecutive; ascending = record
+    -- order).
     IF p_journal_ids IS NOT NULL THEN
-        INSERT INTO exchange.journal (id, type, reference_type, reference_id)
-        OVERRIDING SYSTEM VALUE
-        SELECT p_journal_ids[r.ord], r.type, r.rtype, r.rid
-          FROM unnest(p_types, p_reference_types, p_reference_ids)
-               WITH ORDINALITY AS r(type, rtype, rid, ord)
-         ORDER BY r.ord;
         v_ids := p_journal_ids;
     ELSE
-        -- Journal ids are taken from the identity's sequence in record order.
-        WITH ids AS (
-            INSERT INTO exchange.journal (id, type, reference_type, reference_id)
-            OVERRIDING SYSTEM VALUE
-            SELECT nextval('exchange.journal_id_seq'::regclass), r.type, r.rtype, r.rid
-              FROM unnest(p_types, p_reference_types, p_reference_ids)
-                   WITH ORDINALITY AS r(type, rtype, rid, ord)
-             ORDER BY r.ord
-            RETURNING id
-        )
-        -- Concurrent calls interleave on the sequence, so the ids need not be consecutive: keep
-        -- them (ascending = record order, as nextval runs in the sorted order).
-        SELECT array_agg(id ORDER BY id) INTO v_ids FROM ids;
+        v_ids := '{}'::bigint[];
+        FOR v_i IN 1..v_n_records LOOP
+            v_ids[v_i] := nextval('exchange.journal_id_seq'::regclass);
+        END LOOP;
     END IF;
 
-    WITH legs AS (
+    -- One statement: the journal records, the netted balance updates and the entries.
+    WITH jr AS (
+        INSERT INTO exchange.journal (id, type, reference_type, reference_id)
+        OVERRIDING SYSTEM VALUE
+        SELECT v_ids[r.ord], r.type, r.rtype, r.rid
+          FROM unnest(p_types, p_reference_types, p_reference_ids)
+               WITH ORDINALITY AS r(type, rtype, rid, ord)
+         ORDER BY r.ord
+    ), legs AS (
         -- one net amount per (record, account, bucket)
         SELECT l.rec, l.account_id, l.bucket, sum(l.amount) AS amount
           FROM unnest(p_leg_records, p_account_ids, p_buckets, p_amounts)
@@ -231,27 +230,25 @@ BEGIN
                version = acc.version + 1, updated_at = now()
           FROM totals t
          WHERE acc.id = t.account_id
-        RETURNING acc.id, acc.user_id, acc.asset_id,
-                  acc.available_balance - t.d_available AS old_available,
-                  acc.frozen_balance - t.d_frozen AS old_frozen
     )
     INSERT INTO exchange.transactions
         (journal_id, account_id, user_id, asset_id, bucket, type, amount,
          balance_before, balance_after, reference_type, reference_id)
-    SELECT v_ids[l.rec], u.id, u.user_id, u.asset_id, l.bucket, p_types[l.rec],
+    SELECT v_ids[l.rec], l.account_id, v_users[k.k], v_assets[k.k], l.bucket, p_types[l.rec],
            l.amount,
            s.base + s.running - l.amount,
            s.base + s.running,
            p_reference_types[l.rec], p_reference_ids[l.rec]
       FROM legs l
-      JOIN updated u ON u.id = l.account_id
+      -- the account's place in the arrays read under the lock (its balance before the call)
+      CROSS JOIN LATERAL (SELECT array_position(v_accounts, l.account_id) AS k) k
       CROSS JOIN LATERAL (
-          SELECT CASE l.bucket WHEN 'AVAILABLE' THEN u.old_available ELSE u.old_frozen END AS base,
+          SELECT CASE l.bucket WHEN 'AVAILABLE' THEN v_avail[k.k] ELSE v_frozen[k.k] END AS base,
                  sum(l2.amount) AS running
             FROM legs l2
            WHERE l2.account_id = l.account_id AND l2.bucket = l.bucket AND l2.rec <= l.rec
       ) s
-     ORDER BY l.rec, u.id, l.bucket;
+     ORDER BY l.rec, l.account_id, l.bucket;
 
     RETURN v_ids;
 END;
