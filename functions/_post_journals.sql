@@ -234,21 +234,22 @@ BEGIN
     INSERT INTO exchange.transactions
         (journal_id, account_id, user_id, asset_id, bucket, type, amount,
          balance_before, balance_after, reference_type, reference_id)
-    SELECT v_ids[l.rec], l.account_id, v_users[k.k], v_assets[k.k], l.bucket, p_types[l.rec],
-           l.amount,
-           s.base + s.running - l.amount,
-           s.base + s.running,
-           p_reference_types[l.rec], p_reference_ids[l.rec]
-      FROM legs l
-      -- the account's place in the arrays read under the lock (its balance before the call)
-      CROSS JOIN LATERAL (SELECT array_position(v_accounts, l.account_id) AS k) k
-      CROSS JOIN LATERAL (
-          SELECT CASE l.bucket WHEN 'AVAILABLE' THEN v_avail[k.k] ELSE v_frozen[k.k] END AS base,
-                 sum(l2.amount) AS running
-            FROM legs l2
-           WHERE l2.account_id = l.account_id AND l2.bucket = l.bucket AND l2.rec <= l.rec
-      ) s
-     ORDER BY l.rec, l.account_id, l.bucket;
+    SELECT v_ids[r.rec], r.account_id, v_users[r.k], v_assets[r.k], r.bucket, p_types[r.rec],
+           r.amount,
+           r.base + r.running - r.amount,
+           r.base + r.running,
+           p_reference_types[r.rec], p_reference_ids[r.rec]
+      FROM (
+          -- running balance per (account, bucket) in record order: one window pass, linear
+          -- in the number of entries, from the balance read under the lock
+          SELECT l.rec, l.account_id, l.bucket, l.amount, k.k,
+                 CASE l.bucket WHEN 'AVAILABLE' THEN v_avail[k.k] ELSE v_frozen[k.k] END AS base,
+                 sum(l.amount) OVER (PARTITION BY l.account_id, l.bucket ORDER BY l.rec
+                                     ROWS UNBOUNDED PRECEDING) AS running
+            FROM legs l
+           CROSS JOIN LATERAL (SELECT array_position(v_accounts, l.account_id) AS k) k
+      ) r
+     ORDER BY r.rec, r.account_id, r.bucket;
 
     RETURN v_ids;
 END;
