@@ -6,7 +6,9 @@ an object belongs to the change that first made it (a foreign key added to ``acc
 ``orders`` lands in ``orders.sql``). It then writes each change's objects *as they are after
 the last change* with ``pg_restore --schema-only``, so ``sql/<nn>_<change>.sql`` always shows
 the current definition. Monthly partitions (names ending ``_YYYY_MM``) are left out: they
-depend on the day of the dump and ``exchange.partition_status()`` lists them. A test
+depend on the day of the dump and ``exchange.partition_status()`` lists them. Function
+bodies are left out too (their one source is ``functions/``): each file starts with an index
+of its change's functions and where they live, and keeps their comments and grants. A test
 (``tests/migrations/test_schema_dump.py``) fails when the committed ``sql/`` drifts from
 what the migrations produce.
 """
@@ -32,6 +34,7 @@ from pyexchange.server import find_bindir
 SCHEMA = "exchange"
 _TOC_LINE = re.compile(r"^\d+;\s+\d+\s+\d+\s+(.*)$")
 _PARTITION_NAME = re.compile(r"_\d{4}_\d{2}(?:_|\s|$)")
+_FUNCTION = re.compile(rf"^FUNCTION {SCHEMA} (\S+\(.*\))$")
 _DROP_LINE = re.compile(
     r"^(-- Dumped (from|by) .*|SET .*|SELECT pg_catalog\.set_config\('search_path'.*"
     r"|\\(un)?restrict .*)$")
@@ -115,10 +118,15 @@ def generate(conninfo: str, *, bindir: Path | None = None, migrations: Path | No
             files: dict[str, str] = {}
             width = len(str(len(plan)))
             for index, change in enumerate(plan):
-                chosen = [line for line in toc
-                          if (key := _key(line)) is not None and owner.get(key) == index
-                          and not _PARTITION_NAME.search(key)]
-                if not chosen:
+                mine = [line for line in toc
+                        if (key := _key(line)) is not None and owner.get(key) == index
+                        and not _PARTITION_NAME.search(key)]
+                # Function bodies are not repeated here: functions/ is their one source.
+                # Their comments and grants stay, after an index of where each one lives.
+                functions = [m.group(1) for line in mine
+                             if (m := _FUNCTION.match(_key(line) or ""))]
+                chosen = [line for line in mine if not _FUNCTION.match(_key(line) or "")]
+                if not chosen and not functions:
                     continue
                 listing = Path(tmp) / f"{index}.list"
                 listing.write_text("\n".join(chosen) + "\n", encoding="utf-8")
@@ -127,12 +135,25 @@ def generate(conninfo: str, *, bindir: Path | None = None, migrations: Path | No
                                       check=True).stdout
                 name = f"{index + 1:0{width}d}_{change.name}.sql"
                 files[name] = HEADER.format(file=name, change=change.name, schema=SCHEMA) \
-                    + normalise(text)
+                    + function_index(functions, root.parent / "functions") + normalise(text)
             return files
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                 sql.Identifier(scratch)))
+
+
+def function_index(functions: list[str], source_dir: Path) -> str:
+    """Comment lines naming each function of a change and the file that defines it."""
+    if not functions:
+        return ""
+    lines = ["--", "-- Functions (their source, with the header that documents them, is in functions/):"]
+    for signature in sorted(functions):
+        name = signature.split("(", 1)[0]
+        source = f"functions/{name}.sql" if (source_dir / f"{name}.sql").exists() \
+            else "functions/ (a family file)"
+        lines.append(f"--   {SCHEMA}.{signature}  ->  {source}")
+    return "\n".join(lines) + "\n--\n\n"
 
 
 def normalise(text: str) -> str:

@@ -3,6 +3,12 @@
 -- exchange); do not edit: change migrations/ and functions/, then regenerate.
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
+-- Functions (their source, with the header that documents them, is in functions/):
+--   exchange.tg_accounts__check_balance()  ->  functions/tg_accounts__check_balance.sql
+--   exchange.tg_set_updated_at()  ->  functions/tg_set_updated_at.sql
+--
+
+--
 -- Name: exchange; Type: SCHEMA; Schema: -; Owner: exchange_owner
 --
 
@@ -265,44 +271,10 @@ CREATE TYPE exchange.user_status AS ENUM (
 ALTER TYPE exchange.user_status OWNER TO exchange_owner;
 
 --
--- Name: tg_accounts__check_balance(); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
---
-
-CREATE FUNCTION exchange.tg_accounts__check_balance() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    RAISE EXCEPTION USING
-        ERRCODE = 'EX101',
-        MESSAGE = format('insufficient funds in account %s', NEW.id),
-        DETAIL = format('available would be %s, frozen would be %s',
-                        NEW.available_balance, NEW.frozen_balance),
-        HINT = 'A balance can never go negative; move less or deposit first.';
-END;
-$$;
-
-ALTER FUNCTION exchange.tg_accounts__check_balance() OWNER TO exchange_owner;
-
---
 -- Name: FUNCTION tg_accounts__check_balance(); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
 COMMENT ON FUNCTION exchange.tg_accounts__check_balance() IS 'BEFORE INSERT/UPDATE trigger on accounts (fires only when a balance would go negative): raises EX101.';
-
---
--- Name: tg_set_updated_at(); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
---
-
-CREATE FUNCTION exchange.tg_set_updated_at() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    NEW.updated_at := now();
-    RETURN NEW;
-END;
-$$;
-
-ALTER FUNCTION exchange.tg_set_updated_at() OWNER TO exchange_owner;
 
 --
 -- Name: FUNCTION tg_set_updated_at(); Type: COMMENT; Schema: exchange; Owner: exchange_owner

@@ -3,29 +3,18 @@
 -- exchange); do not edit: change migrations/ and functions/, then regenerate.
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
--- Name: _check_notification_owner(bigint); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
+-- Functions (their source, with the header that documents them, is in functions/):
+--   exchange._check_notification_owner(bigint)  ->  functions/_check_notification_owner.sql
+--   exchange.claim_notifications(integer)  ->  functions/claim_notifications.sql
+--   exchange.create_notification_template(text, exchange.notification_channel, text, text, text)  ->  functions/create_notification_template.sql
+--   exchange.list_notifications(bigint, boolean, integer)  ->  functions/list_notifications.sql
+--   exchange.mark_notification_read(bigint, bigint)  ->  functions/mark_notification_read.sql
+--   exchange.mark_notifications_sent(bigint[])  ->  functions/mark_notifications_sent.sql
+--   exchange.record_notification_failure(bigint, text, integer, interval, interval)  ->  functions/record_notification_failure.sql
+--   exchange.set_notification_preference(bigint, text, exchange.notification_channel, boolean)  ->  functions/set_notification_preference.sql
+--   exchange.set_webhook_endpoint(bigint, text, text)  ->  functions/set_webhook_endpoint.sql
+--   exchange.tg_notification_templates__check_placeholders()  ->  functions/tg_notification_templates__check_placeholders.sql
 --
-
-CREATE FUNCTION exchange._check_notification_owner(p_user_id bigint) RETURNS void
-    LANGUAGE plpgsql STABLE
-    AS $$
-DECLARE
-    v_acting bigint := exchange._acting_user_id();
-BEGIN
-    IF p_user_id IS NULL OR NOT EXISTS (SELECT 1 FROM exchange.users WHERE id = p_user_id) THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'no such user',
-            DETAIL = format('user id %s', p_user_id);
-    END IF;
-    IF v_acting IS NOT NULL AND v_acting <> p_user_id THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX506',
-            MESSAGE = 'not your notifications',
-            DETAIL = format('acting user %s, notifications of user %s', v_acting, p_user_id),
-            HINT = 'A user reads and configures only their own notifications.';
-    END IF;
-END
-$$;
-
-ALTER FUNCTION exchange._check_notification_owner(p_user_id bigint) OWNER TO exchange_owner;
 
 --
 -- Name: FUNCTION _check_notification_owner(p_user_id bigint); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -34,68 +23,10 @@ ALTER FUNCTION exchange._check_notification_owner(p_user_id bigint) OWNER TO exc
 COMMENT ON FUNCTION exchange._check_notification_owner(p_user_id bigint) IS 'Internal: the user exists and is the acting user (when one is set). Raises EX001, EX506.';
 
 --
--- Name: claim_notifications(integer); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
---
-
-CREATE FUNCTION exchange.claim_notifications(p_limit integer DEFAULT 50) RETURNS TABLE(id bigint, created_at timestamp with time zone, user_id bigint, channel exchange.notification_channel, event_id bigint, subject text, body text, attempts integer, email text, webhook_url text, webhook_secret text)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    IF p_limit IS NULL OR p_limit < 1 OR p_limit > 1000 THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'invalid batch size',
-            DETAIL = format('p_limit = %s', p_limit), HINT = 'Between 1 and 1000.';
-    END IF;
-    RETURN QUERY
-    SELECT n.id, n.created_at, n.user_id, n.channel, n.event_id, n.subject, n.body, n.attempts,
-           u.email::text, w.url, w.secret
-      FROM exchange.notifications n
-      JOIN exchange.users u ON u.id = n.user_id
-      LEFT JOIN exchange.webhook_endpoints w ON w.user_id = n.user_id AND w.is_active
-     WHERE n.status = 'PENDING' AND n.channel IN ('EMAIL', 'WEBHOOK')
-       AND n.next_attempt_at <= now()
-     ORDER BY n.id
-     LIMIT p_limit
-       FOR UPDATE OF n SKIP LOCKED;
-END
-$$;
-
-ALTER FUNCTION exchange.claim_notifications(p_limit integer) OWNER TO exchange_owner;
-
---
 -- Name: FUNCTION claim_notifications(p_limit integer); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
 COMMENT ON FUNCTION exchange.claim_notifications(p_limit integer) IS 'Notification worker: claims due pending EMAIL/WEBHOOK notifications (SKIP LOCKED) for the caller''s transaction. Raises EX001.';
-
---
--- Name: create_notification_template(text, exchange.notification_channel, text, text, text); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
---
-
-CREATE FUNCTION exchange.create_notification_template(p_event_type text, p_channel exchange.notification_channel, p_locale text, p_subject text, p_body text) RETURNS integer
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
-    AS $_$
-DECLARE
-    v_id integer;
-BEGIN
-    IF p_channel IS NULL OR coalesce(btrim(p_body), '') = '' OR p_subject IS NULL
-       OR coalesce(p_locale, '') !~ '^[a-z]{2}(-[A-Z]{2})?$' THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'invalid notification template',
-            DETAIL = format('channel=%s locale=%L subject null=%s body empty=%s', p_channel,
-                            p_locale, p_subject IS NULL, coalesce(btrim(p_body), '') = ''),
-            HINT = 'Give a channel, a locale like en or pt-BR, a subject and a non-empty body.';
-    END IF;
-    INSERT INTO exchange.notification_templates (event_type, channel, locale, subject, body)
-    VALUES (p_event_type, p_channel, p_locale, p_subject, p_body)
-    ON CONFLICT ON CONSTRAINT notification_templates_key DO UPDATE
-        SET subject = EXCLUDED.subject, body = EXCLUDED.body, is_active = true
-    RETURNING id INTO v_id;
-    RETURN v_id;
-END
-$_$;
-
-ALTER FUNCTION exchange.create_notification_template(p_event_type text, p_channel exchange.notification_channel, p_locale text, p_subject text, p_body text) OWNER TO exchange_owner;
 
 --
 -- Name: FUNCTION create_notification_template(p_event_type text, p_channel exchange.notification_channel, p_locale text, p_subject text, p_body text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -104,66 +35,10 @@ ALTER FUNCTION exchange.create_notification_template(p_event_type text, p_channe
 COMMENT ON FUNCTION exchange.create_notification_template(p_event_type text, p_channel exchange.notification_channel, p_locale text, p_subject text, p_body text) IS 'Creates or replaces an active notification template; placeholders are checked against the event type''s payload. Raises EX001, EX503, EX504.';
 
 --
--- Name: list_notifications(bigint, boolean, integer); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
---
-
-CREATE FUNCTION exchange.list_notifications(p_user_id bigint, p_unread_only boolean DEFAULT false, p_limit integer DEFAULT 100) RETURNS TABLE(id bigint, event_id bigint, event_type text, subject text, body text, created_at timestamp with time zone, read_at timestamp with time zone)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    PERFORM exchange._check_notification_owner(p_user_id);
-    IF p_limit IS NULL OR p_limit < 1 OR p_limit > 1000 THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'invalid limit',
-            DETAIL = format('p_limit = %s', p_limit), HINT = 'Between 1 and 1000.';
-    END IF;
-    RETURN QUERY
-    SELECT n.id, n.event_id, t.event_type::text, n.subject, n.body, n.created_at, n.read_at
-      FROM exchange.notifications n
-      LEFT JOIN exchange.notification_templates t ON t.id = n.template_id
-     WHERE n.user_id = p_user_id AND n.channel = 'IN_APP'
-       AND (NOT coalesce(p_unread_only, false) OR n.read_at IS NULL)
-     ORDER BY n.created_at DESC, n.id DESC
-     LIMIT p_limit;
-END
-$$;
-
-ALTER FUNCTION exchange.list_notifications(p_user_id bigint, p_unread_only boolean, p_limit integer) OWNER TO exchange_owner;
-
---
 -- Name: FUNCTION list_notifications(p_user_id bigint, p_unread_only boolean, p_limit integer); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
 COMMENT ON FUNCTION exchange.list_notifications(p_user_id bigint, p_unread_only boolean, p_limit integer) IS 'A user''s in-app notifications, newest first. Raises EX001, EX506.';
-
---
--- Name: mark_notification_read(bigint, bigint); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
---
-
-CREATE FUNCTION exchange.mark_notification_read(p_user_id bigint, p_notification_id bigint DEFAULT NULL::bigint) RETURNS integer
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_count integer;
-BEGIN
-    PERFORM exchange._check_notification_owner(p_user_id);
-    IF p_notification_id IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM exchange.notifications n
-             WHERE n.id = p_notification_id AND n.user_id = p_user_id AND n.channel = 'IN_APP') THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX505', MESSAGE = 'no such notification',
-            DETAIL = format('notification %s of user %s', p_notification_id, p_user_id),
-            HINT = 'exchange.list_notifications gives the user''s notification ids.';
-    END IF;
-    UPDATE exchange.notifications n SET read_at = now()
-     WHERE n.user_id = p_user_id AND n.channel = 'IN_APP' AND n.read_at IS NULL
-       AND (p_notification_id IS NULL OR n.id = p_notification_id);
-    GET DIAGNOSTICS v_count = ROW_COUNT;
-    RETURN v_count;
-END
-$$;
-
-ALTER FUNCTION exchange.mark_notification_read(p_user_id bigint, p_notification_id bigint) OWNER TO exchange_owner;
 
 --
 -- Name: FUNCTION mark_notification_read(p_user_id bigint, p_notification_id bigint); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -172,60 +47,10 @@ ALTER FUNCTION exchange.mark_notification_read(p_user_id bigint, p_notification_
 COMMENT ON FUNCTION exchange.mark_notification_read(p_user_id bigint, p_notification_id bigint) IS 'Marks a user''s in-app notification (or all) read. Raises EX001, EX505, EX506.';
 
 --
--- Name: mark_notifications_sent(bigint[]); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
---
-
-CREATE FUNCTION exchange.mark_notifications_sent(p_ids bigint[]) RETURNS integer
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_count integer;
-BEGIN
-    UPDATE exchange.notifications
-       SET status = 'SENT', sent_at = now(), attempts = attempts + 1, last_error = NULL
-     WHERE id = ANY (p_ids) AND status = 'PENDING';
-    GET DIAGNOSTICS v_count = ROW_COUNT;
-    RETURN v_count;
-END
-$$;
-
-ALTER FUNCTION exchange.mark_notifications_sent(p_ids bigint[]) OWNER TO exchange_owner;
-
---
 -- Name: FUNCTION mark_notifications_sent(p_ids bigint[]); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
 COMMENT ON FUNCTION exchange.mark_notifications_sent(p_ids bigint[]) IS 'Notification worker: marks delivered notifications SENT.';
-
---
--- Name: record_notification_failure(bigint, text, integer, interval, interval); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
---
-
-CREATE FUNCTION exchange.record_notification_failure(p_id bigint, p_error text, p_max_attempts integer DEFAULT 5, p_base_delay interval DEFAULT '00:00:05'::interval, p_max_delay interval DEFAULT '01:00:00'::interval) RETURNS exchange.notification_status
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_status exchange.notification_status;
-BEGIN
-    IF p_max_attempts IS NULL OR p_max_attempts < 1 THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'invalid max attempts',
-            DETAIL = format('p_max_attempts = %s', p_max_attempts), HINT = 'Use 1 or more.';
-    END IF;
-    UPDATE exchange.notifications n
-       SET attempts = n.attempts + 1,
-           last_error = left(p_error, 2000),
-           status = CASE WHEN n.attempts + 1 >= p_max_attempts THEN 'FAILED'
-                         ELSE 'PENDING' END::exchange.notification_status,
-           next_attempt_at = now() + least(p_max_delay, p_base_delay * power(2, least(n.attempts, 30)))
-     WHERE n.id = p_id AND n.status = 'PENDING'
-    RETURNING n.status INTO v_status;
-    RETURN v_status;
-END
-$$;
-
-ALTER FUNCTION exchange.record_notification_failure(p_id bigint, p_error text, p_max_attempts integer, p_base_delay interval, p_max_delay interval) OWNER TO exchange_owner;
 
 --
 -- Name: FUNCTION record_notification_failure(p_id bigint, p_error text, p_max_attempts integer, p_base_delay interval, p_max_delay interval); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -234,105 +59,16 @@ ALTER FUNCTION exchange.record_notification_failure(p_id bigint, p_error text, p
 COMMENT ON FUNCTION exchange.record_notification_failure(p_id bigint, p_error text, p_max_attempts integer, p_base_delay interval, p_max_delay interval) IS 'Notification worker: records a failed delivery; retried with backoff, FAILED after p_max_attempts. Raises EX001.';
 
 --
--- Name: set_notification_preference(bigint, text, exchange.notification_channel, boolean); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
---
-
-CREATE FUNCTION exchange.set_notification_preference(p_user_id bigint, p_event_type text, p_channel exchange.notification_channel, p_enabled boolean) RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    PERFORM exchange._check_notification_owner(p_user_id);
-    IF p_channel IS NULL OR p_enabled IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'channel and enabled are required',
-            HINT = 'Channels: EMAIL, WEBHOOK, IN_APP.';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM exchange.event_types WHERE event_type = p_event_type) THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX503', MESSAGE = format('unknown event type %s', p_event_type),
-            HINT = 'See docs/events.md for the event types.';
-    END IF;
-    INSERT INTO exchange.notification_preferences (user_id, event_type, channel, enabled)
-    VALUES (p_user_id, p_event_type, p_channel, p_enabled)
-    ON CONFLICT ON CONSTRAINT notification_preferences_pkey DO UPDATE SET enabled = EXCLUDED.enabled;
-END
-$$;
-
-ALTER FUNCTION exchange.set_notification_preference(p_user_id bigint, p_event_type text, p_channel exchange.notification_channel, p_enabled boolean) OWNER TO exchange_owner;
-
---
 -- Name: FUNCTION set_notification_preference(p_user_id bigint, p_event_type text, p_channel exchange.notification_channel, p_enabled boolean); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
 COMMENT ON FUNCTION exchange.set_notification_preference(p_user_id bigint, p_event_type text, p_channel exchange.notification_channel, p_enabled boolean) IS 'Turns a notification channel on or off for a user and event type. Raises EX001, EX503, EX506.';
 
 --
--- Name: set_webhook_endpoint(bigint, text, text); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
---
-
-CREATE FUNCTION exchange.set_webhook_endpoint(p_user_id bigint, p_url text, p_secret text) RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'exchange', 'pg_catalog', 'pg_temp'
-    AS $_$
-BEGIN
-    PERFORM exchange._check_notification_owner(p_user_id);
-    IF p_url IS NULL THEN
-        DELETE FROM exchange.webhook_endpoints WHERE user_id = p_user_id;
-        RETURN;
-    END IF;
-    IF p_url !~ '^https?://[^\s]+$' OR coalesce(length(p_secret), 0) < 16 THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'invalid webhook endpoint',
-            DETAIL = format('url %L, secret length %s', p_url, coalesce(length(p_secret), 0)),
-            HINT = 'An http(s) URL and a secret of at least 16 characters.';
-    END IF;
-    INSERT INTO exchange.webhook_endpoints (user_id, url, secret) VALUES (p_user_id, p_url, p_secret)
-    ON CONFLICT ON CONSTRAINT webhook_endpoints_pkey DO UPDATE
-        SET url = EXCLUDED.url, secret = EXCLUDED.secret, is_active = true;
-END
-$_$;
-
-ALTER FUNCTION exchange.set_webhook_endpoint(p_user_id bigint, p_url text, p_secret text) OWNER TO exchange_owner;
-
---
 -- Name: FUNCTION set_webhook_endpoint(p_user_id bigint, p_url text, p_secret text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
 COMMENT ON FUNCTION exchange.set_webhook_endpoint(p_user_id bigint, p_url text, p_secret text) IS 'Sets or removes a user''s webhook URL and signing secret. Raises EX001, EX506.';
-
---
--- Name: tg_notification_templates__check_placeholders(); Type: FUNCTION; Schema: exchange; Owner: exchange_owner
---
-
-CREATE FUNCTION exchange.tg_notification_templates__check_placeholders() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    v_keys text[];
-    v_missing text[];
-BEGIN
-    SELECT et.payload_keys INTO v_keys FROM exchange.event_types et
-     WHERE et.event_type = NEW.event_type;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX503',
-            MESSAGE = format('unknown event type %s', NEW.event_type),
-            DETAIL = 'Templates are written for the event types of exchange.event_types.',
-            HINT = 'See docs/events.md for the event types and their payloads.';
-    END IF;
-    SELECT array_agg(DISTINCT m[1] ORDER BY m[1]) INTO v_missing
-      FROM regexp_matches(NEW.subject || E'\n' || NEW.body,
-                          '\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}', 'g') AS m
-     WHERE m[1] <> ALL (v_keys);
-    IF v_missing IS NOT NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX504',
-            MESSAGE = format('placeholder not in the %s payload: %s', NEW.event_type,
-                             array_to_string(v_missing, ', ')),
-            DETAIL = format('The %s payload has: %s', NEW.event_type, array_to_string(v_keys, ', ')),
-            HINT = 'Use {{key}} with a key of the event type''s payload (docs/events.md).';
-    END IF;
-    RETURN NEW;
-END
-$$;
-
-ALTER FUNCTION exchange.tg_notification_templates__check_placeholders() OWNER TO exchange_owner;
 
 --
 -- Name: FUNCTION tg_notification_templates__check_placeholders(); Type: COMMENT; Schema: exchange; Owner: exchange_owner
