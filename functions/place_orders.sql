@@ -1010,70 +1010,21 @@ BEGIN
     IF cardinality(r_type) > 0 THEN
         PERFORM exchange._post_journals(r_type, r_rtype, r_rid, l_rec, l_acc, l_bucket, l_amt);
     END IF;
-    IF cardinality(ms_pair) = 1 AND cardinality(e_agg) > 0 THEN
-        -- One market (every single order): its state, its K-lines (when it traded) and the
-        -- outbox events in one statement rather than three.
-        IF cardinality(t_pair) > 0 THEN
-            WITH ms AS (
-                UPDATE exchange.market_state s
-                   SET last_price = COALESCE(ms_last[1], s.last_price),
-                       last_trade_at = CASE WHEN ms_pair[1] = ANY (t_pair) THEN now()
-                                            ELSE s.last_trade_at END,
-                       book_sequence = s.book_sequence + ms_inc[1]
-                 WHERE s.trading_pair_id = ms_pair[1]
-                   AND (ms_inc[1] <> 0 OR ms_pair[1] = ANY (t_pair))
-            ), kl AS (
-                INSERT INTO exchange.klines AS k
-                    (trading_pair_id, interval, open_time, close_time, open_price, high_price,
-                     low_price, close_price, volume, quote_volume, trades_count)
-                SELECT t.pair, iv.name, date_bin(iv.width, now(), TIMESTAMPTZ '2000-01-01 00:00:00+00'),
-                       date_bin(iv.width, now(), TIMESTAMPTZ '2000-01-01 00:00:00+00') + iv.width,
-                       (array_agg(t.price ORDER BY t.ord))[1], max(t.price), min(t.price),
-                       (array_agg(t.price ORDER BY t.ord DESC))[1], sum(t.qty), sum(t.quote), count(*)
-                  FROM unnest(t_pair, t_price, t_qty, t_quote) WITH ORDINALITY AS t(pair, price, qty, quote, ord)
-                 CROSS JOIN (VALUES ('1m'::exchange.kline_interval, interval '1 minute'),
-                                    ('5m', interval '5 minutes'), ('15m', interval '15 minutes'),
-                                    ('1h', interval '1 hour'), ('4h', interval '4 hours'),
-                                    ('1d', interval '1 day')) AS iv(name, width)
-                 GROUP BY t.pair, iv.name, iv.width
-                ON CONFLICT (trading_pair_id, interval, open_time) DO UPDATE
-                   SET high_price = GREATEST(k.high_price, excluded.high_price),
-                       low_price = LEAST(k.low_price, excluded.low_price),
-                       close_price = excluded.close_price,
-                       volume = k.volume + excluded.volume,
-                       quote_volume = k.quote_volume + excluded.quote_volume,
-                       trades_count = k.trades_count + excluded.trades_count
-            )
-            INSERT INTO exchange.outbox_events (aggregate_type, aggregate_id, event_type, event_data, correlation_id)
-            SELECT e.agg, e.aid, e.typ, e.data,
-                   NULLIF(current_setting('exchange.correlation_id', true), '')::uuid
-              FROM unnest(e_agg, e_aid, e_type, e_data) AS e(agg, aid, typ, data);
-        ELSE
-            WITH ms AS (
-                UPDATE exchange.market_state s
-                   SET last_price = COALESCE(ms_last[1], s.last_price),
-                       last_trade_at = CASE WHEN ms_pair[1] = ANY (t_pair) THEN now()
-                                            ELSE s.last_trade_at END,
-                       book_sequence = s.book_sequence + ms_inc[1]
-                 WHERE s.trading_pair_id = ms_pair[1]
-                   AND (ms_inc[1] <> 0 OR ms_pair[1] = ANY (t_pair))
-            )
-            INSERT INTO exchange.outbox_events (aggregate_type, aggregate_id, event_type, event_data, correlation_id)
-            SELECT e.agg, e.aid, e.typ, e.data,
-                   NULLIF(current_setting('exchange.correlation_id', true), '')::uuid
-              FROM unnest(e_agg, e_aid, e_type, e_data) AS e(agg, aid, typ, data);
-        END IF;
-    ELSE
-        FOR v_j IN 1 .. cardinality(ms_pair) LOOP
-            CONTINUE WHEN ms_inc[v_j] = 0 AND NOT ms_pair[v_j] = ANY (t_pair);
+    -- One statement for all of it, whatever the number of markets (a single order touches
+    -- one): every market row is already ours by its advisory lock, so the order in which
+    -- market_state rows are updated cannot deadlock; the K-line CTE inserts nothing when the
+    -- call made no trade.
+    IF cardinality(e_agg) > 0 OR cardinality(t_pair) > 0 OR cardinality(ms_pair) > 0 THEN
+        WITH ms AS (
             UPDATE exchange.market_state s
-               SET last_price = COALESCE(ms_last[v_j], s.last_price),
-                   last_trade_at = CASE WHEN ms_pair[v_j] = ANY (t_pair) THEN now()
+               SET last_price = COALESCE(m.last, s.last_price),
+                   last_trade_at = CASE WHEN m.pair = ANY (t_pair) THEN now()
                                         ELSE s.last_trade_at END,
-                   book_sequence = s.book_sequence + ms_inc[v_j]
-             WHERE s.trading_pair_id = ms_pair[v_j];
-        END LOOP;
-        IF cardinality(t_pair) > 0 THEN
+                   book_sequence = s.book_sequence + m.inc
+              FROM unnest(ms_pair, ms_last, ms_inc) AS m(pair, last, inc)
+             WHERE s.trading_pair_id = m.pair
+               AND (m.inc <> 0 OR m.pair = ANY (t_pair))
+        ), kl AS (
             INSERT INTO exchange.klines AS k
                 (trading_pair_id, interval, open_time, close_time, open_price, high_price,
                  low_price, close_price, volume, quote_volume, trades_count)
@@ -1093,14 +1044,12 @@ BEGIN
                    close_price = excluded.close_price,
                    volume = k.volume + excluded.volume,
                    quote_volume = k.quote_volume + excluded.quote_volume,
-                   trades_count = k.trades_count + excluded.trades_count;
-        END IF;
-        IF cardinality(e_agg) > 0 THEN
-            INSERT INTO exchange.outbox_events (aggregate_type, aggregate_id, event_type, event_data, correlation_id)
-            SELECT e.agg, e.aid, e.typ, e.data,
-                   NULLIF(current_setting('exchange.correlation_id', true), '')::uuid
-              FROM unnest(e_agg, e_aid, e_type, e_data) AS e(agg, aid, typ, data);
-        END IF;
+                   trades_count = k.trades_count + excluded.trades_count
+        )
+        INSERT INTO exchange.outbox_events (aggregate_type, aggregate_id, event_type, event_data, correlation_id)
+        SELECT e.agg, e.aid, e.typ, e.data,
+               NULLIF(current_setting('exchange.correlation_id', true), '')::uuid
+          FROM unnest(e_agg, e_aid, e_type, e_data) AS e(agg, aid, typ, data);
     END IF;
 
     -- each result by its key (only its partition is read); the pair's symbol by its key (a
