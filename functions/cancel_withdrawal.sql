@@ -30,10 +30,8 @@ BEGIN
     END IF;
     -- Access: the withdrawal's owner may cancel it; any other acting user needs
     -- withdrawal:approve; a session without one must belong to exchange_owner.
-    IF exchange._acting_user_id() IS DISTINCT FROM v_w.user_id
-       AND (exchange._acting_user_id() IS NOT NULL
-            OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER')) THEN
-        PERFORM exchange._require_permission('withdrawal', 'approve');
+    IF exchange._acting_user_id() IS DISTINCT FROM v_w.user_id THEN
+        PERFORM exchange._require_admin('withdrawal', 'approve');
     END IF;
     IF v_w.status NOT IN ('PENDING', 'REVIEW') THEN
         RAISE EXCEPTION USING

@@ -26,10 +26,7 @@ DECLARE
 BEGIN
     -- Access: an acting user (exchange.acting_user_id) needs withdrawal:approve; a session without
     -- one must belong to exchange_owner (a DBA or the migrations), never the app role alone.
-    IF exchange._acting_user_id() IS NOT NULL
-       OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER') THEN
-        PERFORM exchange._require_permission('withdrawal', 'approve');
-    END IF;
+    PERFORM exchange._require_admin('withdrawal', 'approve');
     SELECT w.* INTO v_w FROM exchange.withdrawals w WHERE w.id = p_withdrawal_id FOR UPDATE;
     IF v_w.id IS NULL THEN
         RAISE EXCEPTION USING

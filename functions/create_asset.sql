@@ -29,10 +29,7 @@ DECLARE
 BEGIN
     -- Access: an acting user (exchange.acting_user_id) needs asset:create; a session without
     -- one must belong to exchange_owner (a DBA or the migrations), never the app role alone.
-    IF exchange._acting_user_id() IS NOT NULL
-       OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER') THEN
-        PERFORM exchange._require_permission('asset', 'create');
-    END IF;
+    PERFORM exchange._require_admin('asset', 'create');
 
     v_problem := CASE
         WHEN p_symbol IS NULL OR p_symbol !~ '^[A-Z0-9]{2,20}$'

@@ -38,10 +38,7 @@ DECLARE
 BEGIN
     -- Access: an acting user (exchange.acting_user_id) needs trading_pair:create; a session
     -- without one must belong to exchange_owner (a DBA, the migrations), never the app role alone.
-    IF exchange._acting_user_id() IS NOT NULL
-       OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER') THEN
-        PERFORM exchange._require_permission('trading_pair', 'create');
-    END IF;
+    PERFORM exchange._require_admin('trading_pair', 'create');
 
     SELECT * INTO v_base FROM exchange.assets WHERE symbol = p_base AND is_active;
     IF NOT FOUND THEN

@@ -18,10 +18,7 @@ DECLARE
 BEGIN
     -- Access: an acting user (exchange.acting_user_id) needs asset:update; a session without
     -- one must belong to exchange_owner (a DBA or the migrations), never the app role alone.
-    IF exchange._acting_user_id() IS NOT NULL
-       OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER') THEN
-        PERFORM exchange._require_permission('asset', 'update');
-    END IF;
+    PERFORM exchange._require_admin('asset', 'update');
     UPDATE exchange.assets a SET is_active = false
      WHERE a.symbol = p_symbol
     RETURNING a.* INTO v_asset;
@@ -50,10 +47,7 @@ DECLARE
 BEGIN
     -- Access: an acting user (exchange.acting_user_id) needs asset:update; a session without
     -- one must belong to exchange_owner (a DBA or the migrations), never the app role alone.
-    IF exchange._acting_user_id() IS NOT NULL
-       OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER') THEN
-        PERFORM exchange._require_permission('asset', 'update');
-    END IF;
+    PERFORM exchange._require_admin('asset', 'update');
     UPDATE exchange.assets a SET is_active = true
      WHERE a.symbol = p_symbol
     RETURNING a.* INTO v_asset;

@@ -16,10 +16,7 @@ DECLARE
 BEGIN
     -- Access: an acting user (exchange.acting_user_id) needs trading_pair:halt; a session
     -- without one must belong to exchange_owner (a DBA, the migrations), never the app role alone.
-    IF exchange._acting_user_id() IS NOT NULL
-       OR NOT pg_has_role(session_user, 'exchange_owner', 'MEMBER') THEN
-        PERFORM exchange._require_permission('trading_pair', 'halt');
-    END IF;
+    PERFORM exchange._require_admin('trading_pair', 'halt');
     IF p_status IS NULL OR p_status NOT IN ('TRADING', 'HALTED') THEN
         RAISE EXCEPTION USING ERRCODE = 'EX220',
             MESSAGE = format('unknown trading pair status %s', COALESCE(p_status, 'NULL')),

@@ -9,6 +9,7 @@
 --   exchange._check_kyc_limit(bigint, text, integer, numeric)  ->  functions/_check_kyc_limit.sql
 --   exchange._guard_last_admin(bigint)  ->  functions/_guard_last_admin.sql
 --   exchange._hash_password(text, text)  ->  functions/_hash_password.sql
+--   exchange._require_admin(text, text)  ->  functions/_require_admin.sql
 --   exchange._require_permission(bigint, text, text)  ->  functions/_require_permission.sql
 --   exchange._require_permission(text, text)  ->  functions/_require_permission.sql
 --   exchange._review_kyc(bigint, bigint, boolean, text)  ->  functions/ (a family file)
@@ -79,6 +80,12 @@ COMMENT ON FUNCTION exchange._guard_last_admin(p_user_id bigint) IS 'Internal: r
 --
 
 COMMENT ON FUNCTION exchange._hash_password(p_password text, p_username text) IS 'Internal: validates a new password against the policy and returns its bcrypt hash (pgcrypto, cost from auth_settings). Raises EX306.';
+
+--
+-- Name: FUNCTION _require_admin(p_resource text, p_action text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._require_admin(p_resource text, p_action text) IS 'Internal: the acting user''s permission check, or (no acting user) membership of exchange_owner for a DBA session. Raises EX320, EX321, EX303.';
 
 --
 -- Name: FUNCTION _require_permission(p_resource text, p_action text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -282,6 +289,12 @@ REVOKE ALL ON FUNCTION exchange._guard_last_admin(p_user_id bigint) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION exchange._hash_password(p_password text, p_username text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _require_admin(p_resource text, p_action text); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._require_admin(p_resource text, p_action text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _require_permission(p_resource text, p_action text); Type: ACL; Schema: exchange; Owner: exchange_owner

@@ -97,6 +97,7 @@ INSERT INTO exchange.kyc_limits (level, action, asset_id, allowed, daily_limit) 
 
 \ir ../../functions/_acting_user_id.sql
 \ir ../../functions/_require_permission.sql
+\ir ../../functions/_require_admin.sql
 \ir ../../functions/_check_kyc_limit.sql
 \ir ../../functions/_audit_action.sql
 \ir ../../functions/_hash_password.sql
