@@ -271,17 +271,3 @@ ALTER TABLE ONLY exchange.accounts
 
 ALTER TABLE ONLY exchange.accounts
     ADD CONSTRAINT accounts_user_fkey FOREIGN KEY (user_id) REFERENCES exchange.users(id);
-
---
--- Name: transactions transactions_account_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner
---
-
-ALTER TABLE ONLY exchange.transactions
-    ADD CONSTRAINT transactions_account_fkey FOREIGN KEY (account_id, asset_id) REFERENCES exchange.accounts(id, asset_id);
-
---
--- Name: transactions transactions_journal_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner
---
-
-ALTER TABLE ONLY exchange.transactions
-    ADD CONSTRAINT transactions_journal_fkey FOREIGN KEY (journal_id) REFERENCES exchange.journal(id);

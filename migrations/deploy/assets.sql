@@ -92,11 +92,12 @@ CREATE INDEX journal_created_at_idx ON exchange.journal USING brin (created_at);
 
 -- The seed's transactions: the journal's entries, one per account bucket touched.
 -- user_id and asset_id are copies of the account's, kept for the seed's query patterns.
--- Entries are written only by exchange._post_journals, copying journal_id, account_id,
--- user_id and asset_id from the rows it has just inserted and locked. The foreign keys stay
--- anyway (to the journal record, and to the account with its asset in one composite key):
--- the ledger is the last place to save a few microseconds on integrity. user_id agreeing
--- with the account is checked by exchange.reconcile() (ENTRY_REFERENCE).
+-- Entries are written only by exchange._post_journals, in the statement that inserts their
+-- journal record and updates (and has locked) their accounts, copying journal_id, account_id,
+-- user_id and asset_id from those rows; no role may write the table directly. So there are no
+-- foreign keys here: their checks were the largest avoidable cost of a transfer (an SPI
+-- query per entry and key). exchange.reconcile() checks the references instead
+-- (ENTRY_REFERENCE: an entry whose journal record or account is missing or disagrees).
 CREATE TABLE exchange.transactions (
     id             bigint GENERATED ALWAYS AS IDENTITY,
     uuid           uuid NOT NULL DEFAULT gen_random_uuid(),
@@ -113,9 +114,6 @@ CREATE TABLE exchange.transactions (
     reference_id   bigint,
     created_at     timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT transactions_pkey PRIMARY KEY (id),
-    CONSTRAINT transactions_journal_fkey FOREIGN KEY (journal_id) REFERENCES exchange.journal (id),
-    CONSTRAINT transactions_account_fkey FOREIGN KEY (account_id, asset_id)
-        REFERENCES exchange.accounts (id, asset_id),
     CONSTRAINT transactions_amount_nonzero CHECK (amount <> 0),
     CONSTRAINT transactions_balance_arithmetic CHECK (balance_after = balance_before + amount)
 );
