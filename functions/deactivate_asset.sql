@@ -1,17 +1,16 @@
+-- exchange._set_asset_active(p_symbol text, p_active boolean) RETURNS exchange.assets
 -- exchange.deactivate_asset(p_symbol text) RETURNS exchange.assets
 -- exchange.activate_asset(p_symbol text) RETURNS exchange.assets
 -- Retires an asset (is_active false): no new deposits, transfers, holds or orders; pending
 -- withdrawals complete or cancel, new withdrawals and unfreezes are still allowed, so users
 -- can take their funds out. activate_asset() reverses it. Both are idempotent and return
--- the asset's row.
+-- the asset's row; both are the internal _set_asset_active() with its guard.
 -- Access: asset:update for an acting user; without one, members of exchange_owner only.
 -- Raises: EX320/EX321/EX303 (access, see docs/security.md), EX103 (unknown asset).
 -- Locks: the asset row.
-CREATE OR REPLACE FUNCTION exchange.deactivate_asset(p_symbol text)
+CREATE OR REPLACE FUNCTION exchange._set_asset_active(p_symbol text, p_active boolean)
 RETURNS exchange.assets
 LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = exchange, pg_catalog, pg_temp
 AS $$
 DECLARE
     v_asset exchange.assets;
@@ -19,7 +18,7 @@ BEGIN
     -- Access: an acting user (exchange.acting_user_id) needs asset:update; a session without
     -- one must belong to exchange_owner (a DBA or the migrations), never the app role alone.
     PERFORM exchange._require_admin('asset', 'update');
-    UPDATE exchange.assets a SET is_active = false
+    UPDATE exchange.assets a SET is_active = p_active
      WHERE a.symbol = p_symbol
     RETURNING a.* INTO v_asset;
     IF v_asset.id IS NULL THEN
@@ -29,6 +28,20 @@ BEGIN
             HINT = 'list_assets() shows the assets.';
     END IF;
     RETURN v_asset;
+END;
+$$;
+COMMENT ON FUNCTION exchange._set_asset_active(text, boolean) IS
+    'Internal: sets an asset''s is_active after the asset:update guard. Raises EX103 and the guard''s errors.';
+REVOKE ALL ON FUNCTION exchange._set_asset_active(text, boolean) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION exchange.deactivate_asset(p_symbol text)
+RETURNS exchange.assets
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = exchange, pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN exchange._set_asset_active(p_symbol, false);
 END;
 $$;
 COMMENT ON FUNCTION exchange.deactivate_asset(text) IS
@@ -42,22 +55,8 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_asset exchange.assets;
 BEGIN
-    -- Access: an acting user (exchange.acting_user_id) needs asset:update; a session without
-    -- one must belong to exchange_owner (a DBA or the migrations), never the app role alone.
-    PERFORM exchange._require_admin('asset', 'update');
-    UPDATE exchange.assets a SET is_active = true
-     WHERE a.symbol = p_symbol
-    RETURNING a.* INTO v_asset;
-    IF v_asset.id IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'EX103',
-            MESSAGE = format('unknown asset %s', COALESCE(p_symbol, 'NULL')),
-            HINT = 'list_assets() shows the assets.';
-    END IF;
-    RETURN v_asset;
+    RETURN exchange._set_asset_active(p_symbol, true);
 END;
 $$;
 COMMENT ON FUNCTION exchange.activate_asset(text) IS

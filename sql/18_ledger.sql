@@ -7,6 +7,7 @@
 --   exchange._check_amount(numeric, integer, text)  ->  functions/ (a family file)
 --   exchange._check_idempotency_key(text)  ->  functions/ (a family file)
 --   exchange._claim_idempotency_key(text, text, text)  ->  functions/_claim_idempotency_key.sql
+--   exchange._set_asset_active(text, boolean)  ->  functions/ (a family file)
 --   exchange.account_history(bigint, text, timestamp with time zone, timestamp with time zone)  ->  functions/account_history.sql
 --   exchange.activate_asset(text)  ->  functions/ (a family file)
 --   exchange.balance_at(bigint, text, timestamp with time zone)  ->  functions/balance_at.sql
@@ -109,6 +110,12 @@ ALTER TABLE exchange.withdrawals OWNER TO exchange_owner;
 --
 
 COMMENT ON TABLE exchange.withdrawals IS 'Withdrawals: PENDING/REVIEW hold amount + fee frozen; COMPLETED paid out (fee to the withdrawal FEE account); CANCELLED released.';
+
+--
+-- Name: FUNCTION _set_asset_active(p_symbol text, p_active boolean); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._set_asset_active(p_symbol text, p_active boolean) IS 'Internal: sets an asset''s is_active after the asset:update guard. Raises EX103 and the guard''s errors.';
 
 --
 -- Name: FUNCTION account_history(p_user_id bigint, p_asset text, p_from timestamp with time zone, p_to timestamp with time zone); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -402,6 +409,12 @@ REVOKE ALL ON FUNCTION exchange._check_idempotency_key(p_key text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION exchange._claim_idempotency_key(p_key text, p_operation text, p_request text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _set_asset_active(p_symbol text, p_active boolean); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._set_asset_active(p_symbol text, p_active boolean) FROM PUBLIC;
 
 --
 -- Name: FUNCTION account_history(p_user_id bigint, p_asset text, p_from timestamp with time zone, p_to timestamp with time zone); Type: ACL; Schema: exchange; Owner: exchange_owner

@@ -17,6 +17,7 @@ DROP FUNCTION exchange.deposit(bigint, text, numeric, text);
 DROP FUNCTION exchange.list_assets();
 DROP FUNCTION exchange.activate_asset(text);
 DROP FUNCTION exchange.deactivate_asset(text);
+DROP FUNCTION exchange._set_asset_active(text, boolean);
 DROP FUNCTION exchange.create_asset(text, text, text, integer, numeric, numeric);
 DROP FUNCTION exchange._claim_idempotency_key(text, text, text);
 DROP FUNCTION exchange._check_idempotency_key(text);

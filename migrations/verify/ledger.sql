@@ -7,6 +7,7 @@ SELECT 'exchange.transfer_request'::regtype;
 SELECT 'exchange.create_asset(text, text, text, integer, numeric, numeric)'::regprocedure;
 SELECT 'exchange.deactivate_asset(text)'::regprocedure;
 SELECT 'exchange.activate_asset(text)'::regprocedure;
+SELECT 'exchange._set_asset_active(text, boolean)'::regprocedure;
 SELECT 'exchange.list_assets()'::regprocedure;
 SELECT 'exchange.deposit(bigint, text, numeric, text)'::regprocedure;
 SELECT 'exchange.withdraw(bigint, text, numeric, text)'::regprocedure;
