@@ -17,7 +17,8 @@
 -- Raises: EX010 (malformed legs, unknown account, a record that does not balance per asset:
 --         a bug in the caller), EX101 (a user/fee balance would go negative, from the
 --         accounts trigger).
--- Locks: FOR UPDATE on every account touched, in ascending id. Callers that lock more
+-- Locks: FOR NO KEY UPDATE (the lock an UPDATE of the balances takes) on every account
+--        touched, in ascending id. Callers that lock more
 --        (a market, other accounts) take those locks first and in the global order:
 --        market lock, then accounts ascending.
 CREATE OR REPLACE FUNCTION exchange._post_journals(
@@ -44,9 +45,8 @@ DECLARE
     v_avail      numeric[];
     v_frozen     numeric[];
     v_asset      integer;
-    v_sum_assets integer[] := '{}'::integer[];
-    v_sums       numeric[] := '{}'::numeric[];
-    v_pos        integer;
+    v_known      boolean;
+    v_balanced   boolean;
 BEGIN
     IF v_n_records IS NULL OR v_n_records = 0
        OR cardinality(p_reference_types) IS DISTINCT FROM v_n_records
@@ -81,67 +81,81 @@ BEGIN
         END IF;
     END IF;
 
-    -- Lock the accounts (ascending id) and read, under the lock, what the entries copy and
-    -- start from: asset, user, balances. The statement that writes then needs no join back
-    -- to the updated rows, and the balance check per asset runs without one.
-    SELECT array_agg(l.id ORDER BY l.id), array_agg(l.asset_id ORDER BY l.id),
-           array_agg(l.user_id ORDER BY l.id), array_agg(l.available ORDER BY l.id),
-           array_agg(l.frozen ORDER BY l.id)
-      INTO v_accounts, v_assets, v_users, v_avail, v_frozen
-      FROM (SELECT acc.id, acc.asset_id, acc.user_id,
-                   acc.available_balance::numeric AS available,
-                   acc.frozen_balance::numeric AS frozen
-              FROM exchange.accounts acc
-             WHERE acc.id = ANY (p_account_ids) ORDER BY acc.id FOR UPDATE) AS l;
-    IF v_accounts IS NULL OR NOT p_account_ids <@ v_accounts THEN
-        IF v_n_records = 1 THEN
+    IF v_n_legs = 2 AND v_n_records = 1 AND p_account_ids[1] <> p_account_ids[2]
+       AND p_amounts[1] <> 0 AND p_amounts[1] = -p_amounts[2] THEN
+        -- The most common movement (a transfer, a deposit): two legs on two accounts, so
+        -- nothing to net, and the amounts balance if both accounts hold the same asset,
+        -- which the statement returns with the number of accounts it updated. One
+        -- statement: lock both accounts (ascending id), update each by its leg, write the
+        -- record and its two entries (balance_after as updated, before = after - amount).
+        v_ids := ARRAY[COALESCE(p_journal_ids[1], nextval('exchange.journal_id_seq'::regclass))];
+        WITH locked AS MATERIALIZED (
+            SELECT acc.id FROM exchange.accounts acc
+             WHERE acc.id = ANY (p_account_ids) ORDER BY acc.id FOR NO KEY UPDATE
+        ), updated AS (
+            UPDATE exchange.accounts acc
+               SET available_balance = acc.available_balance
+                       + CASE l.bucket WHEN 'AVAILABLE' THEN l.amount ELSE 0 END,
+                   frozen_balance = acc.frozen_balance
+                       + CASE l.bucket WHEN 'FROZEN' THEN l.amount ELSE 0 END,
+                   version = acc.version + 1, updated_at = now()
+              FROM locked k, unnest(p_account_ids, p_buckets, p_amounts)
+                             AS l(account_id, bucket, amount)
+             WHERE k.id = l.account_id AND acc.id = l.account_id
+            RETURNING acc.id, acc.user_id, acc.asset_id, l.bucket, l.amount,
+                      CASE l.bucket WHEN 'AVAILABLE' THEN acc.available_balance
+                                    ELSE acc.frozen_balance END::numeric AS after
+        ), jr AS (
+            INSERT INTO exchange.journal (id, type, reference_type, reference_id)
+            OVERRIDING SYSTEM VALUE
+            VALUES (v_ids[1], p_types[1], p_reference_types[1], p_reference_ids[1])
+        ), entries AS (
+            INSERT INTO exchange.transactions
+                (journal_id, account_id, user_id, asset_id, bucket, type, amount,
+                 balance_before, balance_after, reference_type, reference_id)
+            SELECT v_ids[1], u.id, u.user_id, u.asset_id, u.bucket, p_types[1],
+                   u.amount, u.after - u.amount, u.after,
+                   p_reference_types[1], p_reference_ids[1]
+              FROM updated u
+             ORDER BY u.id
+            RETURNING asset_id
+        )
+        SELECT count(*) = 2, min(e.asset_id) = max(e.asset_id), min(e.asset_id)
+          INTO v_known, v_balanced, v_asset
+          FROM entries e;
+        IF NOT v_known THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'EX010',
                 MESSAGE = 'journal legs name an unknown account',
-                DETAIL = format('accounts %s, found %s', p_account_ids, v_accounts),
+                DETAIL = format('accounts %s', p_account_ids),
                 HINT = 'This is a bug in the calling function.';
         END IF;
-        RAISE EXCEPTION USING
-            ERRCODE = 'EX010',
-            MESSAGE = 'journal legs name an unknown account',
-            DETAIL = format('accounts %s, found %s',
-                            (SELECT array_agg(DISTINCT a ORDER BY a) FROM unnest(p_account_ids) AS a),
-                            COALESCE(cardinality(v_accounts), 0)),
-            HINT = 'This is a bug in the calling function.';
+        IF NOT v_balanced THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'EX010',
+                MESSAGE = format('unbalanced journal record for asset %s', v_asset),
+                DETAIL = format('record 1: type %s, reference %s %s', p_types[1],
+                                p_reference_types[1], p_reference_ids[1]),
+                HINT = 'This is a bug in the calling function: every movement must sum to zero per asset.';
+        END IF;
+        RETURN v_ids;
     END IF;
 
     IF v_n_records = 1 THEN
         -- The common case (a deposit, a transfer, a hold...): one record, so no running
-        -- balances across records. The balance check per asset runs on the few legs in
-        -- PL/pgSQL; then one statement writes the journal record, the netted balance updates
-        -- and the entries.
-        FOR v_i IN 1..v_n_legs LOOP
-            v_asset := v_assets[array_position(v_accounts, p_account_ids[v_i])];
-            v_pos := array_position(v_sum_assets, v_asset);
-            IF v_pos IS NULL THEN
-                v_sum_assets := v_sum_assets || v_asset;
-                v_sums := v_sums || p_amounts[v_i];
-            ELSE
-                v_sums[v_pos] := v_sums[v_pos] + p_amounts[v_i];
-            END IF;
-        END LOOP;
-        FOR v_i IN 1..cardinality(v_sums) LOOP
-            IF v_sums[v_i] <> 0 THEN
-                RAISE EXCEPTION USING
-                    ERRCODE = 'EX010',
-                    MESSAGE = format('unbalanced journal record for asset %s', v_sum_assets[v_i]),
-                    DETAIL = format('record 1: type %s, reference %s %s', p_types[1],
-                                    p_reference_types[1], p_reference_ids[1]),
-                    HINT = 'This is a bug in the calling function: every movement must sum to zero per asset.';
-            END IF;
-        END LOOP;
-
+        -- balances across records, and one statement does it all: lock the accounts
+        -- (ascending id), update each once by its netted legs, write the journal record and
+        -- the entries. An entry's balance_after is its bucket's balance as updated (the
+        -- UPDATE's RETURNING, which under READ COMMITTED is computed on the latest committed
+        -- version) and balance_before = after - amount. The statement returns what the
+        -- checks need; a failed check raises, which undoes the statement.
         v_ids := ARRAY[COALESCE(p_journal_ids[1], nextval('exchange.journal_id_seq'::regclass))];
-        WITH jr AS (
-            INSERT INTO exchange.journal (id, type, reference_type, reference_id)
-            OVERRIDING SYSTEM VALUE
-            VALUES (v_ids[1], p_types[1], p_reference_types[1], p_reference_ids[1])
-        ), legs AS (
+        WITH locked AS MATERIALIZED (
+            -- every account named, locked in ascending id before any is updated: the
+            -- UPDATE below only reaches rows through this scan
+            SELECT acc.id FROM exchange.accounts acc
+             WHERE acc.id = ANY (p_account_ids) ORDER BY acc.id FOR NO KEY UPDATE
+        ), legs AS MATERIALIZED (
             SELECT l.account_id, l.bucket, sum(l.amount) AS amount
               FROM unnest(p_account_ids, p_buckets, p_amounts) AS l(account_id, bucket, amount)
              GROUP BY l.account_id, l.bucket
@@ -157,21 +171,73 @@ BEGIN
                SET available_balance = acc.available_balance + t.d_available,
                    frozen_balance = acc.frozen_balance + t.d_frozen,
                    version = acc.version + 1, updated_at = now()
-              FROM totals t
+              FROM totals t JOIN locked k ON k.id = t.account_id
              WHERE acc.id = t.account_id
+            RETURNING acc.id, acc.user_id, acc.asset_id,
+                      acc.available_balance::numeric AS available,
+                      acc.frozen_balance::numeric AS frozen
+        ), jr AS (
+            INSERT INTO exchange.journal (id, type, reference_type, reference_id)
+            OVERRIDING SYSTEM VALUE
+            VALUES (v_ids[1], p_types[1], p_reference_types[1], p_reference_ids[1])
+        ), entries AS (
+            INSERT INTO exchange.transactions
+                (journal_id, account_id, user_id, asset_id, bucket, type, amount,
+                 balance_before, balance_after, reference_type, reference_id)
+            SELECT v_ids[1], l.account_id, u.user_id, u.asset_id, l.bucket, p_types[1],
+                   l.amount, b.after - l.amount, b.after,
+                   p_reference_types[1], p_reference_ids[1]
+              FROM legs l
+              JOIN updated u ON u.id = l.account_id
+             CROSS JOIN LATERAL (SELECT CASE l.bucket WHEN 'AVAILABLE' THEN u.available
+                                                      ELSE u.frozen END AS after) b
+             ORDER BY l.account_id, l.bucket
+            RETURNING asset_id, amount
         )
-        INSERT INTO exchange.transactions
-            (journal_id, account_id, user_id, asset_id, bucket, type, amount,
-             balance_before, balance_after, reference_type, reference_id)
-        SELECT v_ids[1], l.account_id, v_users[l.k], v_assets[l.k], l.bucket, p_types[1],
-               l.amount, l.base, l.base + l.amount, p_reference_types[1], p_reference_ids[1]
-          FROM (SELECT l.account_id, l.bucket, l.amount, k.k,
-                       CASE l.bucket WHEN 'AVAILABLE' THEN v_avail[k.k]
-                                     ELSE v_frozen[k.k] END AS base
-                  FROM legs l
-                 CROSS JOIN LATERAL (SELECT array_position(v_accounts, l.account_id) AS k) k) l
-         ORDER BY l.account_id, l.bucket;
+        SELECT (SELECT count(*) FROM locked)
+                 = (SELECT count(DISTINCT a) FROM unnest(p_account_ids) AS a),
+               (SELECT e.asset_id FROM entries e GROUP BY e.asset_id
+                HAVING sum(e.amount) <> 0 ORDER BY 1 LIMIT 1)
+          INTO v_known, v_asset;
+        IF NOT v_known THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'EX010',
+                MESSAGE = 'journal legs name an unknown account',
+                DETAIL = format('accounts %s', p_account_ids),
+                HINT = 'This is a bug in the calling function.';
+        END IF;
+        IF v_asset IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'EX010',
+                MESSAGE = format('unbalanced journal record for asset %s', v_asset),
+                DETAIL = format('record 1: type %s, reference %s %s', p_types[1],
+                                p_reference_types[1], p_reference_ids[1]),
+                HINT = 'This is a bug in the calling function: every movement must sum to zero per asset.';
+        END IF;
         RETURN v_ids;
+    END IF;
+
+    -- Several records. Lock the accounts (ascending id) and read, under the lock, what the
+    -- entries copy and start from: asset, user, balances. The statement that writes then
+    -- needs no join back to the updated rows, and the balance check per asset runs without
+    -- one.
+    SELECT array_agg(l.id ORDER BY l.id), array_agg(l.asset_id ORDER BY l.id),
+           array_agg(l.user_id ORDER BY l.id), array_agg(l.available ORDER BY l.id),
+           array_agg(l.frozen ORDER BY l.id)
+      INTO v_accounts, v_assets, v_users, v_avail, v_frozen
+      FROM (SELECT acc.id, acc.asset_id, acc.user_id,
+                   acc.available_balance::numeric AS available,
+                   acc.frozen_balance::numeric AS frozen
+              FROM exchange.accounts acc
+             WHERE acc.id = ANY (p_account_ids) ORDER BY acc.id FOR NO KEY UPDATE) AS l;
+    IF v_accounts IS NULL OR NOT p_account_ids <@ v_accounts THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX010',
+            MESSAGE = 'journal legs name an unknown account',
+            DETAIL = format('accounts %s, found %s',
+                            (SELECT array_agg(DISTINCT a ORDER BY a) FROM unnest(p_account_ids) AS a),
+                            COALESCE(cardinality(v_accounts), 0)),
+            HINT = 'This is a bug in the calling function.';
     END IF;
 
     SELECT l.rec, v_assets[array_position(v_accounts, l.account_id)] AS asset_id INTO v_bad

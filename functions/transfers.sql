@@ -14,17 +14,18 @@
 --         user), EX106 (transfer to oneself), EX104 (inactive asset), EX105 (invalid
 --         amount), EX101 (insufficient available funds).
 -- Locks: the keys (ascending); then every account touched, in ascending id.
+-- The single transfer (the common call, and transfer()'s) runs a short path: one statement
+-- claims the key and looks up the asset and both accounts, one expression tests the common
+-- case, and _post_journals posts; a refusal is raised by _refuse_transfer, as for a batch,
+-- and a key claimed before (a replay or a conflict) goes the batch's way.
 -- Plans: generic (re-planning _post_journals' statements each call cost more than running
--- them) and without hash joins or hash aggregates (their hash tables cost more than a
--- nested loop or a sort over the handful of rows a call touches).
+-- them).
 CREATE OR REPLACE FUNCTION exchange.transfers(p_transfers exchange.transfer_request[])
 RETURNS bigint[]
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
-SET enable_hashjoin = off
-SET enable_hashagg = off
 AS $$
 DECLARE
     v_n         integer := cardinality(p_transfers);
@@ -34,26 +35,72 @@ DECLARE
     v_claimed   integer;
     v_results   bigint[];
     v_row       record;
+    v_jid       bigint;
     v_asset_id  integer;
     v_decimals  integer;
     v_active    boolean;
-    v_from_ok   boolean;
-    v_to_ok     boolean;
     v_from_acc  bigint;
     v_to_acc    bigint;
-    v_k         integer := 0;
-    v_new       integer[] := '{}'::integer[];
-    v_types     text[] := '{}'::text[];
-    v_rtypes    text[] := '{}'::text[];
-    v_refs      bigint[] := '{}'::bigint[];
-    v_recs      integer[] := '{}'::integer[];
-    v_accounts  bigint[] := '{}'::bigint[];
-    v_buckets   exchange.balance_bucket[] := '{}'::exchange.balance_bucket[];
-    v_amounts   numeric[] := '{}'::numeric[];
+    v_k         integer;
+    v_new       integer[];
+    v_types     text[];
+    v_rtypes    text[];
+    v_refs      bigint[];
+    v_recs      integer[];
+    v_accounts  bigint[];
+    v_buckets   exchange.balance_bucket[];
+    v_amounts   numeric[];
     v_ids       bigint[];
     v_jids      bigint[];
-    v_post_ids  bigint[] := '{}'::bigint[];
+    v_post_ids  bigint[];
 BEGIN
+    IF v_n = 1 THEN
+        v_t := p_transfers[1];
+        IF v_t.idempotency_key IS NULL OR length(v_t.idempotency_key) NOT BETWEEN 1 AND 200 THEN
+            PERFORM exchange._check_idempotency_key(v_t.idempotency_key);
+        END IF;
+        -- Claim the key, storing the journal id taken now as its result, and look up the
+        -- asset and both accounts (an account implies its user exists).
+        WITH claim AS (
+            INSERT INTO exchange.idempotency_keys (key, operation, request, result_id)
+            VALUES (v_t.idempotency_key, 'TRANSFER',
+                    format('%s|%s|%s|%s', v_t.from_user_id, v_t.to_user_id, v_t.asset,
+                           trim_scale(v_t.amount)),
+                    nextval('exchange.journal_id_seq'::regclass))
+            ON CONFLICT (key) DO NOTHING
+            RETURNING result_id
+        )
+        SELECT c.result_id, a.id, a.decimals, a.is_active,
+               (SELECT acc.id FROM exchange.accounts acc
+                 WHERE acc.user_id = v_t.from_user_id AND acc.asset_id = a.id
+                   AND acc.kind = 'USER'),
+               (SELECT acc.id FROM exchange.accounts acc
+                 WHERE acc.user_id = v_t.to_user_id AND acc.asset_id = a.id
+                   AND acc.kind = 'USER')
+          INTO v_jid, v_asset_id, v_decimals, v_active, v_from_acc, v_to_acc
+          FROM (SELECT) AS one
+          LEFT JOIN claim c ON true
+          LEFT JOIN exchange.assets a ON a.symbol = v_t.asset;
+        IF v_jid IS NOT NULL THEN
+            IF NOT COALESCE(v_active AND v_from_acc IS NOT NULL AND v_to_acc IS NOT NULL
+                            AND v_t.from_user_id <> v_t.to_user_id
+                            AND v_t.amount > 0 AND v_t.amount < 1e18
+                            AND round(v_t.amount, v_decimals) = v_t.amount, false) THEN
+                PERFORM exchange._refuse_transfer(v_t, 1, v_asset_id, v_decimals, v_active,
+                                                  v_from_acc, v_to_acc);
+                IF v_to_acc IS NULL THEN
+                    v_to_acc := exchange._user_account(v_t.to_user_id, v_asset_id);
+                END IF;
+            END IF;
+            RETURN exchange._post_journals(
+                ARRAY['TRANSFER'], ARRAY[NULL::text], ARRAY[NULL::bigint], ARRAY[1, 1],
+                ARRAY[v_from_acc, v_to_acc],
+                ARRAY['AVAILABLE', 'AVAILABLE']::exchange.balance_bucket[],
+                ARRAY[-v_t.amount, v_t.amount], ARRAY[v_jid]);
+        END IF;
+        -- The key was claimed before: a replay or a conflict, answered as in a batch.
+    END IF;
+
     IF v_n IS NULL OR v_n = 0 OR v_n > 1000 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX118',
@@ -62,6 +109,9 @@ BEGIN
     END IF;
 
     -- The keys and the fingerprints of the requests.
+    v_k := 0;
+    v_new := '{}'; v_types := '{}'; v_rtypes := '{}'; v_refs := '{}'; v_recs := '{}';
+    v_accounts := '{}'; v_buckets := '{}'; v_amounts := '{}'; v_post_ids := '{}';
     v_keys := array_fill(NULL::text, ARRAY[v_n]);
     v_requests := array_fill(NULL::text, ARRAY[v_n]);
     v_results := array_fill(NULL::bigint, ARRAY[v_n]);
@@ -137,56 +187,17 @@ BEGIN
                  WHERE acc.user_id = v_t.to_user_id AND acc.asset_id = a.id
                    AND acc.kind = 'USER')
           INTO v_asset_id, v_decimals, v_active, v_from_acc, v_to_acc
-          FROM exchange.assets a
-         WHERE a.symbol = v_t.asset;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'EX103',
-                MESSAGE = format('unknown asset %s', COALESCE(v_t.asset, 'NULL')),
-                DETAIL = format('transfer %s of the batch', v_i),
-                HINT = 'list_assets() shows the assets.';
-        END IF;
-        v_from_ok := v_from_acc IS NOT NULL
-                     OR EXISTS (SELECT 1 FROM exchange.users u WHERE u.id = v_t.from_user_id);
-        v_to_ok := v_to_acc IS NOT NULL
-                   OR EXISTS (SELECT 1 FROM exchange.users u WHERE u.id = v_t.to_user_id);
-        IF NOT (v_from_ok AND v_to_ok) THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'EX102',
-                MESSAGE = format('unknown user %s',
-                                 COALESCE(CASE WHEN v_from_ok THEN v_t.to_user_id
-                                               ELSE v_t.from_user_id END::text, 'NULL')),
-                DETAIL = format('transfer %s of the batch', v_i),
-                HINT = 'Register the user first.';
-        END IF;
-        IF v_t.from_user_id = v_t.to_user_id THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'EX106',
-                MESSAGE = format('user %s cannot transfer to themselves', v_t.from_user_id),
-                DETAIL = format('transfer %s of the batch', v_i),
-                HINT = 'A transfer needs two different users.';
-        END IF;
-        IF NOT v_active THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'EX104',
-                MESSAGE = format('asset %s is inactive', v_t.asset),
-                DETAIL = 'An inactive asset takes no deposits, transfers, holds or orders.',
-                HINT = 'activate_asset() re-activates it.';
-        END IF;
-        IF NOT COALESCE(v_t.amount > 0 AND v_t.amount < 1e18
+          FROM (SELECT) AS one
+          LEFT JOIN exchange.assets a ON a.symbol = v_t.asset;
+        IF NOT COALESCE(v_active AND v_from_acc IS NOT NULL AND v_to_acc IS NOT NULL
+                        AND v_t.from_user_id <> v_t.to_user_id
+                        AND v_t.amount > 0 AND v_t.amount < 1e18
                         AND round(v_t.amount, v_decimals) = v_t.amount, false) THEN
-            PERFORM exchange._check_amount(v_t.amount, v_decimals, v_t.asset);
-        END IF;
-        IF v_from_acc IS NULL THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'EX101',
-                MESSAGE = format('insufficient funds: user %s holds no %s', v_t.from_user_id,
-                                 v_t.asset),
-                DETAIL = format('transfer %s of the batch needs %s', v_i, v_t.amount),
-                HINT = 'Deposit first.';
-        END IF;
-        IF v_to_acc IS NULL THEN
-            v_to_acc := exchange._user_account(v_t.to_user_id, v_asset_id);
+            PERFORM exchange._refuse_transfer(v_t, v_i, v_asset_id, v_decimals, v_active,
+                                              v_from_acc, v_to_acc);
+            IF v_to_acc IS NULL THEN
+                v_to_acc := exchange._user_account(v_t.to_user_id, v_asset_id);
+            END IF;
         END IF;
 
         v_k := v_k + 1;

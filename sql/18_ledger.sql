@@ -7,6 +7,7 @@
 --   exchange._check_amount(numeric, integer, text)  ->  functions/ (a family file)
 --   exchange._check_idempotency_key(text)  ->  functions/ (a family file)
 --   exchange._claim_idempotency_key(text, text, text)  ->  functions/_claim_idempotency_key.sql
+--   exchange._refuse_transfer(exchange.transfer_request, integer, integer, integer, boolean, bigint, bigint)  ->  functions/_refuse_transfer.sql
 --   exchange._set_asset_active(text, boolean)  ->  functions/ (a family file)
 --   exchange.account_history(bigint, text, timestamp with time zone, timestamp with time zone)  ->  functions/account_history.sql
 --   exchange.activate_asset(text)  ->  functions/ (a family file)
@@ -78,6 +79,12 @@ COMMENT ON FUNCTION exchange._check_idempotency_key(p_key text) IS 'Internal: ra
 --
 
 COMMENT ON FUNCTION exchange._claim_idempotency_key(p_key text, p_operation text, p_request text) IS 'Internal: claims a key (NULL) or returns the original result of the same request; raises EX108 for another request with the key, EX109 for a bad key.';
+
+--
+-- Name: FUNCTION _refuse_transfer(p_t exchange.transfer_request, p_index integer, p_asset_id integer, p_decimals integer, p_active boolean, p_from_account bigint, p_to_account bigint); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._refuse_transfer(p_t exchange.transfer_request, p_index integer, p_asset_id integer, p_decimals integer, p_active boolean, p_from_account bigint, p_to_account bigint) IS 'Internal: raises the refusal of one transfer of transfers() from what its lookup found, or returns when it may proceed. Raises EX101, EX102, EX103, EX104, EX105, EX106.';
 
 --
 -- Name: withdrawals; Type: TABLE; Schema: exchange; Owner: exchange_owner
@@ -409,6 +416,12 @@ REVOKE ALL ON FUNCTION exchange._check_idempotency_key(p_key text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION exchange._claim_idempotency_key(p_key text, p_operation text, p_request text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _refuse_transfer(p_t exchange.transfer_request, p_index integer, p_asset_id integer, p_decimals integer, p_active boolean, p_from_account bigint, p_to_account bigint); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._refuse_transfer(p_t exchange.transfer_request, p_index integer, p_asset_id integer, p_decimals integer, p_active boolean, p_from_account bigint, p_to_account bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _set_asset_active(p_symbol text, p_active boolean); Type: ACL; Schema: exchange; Owner: exchange_owner

@@ -1,7 +1,7 @@
 -- exchange._post_journals / _post_journal: the posting primitive's guards (EX010) on both the
 -- one-record path and the several-records path, netting, running balances, and ids.
 BEGIN;
-SELECT plan(21);
+SELECT plan(24);
 
 CREATE FUNCTION pg_temp.ledger_state() RETURNS text LANGUAGE sql AS $$
     SELECT md5(concat_ws('|',
@@ -44,6 +44,9 @@ SELECT throws_ok($$SELECT exchange._post_journals('{T}', '{NULL}', '{NULL}', '{2
 SELECT throws_ok($$SELECT exchange._post_journals('{T,T}', '{NULL,NULL}', '{NULL,NULL}', '{1,3}', ARRAY[(SELECT a_a FROM acc), (SELECT b_a FROM acc)], '{AVAILABLE,AVAILABLE}', '{-1,1}')$$, 'EX010', NULL, 'several records: a leg naming record 3');
 SELECT throws_ok($$SELECT exchange._post_journals('{T,T}', '{NULL,NULL}', '{NULL,NULL}', '{1,1,2,2}', ARRAY[(SELECT a_a FROM acc), (SELECT b_a FROM acc), (SELECT a_a FROM acc), (SELECT b_a FROM acc)], '{AVAILABLE,AVAILABLE,AVAILABLE,AVAILABLE}', '{-1,1,-1,2}')$$, 'EX010', NULL, 'several records: the second unbalanced');
 SELECT throws_ok($$SELECT exchange._post_journal('T', NULL, NULL, ARRAY[(SELECT b_a FROM acc), (SELECT a_a FROM acc)], '{AVAILABLE,AVAILABLE}', '{-2,2}')$$, 'EX101', NULL, 'one record: a balance would go negative');
+SELECT throws_ok($$SELECT exchange._post_journal('T', NULL, NULL, ARRAY[(SELECT a_a FROM acc), (SELECT a_a FROM acc), -42], '{AVAILABLE,FROZEN,AVAILABLE}', '{-1,0,1}')$$, 'EX010', NULL, 'one record of three legs: an unknown account');
+SELECT throws_ok($$SELECT exchange._post_journal('T', NULL, NULL, ARRAY[(SELECT a_a FROM acc), (SELECT a_a FROM acc), (SELECT a_b FROM acc)], '{AVAILABLE,FROZEN,AVAILABLE}', '{-1,0,1}')$$, 'EX010', NULL, 'one record of three legs: balanced in sum but across two assets');
+SELECT throws_ok($$SELECT exchange._post_journal('T', NULL, NULL, ARRAY[(SELECT b_a FROM acc), (SELECT b_a FROM acc)], '{AVAILABLE,FROZEN}', '{-2,2}')$$, 'EX101', NULL, 'one record on one account: its available balance would go negative');
 SELECT is(pg_temp.ledger_state(), (SELECT s FROM st), 'the refused postings changed nothing');
 
 -- one record: netting, and a net of zero writes no entry
