@@ -93,18 +93,31 @@ BEGIN
             SELECT acc.id FROM exchange.accounts acc
              WHERE acc.id = ANY (p_account_ids) ORDER BY acc.id FOR NO KEY UPDATE
         ), updated AS (
+            -- the subquery on locked has no column of acc: it is a one-time filter, run
+            -- (locking both rows, ascending) before the UPDATE reads a row
             UPDATE exchange.accounts acc
                SET available_balance = acc.available_balance
-                       + CASE l.bucket WHEN 'AVAILABLE' THEN l.amount ELSE 0 END,
+                       + CASE WHEN acc.id = p_account_ids[1]
+                              THEN CASE p_buckets[1] WHEN 'AVAILABLE' THEN p_amounts[1] ELSE 0 END
+                              ELSE CASE p_buckets[2] WHEN 'AVAILABLE' THEN p_amounts[2] ELSE 0 END
+                         END,
                    frozen_balance = acc.frozen_balance
-                       + CASE l.bucket WHEN 'FROZEN' THEN l.amount ELSE 0 END,
+                       + CASE WHEN acc.id = p_account_ids[1]
+                              THEN CASE p_buckets[1] WHEN 'FROZEN' THEN p_amounts[1] ELSE 0 END
+                              ELSE CASE p_buckets[2] WHEN 'FROZEN' THEN p_amounts[2] ELSE 0 END
+                         END,
                    version = acc.version + 1, updated_at = now()
-              FROM locked k, unnest(p_account_ids, p_buckets, p_amounts)
-                             AS l(account_id, bucket, amount)
-             WHERE k.id = l.account_id AND acc.id = l.account_id
-            RETURNING acc.id, acc.user_id, acc.asset_id, l.bucket, l.amount,
-                      CASE l.bucket WHEN 'AVAILABLE' THEN acc.available_balance
-                                    ELSE acc.frozen_balance END::numeric AS after
+             WHERE acc.id = ANY (p_account_ids)
+               AND (SELECT count(*) FROM locked) = 2
+            RETURNING acc.id, acc.user_id, acc.asset_id,
+                      CASE WHEN acc.id = p_account_ids[1] THEN p_buckets[1]
+                           ELSE p_buckets[2] END AS bucket,
+                      CASE WHEN acc.id = p_account_ids[1] THEN p_amounts[1]
+                           ELSE p_amounts[2] END AS amount,
+                      CASE WHEN CASE WHEN acc.id = p_account_ids[1] THEN p_buckets[1]
+                                     ELSE p_buckets[2] END = 'AVAILABLE'
+                           THEN acc.available_balance
+                           ELSE acc.frozen_balance END::numeric AS after
         ), jr AS (
             INSERT INTO exchange.journal (id, type, reference_type, reference_id)
             OVERRIDING SYSTEM VALUE
