@@ -81,12 +81,13 @@ BEGIN
         END IF;
     END IF;
 
-    IF v_n_legs = 2 AND v_n_records = 1 AND p_account_ids[1] <> p_account_ids[2]
-       AND p_amounts[1] <> 0 AND p_amounts[1] = -p_amounts[2] THEN
-        -- The most common movement (a transfer, a deposit): two legs on two accounts, so
-        -- nothing to net, and the amounts balance if both accounts hold the same asset,
-        -- which the statement returns with the number of accounts it updated. One
-        -- statement: lock both accounts (ascending id), update each by its leg, write the
+    IF v_n_legs = 2 AND v_n_records = 1 AND p_amounts[1] <> 0 AND p_amounts[1] = -p_amounts[2]
+       AND (p_account_ids[1] <> p_account_ids[2] OR p_buckets[1] <> p_buckets[2]) THEN
+        -- The most common movements: two legs that touch two different buckets (a
+        -- transfer or a deposit: two accounts; a hold or its release: one account's
+        -- available and frozen), so nothing to net; the amounts balance if both accounts hold
+        -- the same asset, which the statement returns with the number of entries written.
+        -- One statement: lock the account(s) (ascending id), update each once, write the
         -- record and its two entries (balance_after as updated, before = after - amount).
         v_ids := ARRAY[COALESCE(p_journal_ids[1], nextval('exchange.journal_id_seq'::regclass))];
         WITH locked AS MATERIALIZED (
@@ -94,30 +95,26 @@ BEGIN
              WHERE acc.id = ANY (p_account_ids) ORDER BY acc.id FOR NO KEY UPDATE
         ), updated AS (
             -- the subquery on locked has no column of acc: it is a one-time filter, run
-            -- (locking both rows, ascending) before the UPDATE reads a row
+            -- (locking the rows, ascending) before the UPDATE reads a row; each row gets the
+            -- legs that name it
             UPDATE exchange.accounts acc
                SET available_balance = acc.available_balance
-                       + CASE WHEN acc.id = p_account_ids[1]
-                              THEN CASE p_buckets[1] WHEN 'AVAILABLE' THEN p_amounts[1] ELSE 0 END
-                              ELSE CASE p_buckets[2] WHEN 'AVAILABLE' THEN p_amounts[2] ELSE 0 END
-                         END,
+                       + CASE WHEN acc.id = p_account_ids[1] AND p_buckets[1] = 'AVAILABLE'
+                              THEN p_amounts[1] ELSE 0 END
+                       + CASE WHEN acc.id = p_account_ids[2] AND p_buckets[2] = 'AVAILABLE'
+                              THEN p_amounts[2] ELSE 0 END,
                    frozen_balance = acc.frozen_balance
-                       + CASE WHEN acc.id = p_account_ids[1]
-                              THEN CASE p_buckets[1] WHEN 'FROZEN' THEN p_amounts[1] ELSE 0 END
-                              ELSE CASE p_buckets[2] WHEN 'FROZEN' THEN p_amounts[2] ELSE 0 END
-                         END,
+                       + CASE WHEN acc.id = p_account_ids[1] AND p_buckets[1] = 'FROZEN'
+                              THEN p_amounts[1] ELSE 0 END
+                       + CASE WHEN acc.id = p_account_ids[2] AND p_buckets[2] = 'FROZEN'
+                              THEN p_amounts[2] ELSE 0 END,
                    version = acc.version + 1, updated_at = now()
              WHERE acc.id = ANY (p_account_ids)
-               AND (SELECT count(*) FROM locked) = 2
+               AND (SELECT count(*) FROM locked)
+                   = CASE WHEN p_account_ids[1] = p_account_ids[2] THEN 1 ELSE 2 END
             RETURNING acc.id, acc.user_id, acc.asset_id,
-                      CASE WHEN acc.id = p_account_ids[1] THEN p_buckets[1]
-                           ELSE p_buckets[2] END AS bucket,
-                      CASE WHEN acc.id = p_account_ids[1] THEN p_amounts[1]
-                           ELSE p_amounts[2] END AS amount,
-                      CASE WHEN CASE WHEN acc.id = p_account_ids[1] THEN p_buckets[1]
-                                     ELSE p_buckets[2] END = 'AVAILABLE'
-                           THEN acc.available_balance
-                           ELSE acc.frozen_balance END::numeric AS after
+                      acc.available_balance::numeric AS available,
+                      acc.frozen_balance::numeric AS frozen
         ), jr AS (
             INSERT INTO exchange.journal (id, type, reference_type, reference_id)
             OVERRIDING SYSTEM VALUE
@@ -126,11 +123,14 @@ BEGIN
             INSERT INTO exchange.transactions
                 (journal_id, account_id, user_id, asset_id, bucket, type, amount,
                  balance_before, balance_after, reference_type, reference_id)
-            SELECT v_ids[1], u.id, u.user_id, u.asset_id, u.bucket, p_types[1],
-                   u.amount, u.after - u.amount, u.after,
+            SELECT v_ids[1], u.id, u.user_id, u.asset_id, p_buckets[g.i], p_types[1],
+                   p_amounts[g.i], b.after - p_amounts[g.i], b.after,
                    p_reference_types[1], p_reference_ids[1]
               FROM updated u
-             ORDER BY u.id
+              JOIN (VALUES (1), (2)) AS g(i) ON p_account_ids[g.i] = u.id
+             CROSS JOIN LATERAL (SELECT CASE p_buckets[g.i] WHEN 'AVAILABLE' THEN u.available
+                                                           ELSE u.frozen END AS after) b
+             ORDER BY u.id, p_buckets[g.i]
             RETURNING asset_id
         )
         SELECT count(*) = 2, min(e.asset_id) = max(e.asset_id), min(e.asset_id)

@@ -1,7 +1,7 @@
 -- exchange._post_journals / _post_journal: the posting primitive's guards (EX010) on both the
 -- one-record path and the several-records path, netting, running balances, and ids.
 BEGIN;
-SELECT plan(24);
+SELECT plan(26);
 
 CREATE FUNCTION pg_temp.ledger_state() RETURNS text LANGUAGE sql AS $$
     SELECT md5(concat_ws('|',
@@ -54,6 +54,11 @@ CREATE TEMP TABLE j1 AS SELECT exchange._post_journal('T', 'X', 1, ARRAY[(SELECT
 SELECT is((SELECT array_agg(account_id::text || bucket::text || trim_scale(amount) || ':' || trim_scale(balance_before) || '>' || trim_scale(balance_after) ORDER BY id) FROM exchange.transactions WHERE journal_id = (SELECT id FROM j1)),
           ARRAY[(SELECT a_a FROM acc) || 'AVAILABLE-3:10>7', (SELECT a_a FROM acc) || 'FROZEN1:0>1', (SELECT b_a FROM acc) || 'AVAILABLE2:1>3'],
           'netted per (account, bucket), ordered by account then bucket, with balances before and after');
+-- one record, two legs on one account (a hold): one row update, an entry per bucket
+CREATE TEMP TABLE jh AS SELECT exchange._post_journal('HOLD', 'X', 2, ARRAY[(SELECT a_a FROM acc), (SELECT a_a FROM acc)], '{FROZEN,AVAILABLE}', '{0.5,-0.5}') AS id;
+SELECT is((SELECT array_agg(bucket::text || trim_scale(amount) || ':' || trim_scale(balance_before) || '>' || trim_scale(balance_after) ORDER BY id) FROM exchange.transactions WHERE journal_id = (SELECT id FROM jh)),
+          ARRAY['AVAILABLE-0.5:7>6.5', 'FROZEN0.5:1>1.5'], 'a hold: one entry per bucket, ordered by bucket, with balances before and after');
+SELECT is(pg_temp.bal('alice', 'LPA'), ARRAY[6.5, 1.5]::numeric[], 'a hold: available and frozen of the one account both moved');
 CREATE TEMP TABLE j2 AS SELECT exchange._post_journal('T', NULL, NULL, ARRAY[(SELECT a_a FROM acc), (SELECT a_a FROM acc)], '{AVAILABLE,AVAILABLE}', '{-1,1}') AS id;
 SELECT is((SELECT count(*)::int FROM exchange.transactions WHERE journal_id = (SELECT id FROM j2)), 0, 'a net of zero writes no entry');
 SELECT ok((SELECT id FROM j2) > (SELECT id FROM j1), 'journal ids increase');
