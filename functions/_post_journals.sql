@@ -48,41 +48,17 @@ DECLARE
     v_known      boolean;
     v_balanced   boolean;
 BEGIN
-    IF v_n_records IS NULL OR v_n_records = 0
-       OR cardinality(p_reference_types) IS DISTINCT FROM v_n_records
-       OR cardinality(p_reference_ids) IS DISTINCT FROM v_n_records
-       OR v_n_legs IS NULL
-       OR cardinality(p_leg_records) IS DISTINCT FROM v_n_legs
-       OR cardinality(p_buckets) IS DISTINCT FROM v_n_legs
-       OR cardinality(p_amounts) IS DISTINCT FROM v_n_legs
-       OR array_position(p_amounts, NULL) IS NOT NULL
-       OR array_position(p_account_ids, NULL) IS NOT NULL
-       OR array_position(p_buckets, NULL) IS NOT NULL
-       OR (v_n_records = 1 AND NOT p_leg_records <@ ARRAY[1])
-       OR (v_n_records > 1 AND array_position(p_leg_records, NULL) IS NOT NULL)
-       OR (p_journal_ids IS NOT NULL
-           AND (cardinality(p_journal_ids) <> v_n_records
-                OR array_position(p_journal_ids, NULL) IS NOT NULL)) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'EX010',
-            MESSAGE = 'malformed journal legs',
-            DETAIL = format('%s records; %s legs', v_n_records, v_n_legs),
-            HINT = 'This is a bug in the calling function.';
-    END IF;
-    -- (nested, so that the common one-record call skips it; no NULL is left at this point,
-    -- and the check is an expression, not a query)
-    IF v_n_records > 1 THEN
-        IF NOT (1 <= ALL (p_leg_records) AND v_n_records >= ALL (p_leg_records)) THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'EX010',
-                MESSAGE = 'malformed journal legs',
-                DETAIL = format('%s records; %s legs', v_n_records, v_n_legs),
-                HINT = 'This is a bug in the calling function.';
-        END IF;
-    END IF;
-
-    IF v_n_legs = 2 AND v_n_records = 1 AND p_amounts[1] <> 0 AND p_amounts[1] = -p_amounts[2]
-       AND (p_account_ids[1] <> p_account_ids[2] OR p_buckets[1] <> p_buckets[2]) THEN
+    -- (this test is complete in itself: it runs before the general checks below)
+    IF v_n_legs = 2 AND v_n_records = 1
+       AND cardinality(p_buckets) = 2 AND cardinality(p_amounts) = 2
+       AND cardinality(p_reference_types) = 1 AND cardinality(p_reference_ids) = 1
+       AND p_leg_records = ARRAY[1, 1]
+       AND p_account_ids[1] IS NOT NULL AND p_account_ids[2] IS NOT NULL
+       AND p_buckets[1] IS NOT NULL AND p_buckets[2] IS NOT NULL
+       AND p_amounts[1] <> 0 AND p_amounts[1] = -p_amounts[2]
+       AND (p_account_ids[1] <> p_account_ids[2] OR p_buckets[1] <> p_buckets[2])
+       AND (p_journal_ids IS NULL
+            OR (cardinality(p_journal_ids) = 1 AND p_journal_ids[1] IS NOT NULL)) THEN
         -- The most common movements: two legs that touch two different buckets (a
         -- transfer or a deposit: two accounts; a hold or its release: one account's
         -- available and frozen), so nothing to net; the amounts balance if both accounts hold
@@ -153,6 +129,40 @@ BEGIN
         END IF;
         RETURN v_ids;
     END IF;
+
+    IF v_n_records IS NULL OR v_n_records = 0
+       OR cardinality(p_reference_types) IS DISTINCT FROM v_n_records
+       OR cardinality(p_reference_ids) IS DISTINCT FROM v_n_records
+       OR v_n_legs IS NULL
+       OR cardinality(p_leg_records) IS DISTINCT FROM v_n_legs
+       OR cardinality(p_buckets) IS DISTINCT FROM v_n_legs
+       OR cardinality(p_amounts) IS DISTINCT FROM v_n_legs
+       OR array_position(p_amounts, NULL) IS NOT NULL
+       OR array_position(p_account_ids, NULL) IS NOT NULL
+       OR array_position(p_buckets, NULL) IS NOT NULL
+       OR (v_n_records = 1 AND NOT p_leg_records <@ ARRAY[1])
+       OR (v_n_records > 1 AND array_position(p_leg_records, NULL) IS NOT NULL)
+       OR (p_journal_ids IS NOT NULL
+           AND (cardinality(p_journal_ids) <> v_n_records
+                OR array_position(p_journal_ids, NULL) IS NOT NULL)) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX010',
+            MESSAGE = 'malformed journal legs',
+            DETAIL = format('%s records; %s legs', v_n_records, v_n_legs),
+            HINT = 'This is a bug in the calling function.';
+    END IF;
+    -- (nested, so that the common one-record call skips it; no NULL is left at this point,
+    -- and the check is an expression, not a query)
+    IF v_n_records > 1 THEN
+        IF NOT (1 <= ALL (p_leg_records) AND v_n_records >= ALL (p_leg_records)) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'EX010',
+                MESSAGE = 'malformed journal legs',
+                DETAIL = format('%s records; %s legs', v_n_records, v_n_legs),
+                HINT = 'This is a bug in the calling function.';
+        END IF;
+    END IF;
+
 
     IF v_n_records = 1 THEN
         -- The common case (a deposit, a transfer, a hold...): one record, so no running
