@@ -70,17 +70,12 @@ BEGIN
             ON CONFLICT (key) DO NOTHING
             RETURNING result_id
         )
-        SELECT c.result_id, a.id, a.decimals, a.is_active,
-               (SELECT acc.id FROM exchange.accounts acc
-                 WHERE acc.user_id = v_t.from_user_id AND acc.asset_id = a.id
-                   AND acc.kind = 'USER'),
-               (SELECT acc.id FROM exchange.accounts acc
-                 WHERE acc.user_id = v_t.to_user_id AND acc.asset_id = a.id
-                   AND acc.kind = 'USER')
+        SELECT c.result_id, l.asset_id, l.decimals, l.is_active, l.from_account, l.to_account
           INTO v_jid, v_asset_id, v_decimals, v_active, v_from_acc, v_to_acc
           FROM (SELECT) AS one
           LEFT JOIN claim c ON true
-          LEFT JOIN exchange.assets a ON a.symbol = v_t.asset;
+          LEFT JOIN exchange._transfer_lookup(v_t.asset, v_t.from_user_id, v_t.to_user_id) AS l
+            ON true;
         IF v_jid IS NOT NULL THEN
             IF NOT COALESCE(v_active AND v_from_acc IS NOT NULL AND v_to_acc IS NOT NULL
                             AND v_t.from_user_id <> v_t.to_user_id
@@ -179,16 +174,11 @@ BEGIN
     FOR v_i IN 1..v_n LOOP
         CONTINUE WHEN v_results[v_i] IS NOT NULL;
         v_t := p_transfers[v_i];
-        SELECT a.id, a.decimals, a.is_active,
-               (SELECT acc.id FROM exchange.accounts acc
-                 WHERE acc.user_id = v_t.from_user_id AND acc.asset_id = a.id
-                   AND acc.kind = 'USER'),
-               (SELECT acc.id FROM exchange.accounts acc
-                 WHERE acc.user_id = v_t.to_user_id AND acc.asset_id = a.id
-                   AND acc.kind = 'USER')
+        SELECT l.asset_id, l.decimals, l.is_active, l.from_account, l.to_account
           INTO v_asset_id, v_decimals, v_active, v_from_acc, v_to_acc
           FROM (SELECT) AS one
-          LEFT JOIN exchange.assets a ON a.symbol = v_t.asset;
+          LEFT JOIN exchange._transfer_lookup(v_t.asset, v_t.from_user_id, v_t.to_user_id) AS l
+            ON true;
         IF NOT COALESCE(v_active AND v_from_acc IS NOT NULL AND v_to_acc IS NOT NULL
                         AND v_t.from_user_id <> v_t.to_user_id
                         AND v_t.amount > 0 AND v_t.amount < 1e18

@@ -9,6 +9,7 @@
 --   exchange._claim_idempotency_key(text, text, text)  ->  functions/_claim_idempotency_key.sql
 --   exchange._refuse_transfer(exchange.transfer_request, integer, integer, integer, boolean, bigint, bigint)  ->  functions/_refuse_transfer.sql
 --   exchange._set_asset_active(text, boolean)  ->  functions/ (a family file)
+--   exchange._transfer_lookup(text, bigint, bigint)  ->  functions/_transfer_lookup.sql
 --   exchange.account_history(bigint, text, timestamp with time zone, timestamp with time zone)  ->  functions/account_history.sql
 --   exchange.activate_asset(text)  ->  functions/ (a family file)
 --   exchange.balance_at(bigint, text, timestamp with time zone)  ->  functions/balance_at.sql
@@ -123,6 +124,12 @@ COMMENT ON TABLE exchange.withdrawals IS 'Withdrawals: PENDING/REVIEW hold amoun
 --
 
 COMMENT ON FUNCTION exchange._set_asset_active(p_symbol text, p_active boolean) IS 'Internal: sets an asset''s is_active after the asset:update guard. Raises EX103 and the guard''s errors.';
+
+--
+-- Name: FUNCTION _transfer_lookup(p_asset text, p_from_user_id bigint, p_to_user_id bigint); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._transfer_lookup(p_asset text, p_from_user_id bigint, p_to_user_id bigint) IS 'Internal: the asset and both users'' accounts of one transfer (inlined into transfers()).';
 
 --
 -- Name: FUNCTION account_history(p_user_id bigint, p_asset text, p_from timestamp with time zone, p_to timestamp with time zone); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -428,6 +435,12 @@ REVOKE ALL ON FUNCTION exchange._refuse_transfer(p_t exchange.transfer_request, 
 --
 
 REVOKE ALL ON FUNCTION exchange._set_asset_active(p_symbol text, p_active boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _transfer_lookup(p_asset text, p_from_user_id bigint, p_to_user_id bigint); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._transfer_lookup(p_asset text, p_from_user_id bigint, p_to_user_id bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION account_history(p_user_id bigint, p_asset text, p_from timestamp with time zone, p_to timestamp with time zone); Type: ACL; Schema: exchange; Owner: exchange_owner

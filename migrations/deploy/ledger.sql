@@ -111,6 +111,7 @@ COMMENT ON TYPE exchange.transfer_request IS
 \ir ../../functions/cancel_withdrawal.sql
 \ir ../../functions/get_withdrawal.sql
 \ir ../../functions/_refuse_transfer.sql
+\ir ../../functions/_transfer_lookup.sql
 \ir ../../functions/transfers.sql
 \ir ../../functions/transfer.sql
 \ir ../../functions/freeze.sql

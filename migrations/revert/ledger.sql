@@ -8,6 +8,7 @@ DROP FUNCTION exchange.unfreeze(bigint, text, numeric, text, bigint, text);
 DROP FUNCTION exchange.freeze(bigint, text, numeric, text, bigint, text);
 DROP FUNCTION exchange.transfer(bigint, bigint, text, numeric, text);
 DROP FUNCTION exchange.transfers(exchange.transfer_request[]);
+DROP FUNCTION exchange._transfer_lookup(text, bigint, bigint);
 DROP FUNCTION exchange._refuse_transfer(exchange.transfer_request, integer, integer, integer, boolean, bigint, bigint);
 DROP FUNCTION exchange.list_withdrawals(bigint, exchange.withdrawal_status, integer);
 DROP FUNCTION exchange.get_withdrawal(bigint);

@@ -16,6 +16,8 @@ SELECT 'exchange.cancel_withdrawal(bigint, text)'::regprocedure;
 SELECT 'exchange.get_withdrawal(bigint)'::regprocedure;
 SELECT 'exchange.list_withdrawals(bigint, exchange.withdrawal_status, integer)'::regprocedure;
 SELECT 'exchange.transfers(exchange.transfer_request[])'::regprocedure;
+SELECT 'exchange._refuse_transfer(exchange.transfer_request, integer, integer, integer, boolean, bigint, bigint)'::regprocedure;
+SELECT 'exchange._transfer_lookup(text, bigint, bigint)'::regprocedure;
 SELECT 'exchange.transfer(bigint, bigint, text, numeric, text)'::regprocedure;
 SELECT 'exchange.freeze(bigint, text, numeric, text, bigint, text)'::regprocedure;
 SELECT 'exchange.unfreeze(bigint, text, numeric, text, bigint, text)'::regprocedure;
