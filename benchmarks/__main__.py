@@ -6,6 +6,7 @@ import importlib
 import sys
 
 BENCHMARKS = {"ledger": "benchmarks.ledger", "trading": "benchmarks.trading",
+              "floor": "benchmarks.floor",
               "relay": "benchmarks.relay", "risk": "benchmarks.risk"}
 
 
