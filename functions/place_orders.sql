@@ -45,6 +45,11 @@ SET search_path = exchange, pg_catalog, pg_temp
 -- of them, and re-planning custom plans over the partitioned tables on each call would cost
 -- more than the statements themselves.
 SET plan_cache_mode = force_generic_plan
+-- A generic plan is built once per session from the statistics of that moment: on a young
+-- database the book and the orders are tiny, and a plan that scans them sequentially was kept
+-- while they grew (each order then read every order and book row of the run, until
+-- autovacuum's ANALYZE replaced the plan). Keyed lookups only, so no sequential scans.
+SET enable_seqscan = off
 AS $$
 DECLARE
     v_n             integer := COALESCE(cardinality(p_orders), 0);

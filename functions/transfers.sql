@@ -19,13 +19,15 @@
 -- case, and _post_journals posts; a refusal is raised by _refuse_transfer, as for a batch,
 -- and a key claimed before (a replay or a conflict) goes the batch's way.
 -- Plans: generic (re-planning _post_journals' statements each call cost more than running
--- them).
+-- them), and never a sequential scan: a generic plan is kept for the session, and one built
+-- while the accounts table was tiny would go on scanning it as it grows.
 CREATE OR REPLACE FUNCTION exchange.transfers(p_transfers exchange.transfer_request[])
 RETURNS bigint[]
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
 AS $$
 DECLARE
     v_n         integer := cardinality(p_transfers);
