@@ -56,24 +56,8 @@ BEGIN
       LEFT JOIN exchange.accounts ea
         ON ea.kind = 'EXTERNAL' AND ea.asset_id = a.id AND ea.trading_pair_id IS NULL
      WHERE a.symbol = p_asset;
-    IF v_asset_id IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'EX103',
-            MESSAGE = format('unknown asset %s', COALESCE(p_asset, 'NULL')),
-            HINT = 'list_assets() shows the assets.';
-    END IF;
-    IF NOT v_user_ok THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'EX102',
-            MESSAGE = format('unknown user %s', COALESCE(p_user_id::text, 'NULL')),
-            HINT = 'Register the user first.';
-    END IF;
-    IF NOT v_active THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'EX104',
-            MESSAGE = format('asset %s is inactive', p_asset),
-            DETAIL = 'An inactive asset takes no deposits, transfers, holds or orders.',
-            HINT = 'activate_asset() re-activates it.';
+    IF NOT COALESCE(v_user_ok AND v_active, false) THEN
+        PERFORM exchange._refuse_movement(p_user_id, p_asset, v_asset_id, v_user_ok, v_active);
     END IF;
     IF NOT COALESCE(p_amount > 0 AND p_amount < 1e18
                     AND round(p_amount, v_decimals) = p_amount, false) THEN

@@ -49,29 +49,13 @@ BEGIN
       INTO v_asset_id, v_decimals, v_user_ok, v_account
       FROM exchange.assets a
      WHERE a.symbol = p_asset;
-    IF v_asset_id IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'EX103',
-            MESSAGE = format('unknown asset %s', COALESCE(p_asset, 'NULL')),
-            HINT = 'list_assets() shows the assets.';
-    END IF;
-    IF NOT v_user_ok THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'EX102',
-            MESSAGE = format('unknown user %s', COALESCE(p_user_id::text, 'NULL')),
-            HINT = 'Register the user first.';
+    IF NOT COALESCE(v_user_ok, false) THEN
+        PERFORM exchange._refuse_movement(p_user_id, p_asset, v_asset_id, v_user_ok, NULL);
     END IF;
     IF p_amount IS NOT NULL THEN
         PERFORM exchange._check_amount(p_amount, v_decimals, p_asset);
     END IF;
-    IF p_reference_type IS NULL OR p_reference_type !~ '^[A-Z][A-Z_]{0,39}$'
-       OR p_reference_id IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'EX117',
-            MESSAGE = format('invalid hold reference %s %s', COALESCE(p_reference_type, 'NULL'),
-                             COALESCE(p_reference_id::text, 'NULL')),
-            HINT = 'A reference is a type (A-Z and _, up to 40 characters) and an id.';
-    END IF;
+    PERFORM exchange._check_hold_reference(p_reference_type, p_reference_id);
 
     SELECT h.id, h.amount INTO v_hold_id, v_held
       FROM exchange.holds h

@@ -44,10 +44,7 @@ BEGIN
 
     SELECT a.* INTO v_asset FROM exchange.assets a WHERE a.symbol = p_asset;
     IF v_asset.id IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'EX103',
-            MESSAGE = format('unknown asset %s', COALESCE(p_asset, 'NULL')),
-            HINT = 'list_assets() shows the assets.';
+        PERFORM exchange._refuse_movement(p_user_id, p_asset, NULL, NULL, NULL);
     END IF;
     SELECT EXISTS (SELECT 1 FROM exchange.users u WHERE u.id = p_user_id),
            acc.id, acc.available_balance
@@ -56,10 +53,7 @@ BEGIN
       LEFT JOIN exchange.accounts acc
         ON acc.user_id = p_user_id AND acc.asset_id = v_asset.id AND acc.kind = 'USER';
     IF NOT v_user_ok THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'EX102',
-            MESSAGE = format('unknown user %s', COALESCE(p_user_id::text, 'NULL')),
-            HINT = 'Register the user first.';
+        PERFORM exchange._refuse_movement(p_user_id, p_asset, v_asset.id, false, NULL);
     END IF;
     PERFORM exchange._check_amount(p_amount, v_asset.decimals, p_asset);
     IF p_amount < v_asset.min_withdraw_amount THEN

@@ -5,8 +5,10 @@
 --
 -- Functions (their source, with the header that documents them, is in functions/):
 --   exchange._check_amount(numeric, integer, text)  ->  functions/ (a family file)
+--   exchange._check_hold_reference(text, bigint)  ->  functions/_check_hold_reference.sql
 --   exchange._check_idempotency_key(text)  ->  functions/ (a family file)
 --   exchange._claim_idempotency_key(text, text, text)  ->  functions/_claim_idempotency_key.sql
+--   exchange._refuse_movement(bigint, text, integer, boolean, boolean)  ->  functions/_refuse_movement.sql
 --   exchange._refuse_transfer(exchange.transfer_request, integer, integer, integer, boolean, bigint, bigint)  ->  functions/_refuse_transfer.sql
 --   exchange._set_asset_active(text, boolean)  ->  functions/ (a family file)
 --   exchange._transfer_lookup(text, bigint, bigint)  ->  functions/_transfer_lookup.sql
@@ -70,6 +72,12 @@ ALTER TYPE exchange.withdrawal_status OWNER TO exchange_owner;
 COMMENT ON FUNCTION exchange._check_amount(p_amount numeric, p_decimals integer, p_asset text) IS 'Internal: raises EX105 unless the amount is positive, finite, below 1e18 and no finer than the asset''s decimals.';
 
 --
+-- Name: FUNCTION _check_hold_reference(p_reference_type text, p_reference_id bigint); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._check_hold_reference(p_reference_type text, p_reference_id bigint) IS 'Internal: checks a hold reference (type A-Z_ up to 40 characters, and an id). Raises EX117.';
+
+--
 -- Name: FUNCTION _check_idempotency_key(p_key text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
@@ -80,6 +88,12 @@ COMMENT ON FUNCTION exchange._check_idempotency_key(p_key text) IS 'Internal: ra
 --
 
 COMMENT ON FUNCTION exchange._claim_idempotency_key(p_key text, p_operation text, p_request text) IS 'Internal: claims a key (NULL) or returns the original result of the same request; raises EX108 for another request with the key, EX109 for a bad key.';
+
+--
+-- Name: FUNCTION _refuse_movement(p_user_id bigint, p_asset text, p_asset_id integer, p_user_ok boolean, p_active boolean); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._refuse_movement(p_user_id bigint, p_asset text, p_asset_id integer, p_user_ok boolean, p_active boolean) IS 'Internal: raises the asset/user refusals shared by deposit, withdraw, freeze and unfreeze (EX103, EX102, EX104), or returns.';
 
 --
 -- Name: FUNCTION _refuse_transfer(p_t exchange.transfer_request, p_index integer, p_asset_id integer, p_decimals integer, p_active boolean, p_from_account bigint, p_to_account bigint); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -413,6 +427,12 @@ ALTER TABLE ONLY exchange.withdrawals
 REVOKE ALL ON FUNCTION exchange._check_amount(p_amount numeric, p_decimals integer, p_asset text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION _check_hold_reference(p_reference_type text, p_reference_id bigint); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._check_hold_reference(p_reference_type text, p_reference_id bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION _check_idempotency_key(p_key text); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
@@ -423,6 +443,12 @@ REVOKE ALL ON FUNCTION exchange._check_idempotency_key(p_key text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION exchange._claim_idempotency_key(p_key text, p_operation text, p_request text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _refuse_movement(p_user_id bigint, p_asset text, p_asset_id integer, p_user_ok boolean, p_active boolean); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._refuse_movement(p_user_id bigint, p_asset text, p_asset_id integer, p_user_ok boolean, p_active boolean) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _refuse_transfer(p_t exchange.transfer_request, p_index integer, p_asset_id integer, p_decimals integer, p_active boolean, p_from_account bigint, p_to_account bigint); Type: ACL; Schema: exchange; Owner: exchange_owner

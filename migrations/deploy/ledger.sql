@@ -102,6 +102,8 @@ COMMENT ON TYPE exchange.transfer_request IS
 
 \ir ../../functions/_ledger_checks.sql
 \ir ../../functions/_claim_idempotency_key.sql
+\ir ../../functions/_refuse_movement.sql
+\ir ../../functions/_check_hold_reference.sql
 \ir ../../functions/create_asset.sql
 \ir ../../functions/deactivate_asset.sql
 \ir ../../functions/list_assets.sql

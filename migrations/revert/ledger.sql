@@ -21,6 +21,8 @@ DROP FUNCTION exchange.activate_asset(text);
 DROP FUNCTION exchange.deactivate_asset(text);
 DROP FUNCTION exchange._set_asset_active(text, boolean);
 DROP FUNCTION exchange.create_asset(text, text, text, integer, numeric, numeric);
+DROP FUNCTION exchange._check_hold_reference(text, bigint);
+DROP FUNCTION exchange._refuse_movement(bigint, text, integer, boolean, boolean);
 DROP FUNCTION exchange._claim_idempotency_key(text, text, text);
 DROP FUNCTION exchange._check_idempotency_key(text);
 DROP FUNCTION exchange._check_amount(numeric, integer, text);

@@ -26,6 +26,8 @@ SELECT 'exchange.account_history(bigint, text, timestamptz, timestamptz)'::regpr
 SELECT 'exchange.balance_at(bigint, text, timestamptz)'::regprocedure;
 SELECT 'exchange.reconcile()'::regprocedure;
 SELECT 'exchange._claim_idempotency_key(text, text, text)'::regprocedure;
+SELECT 'exchange._refuse_movement(bigint, text, integer, boolean, boolean)'::regprocedure;
+SELECT 'exchange._check_hold_reference(text, bigint)'::regprocedure;
 SELECT 'exchange._check_amount(numeric, integer, text)'::regprocedure;
 SELECT 'exchange._check_idempotency_key(text)'::regprocedure;
 ROLLBACK;
