@@ -15,6 +15,7 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v_pair_id  integer;
@@ -62,6 +63,7 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v_order_id bigint;

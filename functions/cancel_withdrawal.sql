@@ -19,6 +19,7 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v_w exchange.withdrawals;
@@ -41,11 +42,9 @@ BEGIN
             HINT = 'A completed or cancelled withdrawal is final.';
     END IF;
 
-    PERFORM exchange._post_journal(
-        'WITHDRAWAL_CANCEL', 'WITHDRAWAL', v_w.id,
-        ARRAY[v_w.account_id, v_w.account_id],
-        ARRAY['FROZEN', 'AVAILABLE']::exchange.balance_bucket[],
-        ARRAY[-(v_w.amount + v_w.fee), v_w.amount + v_w.fee]);
+    PERFORM exchange._post_pair('WITHDRAWAL_CANCEL', 'WITHDRAWAL', v_w.id,
+                                v_w.account_id, 'FROZEN', v_w.account_id, 'AVAILABLE',
+                                v_w.amount + v_w.fee);
 
     UPDATE exchange.withdrawals w
        SET status = 'CANCELLED', note = p_reason, finished_at = now(), version = w.version + 1

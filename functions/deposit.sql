@@ -22,6 +22,7 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v_result   bigint;
@@ -77,11 +78,8 @@ BEGIN
     IF v_external IS NULL THEN
         v_external := exchange._system_account('EXTERNAL', v_asset_id);
     END IF;
-    v_result := exchange._post_journal(
-        'DEPOSIT', NULL, NULL,
-        ARRAY[v_account, v_external],
-        ARRAY['AVAILABLE', 'AVAILABLE']::exchange.balance_bucket[],
-        ARRAY[p_amount, -p_amount]);
+    v_result := exchange._post_pair('DEPOSIT', NULL, NULL, v_external, 'AVAILABLE',
+                                    v_account, 'AVAILABLE', p_amount);
     PERFORM exchange._emit_event('account', v_account::text, 'deposit_credited',
         jsonb_build_object('user_id', p_user_id, 'asset', p_asset,
                            'amount', trim_scale(p_amount)::text, 'reference', p_idempotency_key,

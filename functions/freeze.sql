@@ -26,6 +26,7 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v_result   bigint;
@@ -65,11 +66,8 @@ BEGIN
 
     -- The account first, then the hold (the order unfreeze keeps too; the hold's foreign key
     -- takes KEY SHARE on the account, which before our FOR UPDATE could deadlock).
-    PERFORM exchange._post_journal(
-        'FREEZE', p_reference_type, p_reference_id,
-        ARRAY[v_account, v_account],
-        ARRAY['AVAILABLE', 'FROZEN']::exchange.balance_bucket[],
-        ARRAY[-p_amount, p_amount]);
+    PERFORM exchange._post_pair('FREEZE', p_reference_type, p_reference_id,
+                                v_account, 'AVAILABLE', v_account, 'FROZEN', p_amount);
     INSERT INTO exchange.holds AS h (account_id, user_id, asset_id, reference_type,
                                      reference_id, amount)
     VALUES (v_account, p_user_id, v_asset_id, p_reference_type, p_reference_id, p_amount)

@@ -50,6 +50,7 @@ SET plan_cache_mode = force_generic_plan
 -- while they grew (each order then read every order and book row of the run, until
 -- autovacuum's ANALYZE replaced the plan). Keyed lookups only, so no sequential scans.
 SET enable_seqscan = off
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v_n             integer := COALESCE(cardinality(p_orders), 0);

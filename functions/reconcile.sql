@@ -7,6 +7,8 @@
 --   REPLAY_MISMATCH     an account bucket differs from the sum of its entries;
 --   ENTRY_CHAIN_BROKEN  an entry's balance_before differs from the previous entry's
 --                       balance_after (same account and bucket), or the first one's from 0;
+--   ENTRY_ARITHMETIC    an entry's balance_after differs from balance_before + amount (the
+--                       entries have no CHECK for it: _post_journals writes it so);
 --   ENTRY_REFERENCE     an entry whose journal record or account is missing, or whose
 --                       user or asset differs from its account's (entries have no foreign
 --                       keys: _post_journals writes them from the rows it locked);
@@ -76,17 +78,26 @@ SELECT 'REPLAY_MISMATCH', a.symbol::text, acc.id, acc.user_id, NULL, b.expected,
        AS b(bucket, expected, actual)
  WHERE b.expected <> b.actual
 UNION ALL
-SELECT 'ENTRY_CHAIN_BROKEN', a.symbol::text, c.account_id, c.user_id, c.journal_id,
-       c.previous_after, c.balance_before,
-       format('entry %s (%s): balance_before differs from the previous balance_after',
-              c.id, c.bucket)
+SELECT x.check_name, a.symbol::text, c.account_id, c.user_id, c.journal_id,
+       x.expected, x.actual,
+       format('entry %s (%s): %s', c.id, c.bucket,
+              CASE x.check_name
+                  WHEN 'ENTRY_CHAIN_BROKEN'
+                  THEN 'balance_before differs from the previous balance_after'
+                  ELSE 'balance_after differs from balance_before + amount' END)
   FROM (SELECT t.id, t.account_id, t.user_id, t.asset_id, t.journal_id, t.bucket,
+               t.amount::numeric AS amount,
                t.balance_before::numeric AS balance_before,
+               t.balance_after::numeric AS balance_after,
                COALESCE(lag(t.balance_after) OVER w, 0)::numeric AS previous_after
           FROM exchange.transactions t
         WINDOW w AS (PARTITION BY t.account_id, t.bucket ORDER BY t.id)) c
+ CROSS JOIN LATERAL (VALUES
+           ('ENTRY_CHAIN_BROKEN', c.previous_after, c.balance_before),
+           ('ENTRY_ARITHMETIC', c.balance_before + c.amount, c.balance_after)
+       ) AS x(check_name, expected, actual)
   JOIN exchange.assets a ON a.id = c.asset_id
- WHERE c.balance_before <> c.previous_after
+ WHERE x.expected <> x.actual
 UNION ALL
 SELECT 'ENTRY_REFERENCE', a.symbol::text, t.account_id, t.user_id, t.journal_id, NULL, NULL,
        format('entry %s: %s', t.id,
@@ -125,6 +136,6 @@ SELECT 'FROZEN_MISMATCH', a.symbol::text, f.account_id, f.user_id, NULL, f.expec
  WHERE f.expected <> f.actual;
 $$;
 COMMENT ON FUNCTION exchange.reconcile() IS
-    'One row per ledger discrepancy (assets sum to zero, balanced journal records, replayed and chained entries, no negative balance, frozen = open holds); empty when all hold.';
+    'One row per ledger discrepancy (assets sum to zero, balanced journal records, replayed, chained and consistent entries, no negative balance, frozen = open holds); empty when all hold.';
 REVOKE ALL ON FUNCTION exchange.reconcile() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION exchange.reconcile() TO exchange_app;

@@ -28,6 +28,7 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v_n         integer := cardinality(p_transfers);
@@ -89,11 +90,8 @@ BEGIN
                     v_to_acc := exchange._user_account(v_t.to_user_id, v_asset_id);
                 END IF;
             END IF;
-            RETURN exchange._post_journals(
-                ARRAY['TRANSFER'], ARRAY[NULL::text], ARRAY[NULL::bigint], ARRAY[1, 1],
-                ARRAY[v_from_acc, v_to_acc],
-                ARRAY['AVAILABLE', 'AVAILABLE']::exchange.balance_bucket[],
-                ARRAY[-v_t.amount, v_t.amount], ARRAY[v_jid]);
+            RETURN ARRAY[exchange._post_pair('TRANSFER', NULL, NULL, v_from_acc, 'AVAILABLE',
+                                             v_to_acc, 'AVAILABLE', v_t.amount, v_jid)];
         END IF;
         -- The key was claimed before: a replay or a conflict, answered as in a batch.
     END IF;

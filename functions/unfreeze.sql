@@ -23,6 +23,7 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v_result   bigint;
@@ -79,11 +80,8 @@ BEGIN
 
     -- The account first, then the hold (as freeze does). The hold is re-checked under its
     -- row lock: a concurrent unfreeze that took part of it makes this one refuse (EX116).
-    PERFORM exchange._post_journal(
-        'UNFREEZE', p_reference_type, p_reference_id,
-        ARRAY[v_account, v_account],
-        ARRAY['FROZEN', 'AVAILABLE']::exchange.balance_bucket[],
-        ARRAY[-v_amount, v_amount]);
+    PERFORM exchange._post_pair('UNFREEZE', p_reference_type, p_reference_id,
+                                v_account, 'FROZEN', v_account, 'AVAILABLE', v_amount);
     UPDATE exchange.holds h SET amount = h.amount - v_amount, version = h.version + 1
      WHERE h.id = v_hold_id AND h.amount >= v_amount
     RETURNING h.amount INTO v_held;

@@ -26,6 +26,7 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v_result   bigint;
@@ -64,7 +65,7 @@ BEGIN
             HINT = 'Withdraw at least the minimum.';
     END IF;
     v_total := p_amount + v_asset.withdraw_fee;
-    -- An early refusal (the accounts trigger stays the authority under concurrency); it also
+    -- An early refusal (the posting stays the authority under concurrency); it also
     -- keeps frozen + total below NUMERIC(36,18)'s bound.
     IF v_account IS NULL OR v_total > v_available THEN
         RAISE EXCEPTION USING
@@ -83,11 +84,8 @@ BEGIN
     -- Post first, then insert the withdrawal: its foreign key takes KEY SHARE on the account,
     -- which before our FOR UPDATE would let two requests of one account deadlock.
     v_result := nextval('exchange.withdrawals_id_seq'::regclass);
-    PERFORM exchange._post_journal(
-        'WITHDRAWAL_REQUEST', 'WITHDRAWAL', v_result,
-        ARRAY[v_account, v_account],
-        ARRAY['AVAILABLE', 'FROZEN']::exchange.balance_bucket[],
-        ARRAY[-v_total, v_total]);
+    PERFORM exchange._post_pair('WITHDRAWAL_REQUEST', 'WITHDRAWAL', v_result,
+                                v_account, 'AVAILABLE', v_account, 'FROZEN', v_total);
     INSERT INTO exchange.withdrawals (id, user_id, asset_id, account_id, amount, fee)
     OVERRIDING SYSTEM VALUE
     VALUES (v_result, p_user_id, v_asset.id, v_account, p_amount, v_asset.withdraw_fee);

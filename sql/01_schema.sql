@@ -4,7 +4,6 @@
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
 -- Functions (their source, with the header that documents them, is in functions/):
---   exchange.tg_accounts__check_balance()  ->  functions/tg_accounts__check_balance.sql
 --   exchange.tg_set_updated_at()  ->  functions/tg_set_updated_at.sql
 --
 
@@ -83,6 +82,21 @@ CREATE TYPE exchange.batch_status AS ENUM (
 );
 
 ALTER TYPE exchange.batch_status OWNER TO exchange_owner;
+
+--
+-- Name: entry_amount; Type: DOMAIN; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE DOMAIN exchange.entry_amount AS numeric(36,18)
+	CONSTRAINT entry_amount_valid CHECK (((VALUE <> 'NaN'::numeric) AND (VALUE <> (0)::numeric)));
+
+ALTER DOMAIN exchange.entry_amount OWNER TO exchange_owner;
+
+--
+-- Name: DOMAIN entry_amount; Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON DOMAIN exchange.entry_amount IS 'The signed amount of a journal entry: NUMERIC(36,18), never NaN or zero';
 
 --
 -- Name: fee_rate; Type: DOMAIN; Schema: exchange; Owner: exchange_owner
@@ -269,12 +283,6 @@ CREATE TYPE exchange.user_status AS ENUM (
 );
 
 ALTER TYPE exchange.user_status OWNER TO exchange_owner;
-
---
--- Name: FUNCTION tg_accounts__check_balance(); Type: COMMENT; Schema: exchange; Owner: exchange_owner
---
-
-COMMENT ON FUNCTION exchange.tg_accounts__check_balance() IS 'BEFORE INSERT/UPDATE trigger on accounts (fires only when a balance would go negative): raises EX101.';
 
 --
 -- Name: FUNCTION tg_set_updated_at(); Type: COMMENT; Schema: exchange; Owner: exchange_owner

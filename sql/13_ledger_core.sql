@@ -6,6 +6,8 @@
 -- Functions (their source, with the header that documents them, is in functions/):
 --   exchange._post_journal(text, text, bigint, bigint[], exchange.balance_bucket[], numeric[])  ->  functions/_post_journal.sql
 --   exchange._post_journals(text[], text[], bigint[], integer[], bigint[], exchange.balance_bucket[], numeric[], bigint[])  ->  functions/_post_journals.sql
+--   exchange._post_pair(text, text, bigint, bigint, exchange.balance_bucket, bigint, exchange.balance_bucket, numeric, bigint)  ->  functions/_post_pair.sql
+--   exchange._refuse_negative_balance(bigint, exchange.balance_bucket, numeric)  ->  functions/_refuse_negative_balance.sql
 --   exchange._system_account(exchange.account_kind, integer, integer)  ->  functions/_system_account.sql
 --   exchange._user_account(bigint, integer)  ->  functions/_user_account.sql
 --
@@ -21,6 +23,18 @@ COMMENT ON FUNCTION exchange._post_journal(p_type text, p_reference_type text, p
 --
 
 COMMENT ON FUNCTION exchange._post_journals(p_types text[], p_reference_types text[], p_reference_ids bigint[], p_leg_records integer[], p_account_ids bigint[], p_buckets exchange.balance_bucket[], p_amounts numeric[], p_journal_ids bigint[]) IS 'Internal: posts several balanced journal records at once (entries netted per record, balances updated once per account); locks accounts ascending. Raises EX010, EX101.';
+
+--
+-- Name: FUNCTION _post_pair(p_type text, p_reference_type text, p_reference_id bigint, p_from_account bigint, p_from_bucket exchange.balance_bucket, p_to_account bigint, p_to_bucket exchange.balance_bucket, p_amount numeric, p_journal_id bigint); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._post_pair(p_type text, p_reference_type text, p_reference_id bigint, p_from_account bigint, p_from_bucket exchange.balance_bucket, p_to_account bigint, p_to_bucket exchange.balance_bucket, p_amount numeric, p_journal_id bigint) IS 'Internal: posts an amount from one account bucket to another as one journal record (the common movement, in one statement); locks accounts ascending. Raises EX010, EX101.';
+
+--
+-- Name: FUNCTION _refuse_negative_balance(p_account_id bigint, p_bucket exchange.balance_bucket, p_balance numeric); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._refuse_negative_balance(p_account_id bigint, p_bucket exchange.balance_bucket, p_balance numeric) IS 'Internal: raises EX101 for an account bucket a posting would take below zero (called by _post_journals in its balance UPDATE).';
 
 --
 -- Name: FUNCTION _system_account(p_kind exchange.account_kind, p_asset_id integer, p_trading_pair_id integer); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -45,6 +59,18 @@ REVOKE ALL ON FUNCTION exchange._post_journal(p_type text, p_reference_type text
 --
 
 REVOKE ALL ON FUNCTION exchange._post_journals(p_types text[], p_reference_types text[], p_reference_ids bigint[], p_leg_records integer[], p_account_ids bigint[], p_buckets exchange.balance_bucket[], p_amounts numeric[], p_journal_ids bigint[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _post_pair(p_type text, p_reference_type text, p_reference_id bigint, p_from_account bigint, p_from_bucket exchange.balance_bucket, p_to_account bigint, p_to_bucket exchange.balance_bucket, p_amount numeric, p_journal_id bigint); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._post_pair(p_type text, p_reference_type text, p_reference_id bigint, p_from_account bigint, p_from_bucket exchange.balance_bucket, p_to_account bigint, p_to_bucket exchange.balance_bucket, p_amount numeric, p_journal_id bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _refuse_negative_balance(p_account_id bigint, p_bucket exchange.balance_bucket, p_balance numeric); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._refuse_negative_balance(p_account_id bigint, p_bucket exchange.balance_bucket, p_balance numeric) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _system_account(p_kind exchange.account_kind, p_asset_id integer, p_trading_pair_id integer); Type: ACL; Schema: exchange; Owner: exchange_owner

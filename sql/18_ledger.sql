@@ -227,7 +227,7 @@ COMMENT ON FUNCTION exchange.list_withdrawals(p_user_id bigint, p_status exchang
 -- Name: FUNCTION reconcile(); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.reconcile() IS 'One row per ledger discrepancy (assets sum to zero, balanced journal records, replayed and chained entries, no negative balance, frozen = open holds); empty when all hold.';
+COMMENT ON FUNCTION exchange.reconcile() IS 'One row per ledger discrepancy (assets sum to zero, balanced journal records, replayed, chained and consistent entries, no negative balance, frozen = open holds); empty when all hold.';
 
 --
 -- Name: FUNCTION transfer(p_from_user_id bigint, p_to_user_id bigint, p_asset text, p_amount numeric, p_idempotency_key text); Type: COMMENT; Schema: exchange; Owner: exchange_owner

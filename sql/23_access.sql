@@ -51,10 +51,10 @@ REVOKE ALL ON FUNCTION exchange.create_login(p_name text, p_kind text, p_passwor
 REVOKE ALL ON FUNCTION exchange.create_monthly_partitions(p_months_ahead integer, p_from date) FROM PUBLIC;
 
 --
--- Name: FUNCTION tg_accounts__check_balance(); Type: ACL; Schema: exchange; Owner: exchange_owner
+-- Name: FUNCTION tg_accounts__check_owner(); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
-REVOKE ALL ON FUNCTION exchange.tg_accounts__check_balance() FROM PUBLIC;
+REVOKE ALL ON FUNCTION exchange.tg_accounts__check_owner() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_set_updated_at(); Type: ACL; Schema: exchange; Owner: exchange_owner

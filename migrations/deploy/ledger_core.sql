@@ -5,7 +5,9 @@ BEGIN;
 
 \ir ../../functions/_user_account.sql
 \ir ../../functions/_system_account.sql
+\ir ../../functions/_refuse_negative_balance.sql
 \ir ../../functions/_post_journals.sql
+\ir ../../functions/_post_pair.sql
 \ir ../../functions/_post_journal.sql
 
 COMMIT;

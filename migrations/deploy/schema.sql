@@ -27,6 +27,12 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA exchange REVOKE EXECUTE ON FUNCTIONS FROM PUB
 CREATE DOMAIN exchange.amount AS numeric(36, 18)
     CONSTRAINT amount_not_nan CHECK (VALUE <> 'NaN'::numeric);
 COMMENT ON DOMAIN exchange.amount IS 'A quantity of money or an asset: NUMERIC(36,18), never NaN';
+-- The signed amount of a journal entry: never zero (a leg that nets to zero writes no entry).
+-- A domain rather than a table CHECK: a domain's check is prepared once per session, a
+-- table's again for every statement that writes the table.
+CREATE DOMAIN exchange.entry_amount AS numeric(36, 18)
+    CONSTRAINT entry_amount_valid CHECK (VALUE <> 'NaN'::numeric AND VALUE <> 0);
+COMMENT ON DOMAIN exchange.entry_amount IS 'The signed amount of a journal entry: NUMERIC(36,18), never NaN or zero';
 
 CREATE DOMAIN exchange.fee_rate AS numeric(10, 6)
     CONSTRAINT fee_rate_range CHECK (VALUE <> 'NaN'::numeric AND VALUE >= 0 AND VALUE < 1);
@@ -52,6 +58,5 @@ CREATE TYPE exchange.notification_channel AS ENUM ('EMAIL', 'WEBHOOK', 'IN_APP')
 CREATE TYPE exchange.notification_status AS ENUM ('PENDING', 'SENT', 'FAILED');
 
 \ir ../../functions/tg_set_updated_at.sql
-\ir ../../functions/tg_accounts__check_balance.sql
 
 COMMIT;

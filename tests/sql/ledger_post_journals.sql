@@ -1,7 +1,8 @@
--- exchange._post_journals / _post_journal: the posting primitive's guards (EX010) on both the
--- one-record path and the several-records path, netting, running balances, and ids.
+-- exchange._post_journals / _post_journal and exchange._post_pair: the posting primitives'
+-- guards (EX010, EX101) on one record, several records and a pair, netting, running
+-- balances, and ids.
 BEGIN;
-SELECT plan(26);
+SELECT plan(37);
 
 CREATE FUNCTION pg_temp.ledger_state() RETURNS text LANGUAGE sql AS $$
     SELECT md5(concat_ws('|',
@@ -47,6 +48,13 @@ SELECT throws_ok($$SELECT exchange._post_journal('T', NULL, NULL, ARRAY[(SELECT 
 SELECT throws_ok($$SELECT exchange._post_journal('T', NULL, NULL, ARRAY[(SELECT a_a FROM acc), (SELECT a_a FROM acc), -42], '{AVAILABLE,FROZEN,AVAILABLE}', '{-1,0,1}')$$, 'EX010', NULL, 'one record of three legs: an unknown account');
 SELECT throws_ok($$SELECT exchange._post_journal('T', NULL, NULL, ARRAY[(SELECT a_a FROM acc), (SELECT a_a FROM acc), (SELECT a_b FROM acc)], '{AVAILABLE,FROZEN,AVAILABLE}', '{-1,0,1}')$$, 'EX010', NULL, 'one record of three legs: balanced in sum but across two assets');
 SELECT throws_ok($$SELECT exchange._post_journal('T', NULL, NULL, ARRAY[(SELECT b_a FROM acc), (SELECT b_a FROM acc)], '{AVAILABLE,FROZEN}', '{-2,2}')$$, 'EX101', NULL, 'one record on one account: its available balance would go negative');
+SELECT throws_ok($$SELECT exchange._post_pair('T', NULL, NULL, (SELECT a_a FROM acc), 'AVAILABLE', -42, 'AVAILABLE', 1)$$, 'EX010', 'journal legs name an unknown account', 'a pair: an unknown account');
+SELECT throws_ok($$SELECT exchange._post_pair('T', NULL, NULL, (SELECT a_a FROM acc), 'AVAILABLE', (SELECT a_b FROM acc), 'AVAILABLE', 1)$$, 'EX010', NULL, 'a pair: two assets');
+SELECT throws_ok($$SELECT exchange._post_pair('T', NULL, NULL, (SELECT a_a FROM acc), 'AVAILABLE', (SELECT b_a FROM acc), 'AVAILABLE', 0)$$, 'EX010', 'malformed journal legs', 'a pair: an amount of zero');
+SELECT throws_ok($$SELECT exchange._post_pair('T', NULL, NULL, (SELECT a_a FROM acc), 'AVAILABLE', (SELECT a_a FROM acc), 'AVAILABLE', 1)$$, 'EX010', 'malformed journal legs', 'a pair: one bucket to itself');
+SELECT throws_ok($$SELECT exchange._post_pair('T', NULL, NULL, (SELECT a_a FROM acc), NULL, (SELECT b_a FROM acc), 'AVAILABLE', 1)$$, 'EX010', 'malformed journal legs', 'a pair: no bucket');
+SELECT throws_ok($$SELECT exchange._post_pair('T', NULL, NULL, (SELECT b_a FROM acc), 'AVAILABLE', (SELECT a_a FROM acc), 'AVAILABLE', 2)$$, 'EX101', NULL, 'a pair: the available balance would go negative');
+SELECT throws_ok($$SELECT exchange._post_pair('T', NULL, NULL, (SELECT b_a FROM acc), 'FROZEN', (SELECT b_a FROM acc), 'AVAILABLE', 1)$$, 'EX101', NULL, 'a pair on one account: its frozen balance would go negative');
 SELECT is(pg_temp.ledger_state(), (SELECT s FROM st), 'the refused postings changed nothing');
 
 -- one record: netting, and a net of zero writes no entry
@@ -73,5 +81,16 @@ SELECT is((SELECT array_agg(type || ':' || trim_scale(balance_before) || '>' || 
           ARRAY['FA:3>4', 'FB:4>6', 'FC:6>5.5'], 'running balances follow the records');
 SELECT is((SELECT version FROM exchange.accounts WHERE id = (SELECT b_a FROM acc)), (SELECT version + 1 FROM v0), 'the account row was updated once for the call');
 SELECT is((SELECT array_agg(check_name) FROM exchange.reconcile()), ARRAY['FROZEN_MISMATCH'], 'reconcile: only the freeze posted without a hold (the first record above)');
+
+-- a pair: two accounts, then two buckets of one account
+CREATE TEMP TABLE jp AS SELECT exchange._post_pair('TP', 'X', 3, (SELECT b_a FROM acc), 'AVAILABLE', (SELECT a_a FROM acc), 'AVAILABLE', 0.25) AS id;
+SELECT is((SELECT array_agg(account_id::text || bucket::text || trim_scale(amount) || ':' || trim_scale(balance_before) || '>' || trim_scale(balance_after) ORDER BY id) FROM exchange.transactions WHERE journal_id = (SELECT id FROM jp)),
+          ARRAY[(SELECT a_a FROM acc) || 'AVAILABLE0.25:4>4.25', (SELECT b_a FROM acc) || 'AVAILABLE-0.25:5.5>5.25'],
+          'a pair: one entry per account, in account order, with balances before and after');
+SELECT is((SELECT array_agg(type || reference_type || reference_id) FROM exchange.journal WHERE id = (SELECT id FROM jp)), ARRAY['TPX3'], 'a pair: its journal record');
+CREATE TEMP TABLE jq AS SELECT exchange._post_pair('TQ', NULL, NULL, (SELECT b_a FROM acc), 'AVAILABLE', (SELECT b_a FROM acc), 'FROZEN', 5.25, nextval('exchange.journal_id_seq')) AS id;
+SELECT is((SELECT array_agg(bucket::text || trim_scale(amount) || ':' || trim_scale(balance_before) || '>' || trim_scale(balance_after) ORDER BY id) FROM exchange.transactions WHERE journal_id = (SELECT id FROM jq)),
+          ARRAY['AVAILABLE-5.25:5.25>0', 'FROZEN5.25:0>5.25'], 'a pair on one account (a hold): the journal id given, an entry per bucket, down to zero');
+SELECT is((SELECT version FROM exchange.accounts WHERE id = (SELECT b_a FROM acc)), (SELECT version + 3 FROM v0), 'a pair updates an account once');
 SELECT * FROM finish();
 ROLLBACK;

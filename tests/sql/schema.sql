@@ -1,6 +1,6 @@
 -- Schema tests: the domains' tables, partitioning, and the constraints that protect money.
 BEGIN;
-SELECT plan(20);
+SELECT plan(26);
 
 SELECT has_schema('exchange');
 SELECT is(
@@ -51,7 +51,7 @@ SELECT throws_ok(
     $$INSERT INTO exchange.accounts (user_id, asset_id, available_balance)
       SELECT u.id, a.id, -1 FROM exchange.users u, exchange.assets a
        WHERE u.username = 'schema_t1' AND a.symbol = 'TSTA'$$,
-    'EX101', NULL, 'a negative user balance is refused with EX101');
+    '23514', NULL, 'a negative user balance is refused by the CHECK, whoever writes it (movements refuse it first, typed: EX101)');
 SELECT throws_ok(
     $$INSERT INTO exchange.accounts (user_id, asset_id, available_balance)
       SELECT u.id, a.id, 'NaN' FROM exchange.users u, exchange.assets a
@@ -69,11 +69,37 @@ SELECT lives_ok(
 SELECT is((SELECT total_balance::numeric FROM exchange.accounts WHERE kind = 'EXTERNAL'
              AND asset_id = (SELECT id FROM exchange.assets WHERE symbol = 'TSTA')),
           -5::numeric, 'total_balance is generated from available + frozen');
+SELECT throws_ok(
+    $$INSERT INTO exchange.accounts (asset_id) SELECT a.id FROM exchange.assets a WHERE a.symbol = 'TSTA'$$,
+    '23514', 'a USER account needs a user', 'a user account without a user is refused');
+SELECT throws_ok(
+    $$INSERT INTO exchange.accounts (kind, user_id, asset_id)
+      SELECT 'REVENUE', u.id, a.id FROM exchange.users u, exchange.assets a
+       WHERE u.username = 'schema_t1' AND a.symbol = 'TSTA'$$,
+    '23514', 'a REVENUE account cannot have a user', 'a system account with a user is refused');
+SELECT lives_ok(
+    $$INSERT INTO exchange.accounts (user_id, asset_id)
+      SELECT u.id, a.id FROM exchange.users u, exchange.assets a
+       WHERE u.username = 'schema_t1' AND a.symbol = 'TSTA'$$,
+    'a user account');
+SELECT throws_ok(
+    $$UPDATE exchange.accounts SET kind = 'FEE'
+       WHERE user_id = (SELECT id FROM exchange.users WHERE username = 'schema_t1')$$,
+    '23514', 'a FEE account cannot have a user', 'the owner rules hold for updates too');
+SELECT throws_ok(
+    $$INSERT INTO exchange.transactions (journal_id, account_id, asset_id, bucket, type, amount,
+                                         balance_before, balance_after)
+      VALUES (1, 1, 1, 'AVAILABLE', 'TEST', 0, 0, 0)$$,
+    '23514', NULL, 'an entry of zero is refused by its domain');
 
 INSERT INTO exchange.assets (symbol, name, type, decimals) VALUES ('TSTB', 'Test B', 'FIAT', 2);
 INSERT INTO exchange.trading_pairs (symbol, base_asset_id, quote_asset_id)
 SELECT 'TSTA-TSTB', a.id, b.id FROM exchange.assets a, exchange.assets b
  WHERE a.symbol = 'TSTA' AND b.symbol = 'TSTB';
+SELECT throws_ok(
+    $$UPDATE exchange.accounts SET trading_pair_id = (SELECT id FROM exchange.trading_pairs WHERE symbol = 'TSTA-TSTB')
+       WHERE user_id = (SELECT id FROM exchange.users WHERE username = 'schema_t1')$$,
+    '23514', 'a USER account cannot name a trading pair', 'only a FEE account names a pair');
 
 SELECT throws_ok(
     $$INSERT INTO exchange.orders (user_id, trading_pair_id, type, side, amount, price, remaining_amount)
