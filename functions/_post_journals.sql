@@ -11,8 +11,9 @@
 -- given, are the records' ids, taken by the caller from exchange.journal_id_seq beforehand
 -- (e.g. to store them with an idempotency key before posting); else they come from it here.
 -- Within a record, legs are netted: one entry per (account, bucket); a net of zero writes no
--- entry. A lock statement reads the accounts under the lock, then one statement writes the
--- records, the balances and the entries. Every record must sum to zero per asset. Entries
+-- entry. One record of two opposite legs goes to _post_pair; otherwise a lock statement
+-- reads the accounts under the lock, then one statement writes the records, the balances and
+-- the entries. Every record must sum to zero per asset. Entries
 -- carry the running balance before and after, in record order. Balances are updated ONCE per account for the whole call
 -- (netted across records, set-based), so a call with many records does not chain many row
 -- versions on the same account.
@@ -70,6 +71,19 @@ BEGIN
             MESSAGE = 'malformed journal legs',
             DETAIL = format('%s records; %s legs', v_n_records, v_n_legs),
             HINT = 'This is a bug in the calling function.';
+    END IF;
+    -- One record of two opposite legs on two buckets (an order's hold or its release, when
+    -- a call makes no other posting) is _post_pair's movement: its one statement.
+    IF v_n_records = 1 AND v_n_legs = 2 AND p_amounts[1] = -p_amounts[2] AND p_amounts[1] <> 0
+       AND (p_account_ids[1] <> p_account_ids[2] OR p_buckets[1] <> p_buckets[2]) THEN
+        IF p_amounts[1] < 0 THEN
+            RETURN ARRAY[exchange._post_pair(p_types[1], p_reference_types[1], p_reference_ids[1],
+                                             p_account_ids[1], p_buckets[1], p_account_ids[2],
+                                             p_buckets[2], p_amounts[2], p_journal_ids[1])];
+        END IF;
+        RETURN ARRAY[exchange._post_pair(p_types[1], p_reference_types[1], p_reference_ids[1],
+                                         p_account_ids[2], p_buckets[2], p_account_ids[1],
+                                         p_buckets[1], p_amounts[1], p_journal_ids[1])];
     END IF;
     -- Any other movement, one record or several. Lock the accounts (ascending id) and
     -- read, under the lock, what the entries copy and start from: asset, user, balances.

@@ -135,6 +135,21 @@ CREATE TYPE exchange.kyc_status AS ENUM (
 ALTER TYPE exchange.kyc_status OWNER TO exchange_owner;
 
 --
+-- Name: nonnegative_amount; Type: DOMAIN; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE DOMAIN exchange.nonnegative_amount AS numeric(36,18)
+	CONSTRAINT nonnegative_amount_valid CHECK (((VALUE <> 'NaN'::numeric) AND (VALUE >= (0)::numeric)));
+
+ALTER DOMAIN exchange.nonnegative_amount OWNER TO exchange_owner;
+
+--
+-- Name: DOMAIN nonnegative_amount; Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON DOMAIN exchange.nonnegative_amount IS 'A quantity that may be zero, never below: NUMERIC(36,18), never NaN';
+
+--
 -- Name: notification_channel; Type: TYPE; Schema: exchange; Owner: exchange_owner
 --
 
@@ -245,6 +260,21 @@ CREATE TYPE exchange.pair_status AS ENUM (
 );
 
 ALTER TYPE exchange.pair_status OWNER TO exchange_owner;
+
+--
+-- Name: positive_amount; Type: DOMAIN; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE DOMAIN exchange.positive_amount AS numeric(36,18)
+	CONSTRAINT positive_amount_valid CHECK (((VALUE <> 'NaN'::numeric) AND (VALUE > (0)::numeric)));
+
+ALTER DOMAIN exchange.positive_amount OWNER TO exchange_owner;
+
+--
+-- Name: DOMAIN positive_amount; Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON DOMAIN exchange.positive_amount IS 'A quantity or price that must be above zero: NUMERIC(36,18), never NaN';
 
 --
 -- Name: risk_event_status; Type: TYPE; Schema: exchange; Owner: exchange_owner

@@ -52,15 +52,17 @@ CREATE TABLE exchange.orders (
     side             exchange.order_side NOT NULL,
     time_in_force    exchange.time_in_force NOT NULL DEFAULT 'GTC',
     stp_mode         exchange.stp_mode NOT NULL DEFAULT 'EXPIRE_MAKER',
-    amount           exchange.amount,
-    quote_amount     exchange.amount,
-    price            exchange.amount,
-    stop_price       exchange.amount,
-    filled_amount    exchange.amount NOT NULL DEFAULT 0,
-    remaining_amount exchange.amount NOT NULL,
+    -- positive and non-negative quantities by their domains (checked once per session);
+    -- a table CHECK is parsed and planned again by every statement that writes the table
+    amount           exchange.positive_amount,
+    quote_amount     exchange.positive_amount,
+    price            exchange.positive_amount,
+    stop_price       exchange.positive_amount,
+    filled_amount    exchange.nonnegative_amount NOT NULL DEFAULT 0,
+    remaining_amount exchange.nonnegative_amount NOT NULL,
     filled_quote     exchange.amount NOT NULL DEFAULT 0,
-    fee_paid         exchange.amount NOT NULL DEFAULT 0,
-    hold_amount      exchange.amount NOT NULL DEFAULT 0,
+    fee_paid         exchange.nonnegative_amount NOT NULL DEFAULT 0,
+    hold_amount      exchange.nonnegative_amount NOT NULL DEFAULT 0,
     status           exchange.order_status NOT NULL DEFAULT 'NEW',
     version          integer NOT NULL DEFAULT 0,
     created_at       timestamptz NOT NULL DEFAULT now(),
@@ -70,16 +72,8 @@ CREATE TABLE exchange.orders (
     CONSTRAINT orders_user_fkey FOREIGN KEY (user_id) REFERENCES exchange.users (id),
     CONSTRAINT orders_trading_pair_fkey FOREIGN KEY (trading_pair_id)
         REFERENCES exchange.trading_pairs (id),
-    CONSTRAINT orders_amount_positive CHECK (amount > 0),
     CONSTRAINT orders_amount_or_quote CHECK (amount IS NOT NULL OR quote_amount IS NOT NULL),
-    CONSTRAINT orders_quote_amount_positive CHECK (quote_amount > 0),
-    CONSTRAINT orders_price_positive CHECK (price > 0),
-    CONSTRAINT orders_stop_price_positive CHECK (stop_price > 0),
-    CONSTRAINT orders_filled_nonnegative CHECK (filled_amount >= 0),
-    CONSTRAINT orders_remaining_nonnegative CHECK (remaining_amount >= 0),
-    CONSTRAINT orders_fill_arithmetic CHECK (amount IS NULL OR filled_amount + remaining_amount = amount),
-    CONSTRAINT orders_hold_nonnegative CHECK (hold_amount >= 0),
-    CONSTRAINT orders_fee_nonnegative CHECK (fee_paid >= 0)
+    CONSTRAINT orders_fill_arithmetic CHECK (amount IS NULL OR filled_amount + remaining_amount = amount)
 ) PARTITION BY RANGE (created_at);
 COMMENT ON TABLE exchange.orders IS 'Orders, range-partitioned by month on created_at.';
 CREATE INDEX orders_user_created_at_idx ON exchange.orders (user_id, created_at DESC);
@@ -100,11 +94,11 @@ CREATE TABLE exchange.trades (
     seller_order_created_at timestamptz NOT NULL,
     buyer_user_id           bigint NOT NULL,
     seller_user_id          bigint NOT NULL,
-    price                   exchange.amount NOT NULL,
-    amount                  exchange.amount NOT NULL,
-    quote_amount            exchange.amount NOT NULL,
-    buyer_fee               exchange.amount NOT NULL DEFAULT 0,
-    seller_fee              exchange.amount NOT NULL DEFAULT 0,
+    price                   exchange.positive_amount NOT NULL,
+    amount                  exchange.positive_amount NOT NULL,
+    quote_amount            exchange.positive_amount NOT NULL,
+    buyer_fee               exchange.nonnegative_amount NOT NULL DEFAULT 0,
+    seller_fee              exchange.nonnegative_amount NOT NULL DEFAULT 0,
     is_maker_buyer          boolean NOT NULL,
     settlement_batch_id     bigint,
     created_at              timestamptz NOT NULL DEFAULT now(),
@@ -118,10 +112,6 @@ CREATE TABLE exchange.trades (
         REFERENCES exchange.orders (id, created_at),
     CONSTRAINT trades_buyer_user_fkey FOREIGN KEY (buyer_user_id) REFERENCES exchange.users (id),
     CONSTRAINT trades_seller_user_fkey FOREIGN KEY (seller_user_id) REFERENCES exchange.users (id),
-    CONSTRAINT trades_price_positive CHECK (price > 0),
-    CONSTRAINT trades_amount_positive CHECK (amount > 0),
-    CONSTRAINT trades_quote_amount_positive CHECK (quote_amount > 0),
-    CONSTRAINT trades_fees_nonnegative CHECK (buyer_fee >= 0 AND seller_fee >= 0),
     CONSTRAINT trades_distinct_orders CHECK (buyer_order_id <> seller_order_id)
 ) PARTITION BY RANGE (created_at);
 COMMENT ON TABLE exchange.trades IS 'Trades (fills), range-partitioned by month on created_at.';

@@ -33,6 +33,14 @@ COMMENT ON DOMAIN exchange.amount IS 'A quantity of money or an asset: NUMERIC(3
 CREATE DOMAIN exchange.entry_amount AS numeric(36, 18)
     CONSTRAINT entry_amount_valid CHECK (VALUE <> 'NaN'::numeric AND VALUE <> 0);
 COMMENT ON DOMAIN exchange.entry_amount IS 'The signed amount of a journal entry: NUMERIC(36,18), never NaN or zero';
+-- The rules of an order's and a trade's quantities, as domains for the same reason: orders
+-- are written several times per placement, and ten table CHECKs were a tenth of its CPU.
+CREATE DOMAIN exchange.positive_amount AS numeric(36, 18)
+    CONSTRAINT positive_amount_valid CHECK (VALUE <> 'NaN'::numeric AND VALUE > 0);
+COMMENT ON DOMAIN exchange.positive_amount IS 'A quantity or price that must be above zero: NUMERIC(36,18), never NaN';
+CREATE DOMAIN exchange.nonnegative_amount AS numeric(36, 18)
+    CONSTRAINT nonnegative_amount_valid CHECK (VALUE <> 'NaN'::numeric AND VALUE >= 0);
+COMMENT ON DOMAIN exchange.nonnegative_amount IS 'A quantity that may be zero, never below: NUMERIC(36,18), never NaN';
 
 CREATE DOMAIN exchange.fee_rate AS numeric(10, 6)
     CONSTRAINT fee_rate_range CHECK (VALUE <> 'NaN'::numeric AND VALUE >= 0 AND VALUE < 1);
