@@ -7,7 +7,8 @@ import sys
 
 BENCHMARKS = {"ledger": "benchmarks.ledger", "trading": "benchmarks.trading",
               "floor": "benchmarks.floor",
-              "relay": "benchmarks.relay", "risk": "benchmarks.risk"}
+              "relay": "benchmarks.relay", "risk": "benchmarks.risk",
+              "instructions": "benchmarks.instructions"}
 
 
 def main(argv: list[str]) -> int:
