@@ -198,6 +198,51 @@ def test_concurrent_duplicate_key_moves_once(clone_dsn: str) -> None:
         assert_ledger_invariants(conn)
 
 
+@pytest.mark.parametrize("movement", ["transfer", "freeze"])
+def test_a_debit_that_waits_for_a_credit_sees_it(clone_dsn: str, movement: str) -> None:
+    """A debit larger than the balance its statement's snapshot shows, but not than the
+    balance after a concurrent credit it waits for (the account row is locked by the credit),
+    goes through once the credit commits: the posting computes the new balance under the
+    lock, not from the snapshot (which would refuse it, EX101, or fail the CHECK). (withdraw
+    refuses early from what it reads, before any lock: it does not wait.)"""
+    with psycopg.connect(clone_dsn, autocommit=True) as conn:
+        a, b = make_users(conn, "wait" + movement, 2)
+        conn.execute("SELECT exchange.create_asset('WTA', 'wait', 'CRYPTO', 8)")
+        conn.execute("SELECT exchange.deposit(%s, 'WTA', 5, 'wait-seed')", (a,))
+        conn.execute("SELECT exchange.deposit(%s, 'WTA', 1, 'wait-seed-b')", (b,))
+    calls = {
+        "transfer": ("SELECT exchange.transfer(%s, %s, 'WTA', 50, 'wait-debit')", (a, b)),
+        "freeze": ("SELECT exchange.freeze(%s, 'WTA', 50, 'TEST', 1, 'wait-debit')", (a,)),
+    }
+    credit = psycopg.connect(clone_dsn)
+    result: dict[str, Any] = {}
+    try:
+        credit.execute("SELECT exchange.deposit(%s, 'WTA', 100, 'wait-credit')", (a,))
+
+        def debit() -> None:
+            try:
+                with psycopg.connect(clone_dsn, autocommit=True) as conn:
+                    result["row"] = conn.execute(*calls[movement]).fetchone()
+            except psycopg.Error as exc:
+                result["error"] = exc
+
+        t = threading.Thread(target=debit)
+        t.start()
+        time.sleep(0.5)
+        assert t.is_alive(), "the debit did not wait for the credit's lock"
+        credit.commit()
+        t.join(10)
+        assert "error" not in result, result.get("error")
+        assert result["row"] is not None
+    finally:
+        credit.close()
+    with psycopg.connect(clone_dsn, autocommit=True) as conn:
+        row = conn.execute("SELECT available, frozen FROM exchange.balances(%s) "
+                           "WHERE asset = 'WTA'", (a,)).fetchone()
+        assert row is not None and row[0] == 55 and row[1] == (0 if movement == "transfer" else 50)
+        assert_ledger_invariants(conn)
+
+
 def test_codes_are_typed() -> None:
     """Every refusal the stress test accepts is a project code."""
     for cls in EXPECTED:
