@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -165,6 +166,17 @@ def test_random_concurrent_movements_keep_every_invariant(clone_dsn: str) -> Non
             assert inside is not None and inside[0] == deposited[sym] - paid_out[sym], sym
 
 
+def _waits_until(release: Callable[[], None], call: Callable[[], None], message: str) -> None:
+    """Runs ``call`` in a thread, checks that it is still waiting half a second later, then
+    runs ``release`` (the commit it waits for) and lets it finish."""
+    t = threading.Thread(target=call)
+    t.start()
+    time.sleep(0.5)
+    assert t.is_alive(), message
+    release()
+    t.join(10)
+
+
 def test_concurrent_duplicate_key_moves_once(clone_dsn: str) -> None:
     """The second call with a key waits for the first; once it commits, the second returns
     the same journal id and moves nothing."""
@@ -183,12 +195,7 @@ def test_concurrent_duplicate_key_moves_once(clone_dsn: str) -> None:
                 result["id"] = conn.execute(
                     "SELECT exchange.transfer(%s, %s, 'DUPA', 3, 'dup-key')", (a, b)).fetchone()
 
-        t = threading.Thread(target=second)
-        t.start()
-        time.sleep(0.5)
-        assert t.is_alive(), "the duplicate did not wait for the first call"
-        first.commit()
-        t.join(10)
+        _waits_until(first.commit, second, "the duplicate did not wait for the first call")
         assert result["id"] == first_id
     finally:
         first.close()
@@ -226,12 +233,7 @@ def test_a_debit_that_waits_for_a_credit_sees_it(clone_dsn: str, movement: str) 
             except psycopg.Error as exc:
                 result["error"] = exc
 
-        t = threading.Thread(target=debit)
-        t.start()
-        time.sleep(0.5)
-        assert t.is_alive(), "the debit did not wait for the credit's lock"
-        credit.commit()
-        t.join(10)
+        _waits_until(credit.commit, debit, "the debit did not wait for the credit's lock")
         assert "error" not in result, result.get("error")
         assert result["row"] is not None
     finally:
