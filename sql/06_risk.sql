@@ -8,6 +8,15 @@
 --
 
 --
+-- Name: order_count; Type: DOMAIN; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE DOMAIN exchange.order_count AS integer
+	CONSTRAINT order_count_nonnegative CHECK ((VALUE >= 0));
+
+ALTER DOMAIN exchange.order_count OWNER TO exchange_owner;
+
+--
 -- Name: order_risk_limits; Type: TYPE; Schema: exchange; Owner: exchange_owner
 --
 
@@ -143,9 +152,8 @@ CREATE UNLOGGED TABLE exchange.risk_order_rate (
     user_id bigint NOT NULL,
     window_seconds integer NOT NULL,
     window_start timestamp with time zone NOT NULL,
-    count integer NOT NULL,
-    prev_count integer DEFAULT 0 NOT NULL,
-    CONSTRAINT risk_order_rate_counts_nonnegative CHECK (((count >= 0) AND (prev_count >= 0)))
+    count exchange.order_count NOT NULL,
+    prev_count exchange.order_count DEFAULT 0 NOT NULL
 );
 
 ALTER TABLE exchange.risk_order_rate OWNER TO exchange_owner;
