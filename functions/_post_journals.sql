@@ -13,10 +13,10 @@
 -- Within a record, legs are netted: one entry per (account, bucket); a net of zero writes no
 -- entry. One record of two opposite legs goes to _post_pair; otherwise a lock statement
 -- reads the accounts under the lock, then one statement writes the records, the balances and
--- the entries. Every record must sum to zero per asset. Entries
--- carry the running balance before and after, in record order. Balances are updated ONCE per account for the whole call
--- (netted across records, set-based), so a call with many records does not chain many row
--- versions on the same account.
+-- the entries. Every record must sum to zero per asset. Entries carry the running balance
+-- before and after, in record order. Balances are updated ONCE per account for the whole
+-- call (netted across records, set-based), so a call with many records does not chain many
+-- row versions on the same account.
 -- Raises: EX010 (malformed legs, unknown account, a record that does not balance per asset:
 --         a bug in the caller), EX101 (a user or fee balance would go negative: raised by
 --         _refuse_negative_balance from the balance UPDATE itself, before the accounts'
@@ -48,6 +48,7 @@ DECLARE
     v_users      bigint[];
     v_avail      numeric[];
     v_frozen     numeric[];
+    v_from       integer;
 BEGIN
     IF v_n_records IS NULL OR v_n_records = 0
        OR cardinality(p_reference_types) IS DISTINCT FROM v_n_records
@@ -76,14 +77,11 @@ BEGIN
     -- a call makes no other posting) is _post_pair's movement: its one statement.
     IF v_n_records = 1 AND v_n_legs = 2 AND p_amounts[1] = -p_amounts[2] AND p_amounts[1] <> 0
        AND (p_account_ids[1] <> p_account_ids[2] OR p_buckets[1] <> p_buckets[2]) THEN
-        IF p_amounts[1] < 0 THEN
-            RETURN ARRAY[exchange._post_pair(p_types[1], p_reference_types[1], p_reference_ids[1],
-                                             p_account_ids[1], p_buckets[1], p_account_ids[2],
-                                             p_buckets[2], p_amounts[2], p_journal_ids[1])];
-        END IF;
+        v_from := CASE WHEN p_amounts[1] < 0 THEN 1 ELSE 2 END;  -- the debited leg
         RETURN ARRAY[exchange._post_pair(p_types[1], p_reference_types[1], p_reference_ids[1],
-                                         p_account_ids[2], p_buckets[2], p_account_ids[1],
-                                         p_buckets[1], p_amounts[1], p_journal_ids[1])];
+                                         p_account_ids[v_from], p_buckets[v_from],
+                                         p_account_ids[3 - v_from], p_buckets[3 - v_from],
+                                         p_amounts[3 - v_from], p_journal_ids[1])];
     END IF;
     -- Any other movement, one record or several. Lock the accounts (ascending id) and
     -- read, under the lock, what the entries copy and start from: asset, user, balances.

@@ -1,10 +1,11 @@
 -- exchange._refuse_negative_balance(p_account_id bigint, p_bucket exchange.balance_bucket,
 --                                   p_balance numeric) RETURNS numeric
 -- Internal: raises EX101 (insufficient funds) for an account bucket that a posting would take
--- to p_balance, below zero. The seed's check_account_balance trigger, moved into the one
--- statement that changes balances: exchange._post_journals calls it from the SET of its
--- balance UPDATEs, in the branch of a CASE that only a user or fee balance going negative
--- reaches, so the refusal is typed and a posting that is not refused pays nothing for it.
+-- to p_balance, below zero. The seed's check_account_balance trigger, moved into the
+-- statements that change balances: the posting functions (_post_pair, _post_journals) call
+-- it from the SET of their balance UPDATEs, in the branch of a CASE that only a user or fee
+-- balance going negative reaches, so the refusal is typed and a posting that is not refused
+-- pays nothing for it.
 -- The CHECK constraints on accounts stay as the last line against any other writer.
 -- Never returns (the numeric result type lets the CASE branch type-check).
 -- Raises: EX101.
@@ -25,5 +26,5 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION exchange._refuse_negative_balance(bigint, exchange.balance_bucket, numeric) IS
-    'Internal: raises EX101 for an account bucket a posting would take below zero (called by _post_journals in its balance UPDATE).';
+    'Internal: raises EX101 for an account bucket a posting would take below zero (called by _post_pair and _post_journals in their balance UPDATEs).';
 REVOKE ALL ON FUNCTION exchange._refuse_negative_balance(bigint, exchange.balance_bucket, numeric) FROM PUBLIC;

@@ -34,7 +34,7 @@ COMMENT ON FUNCTION exchange._post_pair(p_type text, p_reference_type text, p_re
 -- Name: FUNCTION _refuse_negative_balance(p_account_id bigint, p_bucket exchange.balance_bucket, p_balance numeric); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange._refuse_negative_balance(p_account_id bigint, p_bucket exchange.balance_bucket, p_balance numeric) IS 'Internal: raises EX101 for an account bucket a posting would take below zero (called by _post_journals in its balance UPDATE).';
+COMMENT ON FUNCTION exchange._refuse_negative_balance(p_account_id bigint, p_bucket exchange.balance_bucket, p_balance numeric) IS 'Internal: raises EX101 for an account bucket a posting would take below zero (called by _post_pair and _post_journals in their balance UPDATEs).';
 
 --
 -- Name: FUNCTION _system_account(p_kind exchange.account_kind, p_asset_id integer, p_trading_pair_id integer); Type: COMMENT; Schema: exchange; Owner: exchange_owner
