@@ -3,7 +3,7 @@
 A change is *released* once a sqitch tag (``@v1.0`` line in ``sqitch.plan``) follows it.
 ``make release-lock`` (``python -m pyexchange.release``) writes ``migrations/release.lock``:
 the checksum of every released change's deploy/revert/verify script and of every file those
-scripts include (``functions/*.sql``). :func:`check` then reports, and a test fails on:
+scripts include (``functions/<domain>/*.sql``). :func:`check` then reports, and a test fails on:
 
 * a released change's script that was edited (released scripts never change; add a change,
   or ``sqitch rework``, which keeps the released text as ``<change>@<tag>.sql``);

@@ -150,10 +150,21 @@ def function_index(functions: list[str], source_dir: Path) -> str:
     lines = ["--", "-- Functions (their source, with the header that documents them, is in functions/):"]
     for signature in sorted(functions):
         name = signature.split("(", 1)[0]
-        source = f"functions/{name}.sql" if (source_dir / f"{name}.sql").exists() \
-            else "functions/ (a family file)"
-        lines.append(f"--   {SCHEMA}.{signature}  ->  {source}")
+        lines.append(f"--   {SCHEMA}.{signature}  ->  {_source_of(name, source_dir)}")
     return "\n".join(lines) + "\n--\n\n"
+
+
+def _source_of(name: str, source_dir: Path) -> str:
+    """The file under ``functions/<domain>/`` that defines function ``name``: its own file, or
+    the family file that defines it beside its siblings."""
+    own = sorted(source_dir.glob(f"*/{name}.sql"))
+    if own:
+        return own[0].relative_to(source_dir.parent).as_posix()
+    pattern = re.compile(rf"FUNCTION\s+{SCHEMA}\.{re.escape(name)}\s*\(", re.IGNORECASE)
+    for path in sorted(source_dir.glob("*/*.sql")):
+        if pattern.search(path.read_text(encoding="utf-8")):
+            return f"{path.relative_to(source_dir.parent).as_posix()} (a family file)"
+    return "functions/ (not found)"
 
 
 def normalise(text: str) -> str:

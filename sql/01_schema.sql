@@ -4,7 +4,7 @@
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
 -- Functions (their source, with the header that documents them, is in functions/):
---   exchange.tg_set_updated_at()  ->  functions/tg_set_updated_at.sql
+--   exchange.tg_set_updated_at()  ->  functions/schema/tg_set_updated_at.sql
 --
 
 --

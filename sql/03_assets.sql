@@ -4,7 +4,7 @@
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
 -- Functions (their source, with the header that documents them, is in functions/):
---   exchange.tg_accounts__check_owner()  ->  functions/tg_accounts__check_owner.sql
+--   exchange.tg_accounts__check_owner()  ->  functions/ledger/tg_accounts__check_owner.sql
 --
 
 --

@@ -4,7 +4,7 @@
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
 -- Functions (their source, with the header that documents them, is in functions/):
---   exchange.tg_risk_rules__validate()  ->  functions/tg_risk_rules__validate.sql
+--   exchange.tg_risk_rules__validate()  ->  functions/risk/tg_risk_rules__validate.sql
 --
 
 --

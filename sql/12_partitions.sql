@@ -4,7 +4,7 @@
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
 -- Functions (their source, with the header that documents them, is in functions/):
---   exchange.create_monthly_partitions(integer, date)  ->  functions/create_monthly_partitions.sql
+--   exchange.create_monthly_partitions(integer, date)  ->  functions/partitions/create_monthly_partitions.sql
 --
 
 --

@@ -4,12 +4,12 @@
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
 -- Functions (their source, with the header that documents them, is in functions/):
---   exchange._post_journal(text, text, bigint, bigint[], exchange.balance_bucket[], numeric[])  ->  functions/_post_journal.sql
---   exchange._post_journals(text[], text[], bigint[], integer[], bigint[], exchange.balance_bucket[], numeric[], bigint[])  ->  functions/_post_journals.sql
---   exchange._post_pair(text, text, bigint, bigint, exchange.balance_bucket, bigint, exchange.balance_bucket, numeric, bigint)  ->  functions/_post_pair.sql
---   exchange._refuse_negative_balance(bigint, exchange.balance_bucket, numeric)  ->  functions/_refuse_negative_balance.sql
---   exchange._system_account(exchange.account_kind, integer, integer)  ->  functions/_system_account.sql
---   exchange._user_account(bigint, integer)  ->  functions/_user_account.sql
+--   exchange._post_journal(text, text, bigint, bigint[], exchange.balance_bucket[], numeric[])  ->  functions/ledger/_post_journal.sql
+--   exchange._post_journals(text[], text[], bigint[], integer[], bigint[], exchange.balance_bucket[], numeric[], bigint[])  ->  functions/ledger/_post_journals.sql
+--   exchange._post_pair(text, text, bigint, bigint, exchange.balance_bucket, bigint, exchange.balance_bucket, numeric, bigint)  ->  functions/ledger/_post_pair.sql
+--   exchange._refuse_negative_balance(bigint, exchange.balance_bucket, numeric)  ->  functions/ledger/_refuse_negative_balance.sql
+--   exchange._system_account(exchange.account_kind, integer, integer)  ->  functions/ledger/_system_account.sql
+--   exchange._user_account(bigint, integer)  ->  functions/ledger/_user_account.sql
 --
 
 --

@@ -4,8 +4,8 @@
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
 -- Functions (their source, with the header that documents them, is in functions/):
---   exchange.drop_partitions_older_than(integer, boolean)  ->  functions/drop_partitions_older_than.sql
---   exchange.partition_status(integer, boolean)  ->  functions/partition_status.sql
+--   exchange.drop_partitions_older_than(integer, boolean)  ->  functions/partitions/drop_partitions_older_than.sql
+--   exchange.partition_status(integer, boolean)  ->  functions/partitions/partition_status.sql
 --
 
 --

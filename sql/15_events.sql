@@ -4,12 +4,12 @@
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
 -- Functions (their source, with the header that documents them, is in functions/):
---   exchange._emit_event(text, text, text, jsonb, uuid)  ->  functions/_emit_event.sql
---   exchange._notify_users_of_event(bigint, text, jsonb)  ->  functions/_notify_users_of_event.sql
---   exchange._render_template(text, jsonb)  ->  functions/_render_template.sql
---   exchange.register_listener(text)  ->  functions/register_listener.sql
---   exchange.tg_outbox_events__after_insert()  ->  functions/tg_outbox_events__after_insert.sql
---   exchange.unregister_listener(text)  ->  functions/ (a family file)
+--   exchange._emit_event(text, text, text, jsonb, uuid)  ->  functions/events/_emit_event.sql
+--   exchange._notify_users_of_event(bigint, text, jsonb)  ->  functions/events/_notify_users_of_event.sql
+--   exchange._render_template(text, jsonb)  ->  functions/events/_render_template.sql
+--   exchange.register_listener(text)  ->  functions/events/register_listener.sql
+--   exchange.tg_outbox_events__after_insert()  ->  functions/events/tg_outbox_events__after_insert.sql
+--   exchange.unregister_listener(text)  ->  functions/events/register_listener.sql (a family file)
 --
 
 --

@@ -4,34 +4,34 @@
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
 -- Functions (their source, with the header that documents them, is in functions/):
---   exchange._acting_user_id()  ->  functions/_acting_user_id.sql
---   exchange._audit_action(text, text, text, jsonb)  ->  functions/_audit_action.sql
---   exchange._check_kyc_limit(bigint, text, integer, numeric)  ->  functions/_check_kyc_limit.sql
---   exchange._guard_last_admin(bigint)  ->  functions/_guard_last_admin.sql
---   exchange._hash_password(text, text)  ->  functions/_hash_password.sql
---   exchange._require_admin(text, text)  ->  functions/_require_admin.sql
---   exchange._require_permission(bigint, text, text)  ->  functions/_require_permission.sql
---   exchange._require_permission(text, text)  ->  functions/_require_permission.sql
---   exchange._review_kyc(bigint, bigint, boolean, text)  ->  functions/ (a family file)
---   exchange._validate_profile(text, text, text)  ->  functions/_validate_profile.sql
---   exchange.activate_user(bigint)  ->  functions/activate_user.sql
---   exchange.approve_kyc(bigint, bigint, text)  ->  functions/approve_kyc.sql
---   exchange.authenticate(text, text)  ->  functions/authenticate.sql
---   exchange.bootstrap_admin(text, text, text)  ->  functions/bootstrap_admin.sql
---   exchange.change_password(bigint, text, text)  ->  functions/change_password.sql
---   exchange.find_user(text)  ->  functions/ (a family file)
---   exchange.get_user(bigint)  ->  functions/get_user.sql
---   exchange.grant_role(bigint, text)  ->  functions/grant_role.sql
---   exchange.has_permission(bigint, text, text)  ->  functions/has_permission.sql
---   exchange.list_kyc_verifications(bigint)  ->  functions/list_kyc_verifications.sql
---   exchange.register_user(text, text, text, text, text, text)  ->  functions/register_user.sql
---   exchange.reject_kyc(bigint, bigint, text)  ->  functions/ (a family file)
---   exchange.revoke_role(bigint, text)  ->  functions/ (a family file)
---   exchange.set_kyc_limit(integer, text, integer, boolean, numeric)  ->  functions/set_kyc_limit.sql
---   exchange.set_user_status(bigint, exchange.user_status, text)  ->  functions/set_user_status.sql
---   exchange.submit_kyc(bigint, integer, jsonb)  ->  functions/submit_kyc.sql
---   exchange.tg_users__check_status()  ->  functions/tg_users__check_status.sql
---   exchange.update_user_profile(bigint, integer, text, text, text, text)  ->  functions/update_user_profile.sql
+--   exchange._acting_user_id()  ->  functions/identity/_acting_user_id.sql
+--   exchange._audit_action(text, text, text, jsonb)  ->  functions/identity/_audit_action.sql
+--   exchange._check_kyc_limit(bigint, text, integer, numeric)  ->  functions/identity/_check_kyc_limit.sql
+--   exchange._guard_last_admin(bigint)  ->  functions/identity/_guard_last_admin.sql
+--   exchange._hash_password(text, text)  ->  functions/identity/_hash_password.sql
+--   exchange._require_admin(text, text)  ->  functions/identity/_require_admin.sql
+--   exchange._require_permission(bigint, text, text)  ->  functions/identity/_require_permission.sql
+--   exchange._require_permission(text, text)  ->  functions/identity/_require_permission.sql
+--   exchange._review_kyc(bigint, bigint, boolean, text)  ->  functions/identity/approve_kyc.sql (a family file)
+--   exchange._validate_profile(text, text, text)  ->  functions/identity/_validate_profile.sql
+--   exchange.activate_user(bigint)  ->  functions/identity/activate_user.sql
+--   exchange.approve_kyc(bigint, bigint, text)  ->  functions/identity/approve_kyc.sql
+--   exchange.authenticate(text, text)  ->  functions/identity/authenticate.sql
+--   exchange.bootstrap_admin(text, text, text)  ->  functions/identity/bootstrap_admin.sql
+--   exchange.change_password(bigint, text, text)  ->  functions/identity/change_password.sql
+--   exchange.find_user(text)  ->  functions/identity/get_user.sql (a family file)
+--   exchange.get_user(bigint)  ->  functions/identity/get_user.sql
+--   exchange.grant_role(bigint, text)  ->  functions/identity/grant_role.sql
+--   exchange.has_permission(bigint, text, text)  ->  functions/identity/has_permission.sql
+--   exchange.list_kyc_verifications(bigint)  ->  functions/identity/list_kyc_verifications.sql
+--   exchange.register_user(text, text, text, text, text, text)  ->  functions/identity/register_user.sql
+--   exchange.reject_kyc(bigint, bigint, text)  ->  functions/identity/approve_kyc.sql (a family file)
+--   exchange.revoke_role(bigint, text)  ->  functions/identity/grant_role.sql (a family file)
+--   exchange.set_kyc_limit(integer, text, integer, boolean, numeric)  ->  functions/identity/set_kyc_limit.sql
+--   exchange.set_user_status(bigint, exchange.user_status, text)  ->  functions/identity/set_user_status.sql
+--   exchange.submit_kyc(bigint, integer, jsonb)  ->  functions/identity/submit_kyc.sql
+--   exchange.tg_users__check_status()  ->  functions/identity/tg_users__check_status.sql
+--   exchange.update_user_profile(bigint, integer, text, text, text, text)  ->  functions/identity/update_user_profile.sql
 --
 
 --

@@ -4,12 +4,12 @@
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
 -- Functions (their source, with the header that documents them, is in functions/):
---   exchange.claim_outbox_events(integer)  ->  functions/claim_outbox_events.sql
---   exchange.mark_outbox_events_published(bigint[])  ->  functions/mark_outbox_events_published.sql
---   exchange.outbox_stats()  ->  functions/outbox_stats.sql
---   exchange.prune_outbox_events(interval, boolean)  ->  functions/prune_outbox_events.sql
---   exchange.record_outbox_failures(bigint[], text, integer, interval, interval)  ->  functions/record_outbox_failures.sql
---   exchange.retry_failed_outbox_events(bigint[])  ->  functions/retry_failed_outbox_events.sql
+--   exchange.claim_outbox_events(integer)  ->  functions/events/claim_outbox_events.sql
+--   exchange.mark_outbox_events_published(bigint[])  ->  functions/events/mark_outbox_events_published.sql
+--   exchange.outbox_stats()  ->  functions/events/outbox_stats.sql
+--   exchange.prune_outbox_events(interval, boolean)  ->  functions/events/prune_outbox_events.sql
+--   exchange.record_outbox_failures(bigint[], text, integer, interval, interval)  ->  functions/events/record_outbox_failures.sql
+--   exchange.retry_failed_outbox_events(bigint[])  ->  functions/events/retry_failed_outbox_events.sql
 --
 
 --

@@ -4,32 +4,32 @@
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
 -- Functions (their source, with the header that documents them, is in functions/):
---   exchange._check_amount(numeric, integer, text)  ->  functions/ (a family file)
---   exchange._check_hold_reference(text, bigint)  ->  functions/_check_hold_reference.sql
---   exchange._check_idempotency_key(text)  ->  functions/ (a family file)
---   exchange._claim_idempotency_key(text, text, text)  ->  functions/_claim_idempotency_key.sql
---   exchange._refuse_movement(bigint, text, integer, boolean, boolean)  ->  functions/_refuse_movement.sql
---   exchange._refuse_transfer(exchange.transfer_request, integer, integer, integer, boolean, bigint, bigint)  ->  functions/_refuse_transfer.sql
---   exchange._set_asset_active(text, boolean)  ->  functions/ (a family file)
---   exchange._transfer_lookup(text, bigint, bigint)  ->  functions/_transfer_lookup.sql
---   exchange.account_history(bigint, text, timestamp with time zone, timestamp with time zone)  ->  functions/account_history.sql
---   exchange.activate_asset(text)  ->  functions/ (a family file)
---   exchange.balance_at(bigint, text, timestamp with time zone)  ->  functions/balance_at.sql
---   exchange.balances(bigint)  ->  functions/balances.sql
---   exchange.cancel_withdrawal(bigint, text)  ->  functions/cancel_withdrawal.sql
---   exchange.complete_withdrawal(bigint, text)  ->  functions/complete_withdrawal.sql
---   exchange.create_asset(text, text, text, integer, numeric, numeric)  ->  functions/create_asset.sql
---   exchange.deactivate_asset(text)  ->  functions/deactivate_asset.sql
---   exchange.deposit(bigint, text, numeric, text)  ->  functions/deposit.sql
---   exchange.freeze(bigint, text, numeric, text, bigint, text)  ->  functions/freeze.sql
---   exchange.get_withdrawal(bigint)  ->  functions/get_withdrawal.sql
---   exchange.list_assets()  ->  functions/list_assets.sql
---   exchange.list_withdrawals(bigint, exchange.withdrawal_status, integer)  ->  functions/ (a family file)
---   exchange.reconcile()  ->  functions/reconcile.sql
---   exchange.transfer(bigint, bigint, text, numeric, text)  ->  functions/transfer.sql
---   exchange.transfers(exchange.transfer_request[])  ->  functions/transfers.sql
---   exchange.unfreeze(bigint, text, numeric, text, bigint, text)  ->  functions/unfreeze.sql
---   exchange.withdraw(bigint, text, numeric, text)  ->  functions/withdraw.sql
+--   exchange._check_amount(numeric, integer, text)  ->  functions/ledger/_ledger_checks.sql (a family file)
+--   exchange._check_hold_reference(text, bigint)  ->  functions/ledger/_check_hold_reference.sql
+--   exchange._check_idempotency_key(text)  ->  functions/ledger/_ledger_checks.sql (a family file)
+--   exchange._claim_idempotency_key(text, text, text)  ->  functions/ledger/_claim_idempotency_key.sql
+--   exchange._refuse_movement(bigint, text, integer, boolean, boolean)  ->  functions/ledger/_refuse_movement.sql
+--   exchange._refuse_transfer(exchange.transfer_request, integer, integer, integer, boolean, bigint, bigint)  ->  functions/ledger/_refuse_transfer.sql
+--   exchange._set_asset_active(text, boolean)  ->  functions/ledger/deactivate_asset.sql (a family file)
+--   exchange._transfer_lookup(text, bigint, bigint)  ->  functions/ledger/_transfer_lookup.sql
+--   exchange.account_history(bigint, text, timestamp with time zone, timestamp with time zone)  ->  functions/ledger/account_history.sql
+--   exchange.activate_asset(text)  ->  functions/ledger/deactivate_asset.sql (a family file)
+--   exchange.balance_at(bigint, text, timestamp with time zone)  ->  functions/ledger/balance_at.sql
+--   exchange.balances(bigint)  ->  functions/ledger/balances.sql
+--   exchange.cancel_withdrawal(bigint, text)  ->  functions/ledger/cancel_withdrawal.sql
+--   exchange.complete_withdrawal(bigint, text)  ->  functions/ledger/complete_withdrawal.sql
+--   exchange.create_asset(text, text, text, integer, numeric, numeric)  ->  functions/ledger/create_asset.sql
+--   exchange.deactivate_asset(text)  ->  functions/ledger/deactivate_asset.sql
+--   exchange.deposit(bigint, text, numeric, text)  ->  functions/ledger/deposit.sql
+--   exchange.freeze(bigint, text, numeric, text, bigint, text)  ->  functions/ledger/freeze.sql
+--   exchange.get_withdrawal(bigint)  ->  functions/ledger/get_withdrawal.sql
+--   exchange.list_assets()  ->  functions/ledger/list_assets.sql
+--   exchange.list_withdrawals(bigint, exchange.withdrawal_status, integer)  ->  functions/ledger/get_withdrawal.sql (a family file)
+--   exchange.reconcile()  ->  functions/ledger/reconcile.sql
+--   exchange.transfer(bigint, bigint, text, numeric, text)  ->  functions/ledger/transfer.sql
+--   exchange.transfers(exchange.transfer_request[])  ->  functions/ledger/transfers.sql
+--   exchange.unfreeze(bigint, text, numeric, text, bigint, text)  ->  functions/ledger/unfreeze.sql
+--   exchange.withdraw(bigint, text, numeric, text)  ->  functions/ledger/withdraw.sql
 --
 
 --

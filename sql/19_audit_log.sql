@@ -4,9 +4,9 @@
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
 -- Functions (their source, with the header that documents them, is in functions/):
---   exchange.audit_trail(text, text, integer)  ->  functions/audit_trail.sql
---   exchange.tg_audit__row()  ->  functions/tg_audit__row.sql
---   exchange.tg_audit_logs__append_only()  ->  functions/tg_audit_logs__append_only.sql
+--   exchange.audit_trail(text, text, integer)  ->  functions/security/audit_trail.sql
+--   exchange.tg_audit__row()  ->  functions/security/tg_audit__row.sql
+--   exchange.tg_audit_logs__append_only()  ->  functions/security/tg_audit_logs__append_only.sql
 --
 
 --

@@ -4,21 +4,21 @@
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
 -- Functions (their source, with the header that documents them, is in functions/):
---   exchange._cancel_orders(bigint[], timestamp with time zone[])  ->  functions/_cancel_orders.sql
---   exchange.cancel_all_orders(bigint, text)  ->  functions/cancel_all_orders.sql
---   exchange.cancel_order(bigint, bigint)  ->  functions/cancel_order.sql
---   exchange.cancel_order_by_client_id(bigint, text)  ->  functions/ (a family file)
---   exchange.create_trading_pair(text, text, text, integer, integer, numeric, numeric, numeric, numeric, text)  ->  functions/create_trading_pair.sql
---   exchange.get_klines(text, text, timestamp with time zone, timestamp with time zone, integer)  ->  functions/get_klines.sql
---   exchange.get_order_book(text, integer)  ->  functions/get_order_book.sql
---   exchange.get_orders(bigint, text, boolean, integer, bigint)  ->  functions/get_orders.sql
---   exchange.get_recent_trades(text, integer)  ->  functions/get_recent_trades.sql
---   exchange.get_ticker_24hr(text)  ->  functions/get_ticker_24hr.sql
---   exchange.get_trading_pairs()  ->  functions/ (a family file)
---   exchange.place_order(bigint, text, text, text, numeric, numeric, text, text, numeric, numeric, text)  ->  functions/place_order.sql
---   exchange.place_orders(exchange.order_request[])  ->  functions/place_orders.sql
---   exchange.set_trading_pair_status(text, text)  ->  functions/set_trading_pair_status.sql
---   exchange.tg_trading_pairs__create_market()  ->  functions/tg_trading_pairs__create_market.sql
+--   exchange._cancel_orders(bigint[], timestamp with time zone[])  ->  functions/trading/_cancel_orders.sql
+--   exchange.cancel_all_orders(bigint, text)  ->  functions/trading/cancel_all_orders.sql
+--   exchange.cancel_order(bigint, bigint)  ->  functions/trading/cancel_order.sql
+--   exchange.cancel_order_by_client_id(bigint, text)  ->  functions/trading/cancel_order.sql (a family file)
+--   exchange.create_trading_pair(text, text, text, integer, integer, numeric, numeric, numeric, numeric, text)  ->  functions/trading/create_trading_pair.sql
+--   exchange.get_klines(text, text, timestamp with time zone, timestamp with time zone, integer)  ->  functions/trading/get_klines.sql
+--   exchange.get_order_book(text, integer)  ->  functions/trading/get_order_book.sql
+--   exchange.get_orders(bigint, text, boolean, integer, bigint)  ->  functions/trading/get_orders.sql
+--   exchange.get_recent_trades(text, integer)  ->  functions/trading/get_recent_trades.sql
+--   exchange.get_ticker_24hr(text)  ->  functions/trading/get_ticker_24hr.sql
+--   exchange.get_trading_pairs()  ->  functions/trading/get_orders.sql (a family file)
+--   exchange.place_order(bigint, text, text, text, numeric, numeric, text, text, numeric, numeric, text)  ->  functions/trading/place_order.sql
+--   exchange.place_orders(exchange.order_request[])  ->  functions/trading/place_orders.sql
+--   exchange.set_trading_pair_status(text, text)  ->  functions/trading/set_trading_pair_status.sql
+--   exchange.tg_trading_pairs__create_market()  ->  functions/trading/tg_trading_pairs__create_market.sql
 --
 
 --

@@ -4,16 +4,16 @@
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
 -- Functions (their source, with the header that documents them, is in functions/):
---   exchange._check_notification_owner(bigint)  ->  functions/_check_notification_owner.sql
---   exchange.claim_notifications(integer)  ->  functions/claim_notifications.sql
---   exchange.create_notification_template(text, exchange.notification_channel, text, text, text)  ->  functions/create_notification_template.sql
---   exchange.list_notifications(bigint, boolean, integer)  ->  functions/list_notifications.sql
---   exchange.mark_notification_read(bigint, bigint)  ->  functions/mark_notification_read.sql
---   exchange.mark_notifications_sent(bigint[])  ->  functions/mark_notifications_sent.sql
---   exchange.record_notification_failure(bigint, text, integer, interval, interval)  ->  functions/record_notification_failure.sql
---   exchange.set_notification_preference(bigint, text, exchange.notification_channel, boolean)  ->  functions/set_notification_preference.sql
---   exchange.set_webhook_endpoint(bigint, text, text)  ->  functions/set_webhook_endpoint.sql
---   exchange.tg_notification_templates__check_placeholders()  ->  functions/tg_notification_templates__check_placeholders.sql
+--   exchange._check_notification_owner(bigint)  ->  functions/events/_check_notification_owner.sql
+--   exchange.claim_notifications(integer)  ->  functions/events/claim_notifications.sql
+--   exchange.create_notification_template(text, exchange.notification_channel, text, text, text)  ->  functions/events/create_notification_template.sql
+--   exchange.list_notifications(bigint, boolean, integer)  ->  functions/events/list_notifications.sql
+--   exchange.mark_notification_read(bigint, bigint)  ->  functions/events/mark_notification_read.sql
+--   exchange.mark_notifications_sent(bigint[])  ->  functions/events/mark_notifications_sent.sql
+--   exchange.record_notification_failure(bigint, text, integer, interval, interval)  ->  functions/events/record_notification_failure.sql
+--   exchange.set_notification_preference(bigint, text, exchange.notification_channel, boolean)  ->  functions/events/set_notification_preference.sql
+--   exchange.set_webhook_endpoint(bigint, text, text)  ->  functions/events/set_webhook_endpoint.sql
+--   exchange.tg_notification_templates__check_placeholders()  ->  functions/events/tg_notification_templates__check_placeholders.sql
 --
 
 --

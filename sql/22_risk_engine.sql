@@ -4,29 +4,29 @@
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
 -- Functions (their source, with the header that documents them, is in functions/):
---   exchange._check_order_risk(exchange.order_risk_limits, bigint, text, exchange.order_side, exchange.order_type, numeric, numeric, numeric, numeric, numeric)  ->  functions/_check_order_risk.sql
---   exchange._check_risk_level(text)  ->  functions/ (a family file)
---   exchange._check_withdrawal_risk(bigint)  ->  functions/_check_withdrawal_risk.sql
---   exchange._clear_day(date, bigint)  ->  functions/ (a family file)
---   exchange._conninfo_quote(text)  ->  functions/ (a family file)
---   exchange._insert_risk_events(jsonb)  ->  functions/_insert_risk_events.sql
---   exchange._load_order_risk(integer)  ->  functions/_load_order_risk.sql
---   exchange._record_risk_events_autonomously(jsonb, bigint)  ->  functions/_record_risk_events_autonomously.sql
---   exchange._review_withdrawal(bigint, text, boolean)  ->  functions/ (a family file)
---   exchange._write_risk_events(jsonb, bigint, bigint)  ->  functions/_write_risk_events.sql
---   exchange.approve_withdrawal(bigint, text)  ->  functions/approve_withdrawal.sql
---   exchange.create_risk_rule(text, text, jsonb, jsonb, text, integer, boolean)  ->  functions/create_risk_rule.sql
---   exchange.list_risk_events(bigint, text, text, integer, bigint)  ->  functions/ (a family file)
---   exchange.list_risk_rules(boolean)  ->  functions/ (a family file)
---   exchange.list_settlement_batches(integer)  ->  functions/ (a family file)
---   exchange.reject_withdrawal(bigint, text)  ->  functions/ (a family file)
---   exchange.resolve_risk_event(bigint, text, boolean)  ->  functions/resolve_risk_event.sql
---   exchange.run_clearing(date)  ->  functions/run_clearing.sql
---   exchange.set_risk_rule_active(integer, boolean)  ->  functions/ (a family file)
---   exchange.settlement_report(bigint)  ->  functions/settlement_report.sql
---   exchange.tg_risk_rules__refresh_order_limits()  ->  functions/tg_risk_rules__refresh_order_limits.sql
---   exchange.update_risk_rule(integer, text, jsonb, jsonb, text, integer)  ->  functions/ (a family file)
---   exchange.user_statement(bigint, date)  ->  functions/ (a family file)
+--   exchange._check_order_risk(exchange.order_risk_limits, bigint, text, exchange.order_side, exchange.order_type, numeric, numeric, numeric, numeric, numeric)  ->  functions/risk/_check_order_risk.sql
+--   exchange._check_risk_level(text)  ->  functions/risk/create_risk_rule.sql (a family file)
+--   exchange._check_withdrawal_risk(bigint)  ->  functions/risk/_check_withdrawal_risk.sql
+--   exchange._clear_day(date, bigint)  ->  functions/risk/run_clearing.sql (a family file)
+--   exchange._conninfo_quote(text)  ->  functions/risk/_record_risk_events_autonomously.sql (a family file)
+--   exchange._insert_risk_events(jsonb)  ->  functions/risk/_insert_risk_events.sql
+--   exchange._load_order_risk(integer)  ->  functions/risk/_load_order_risk.sql
+--   exchange._record_risk_events_autonomously(jsonb, bigint)  ->  functions/risk/_record_risk_events_autonomously.sql
+--   exchange._review_withdrawal(bigint, text, boolean)  ->  functions/risk/approve_withdrawal.sql (a family file)
+--   exchange._write_risk_events(jsonb, bigint, bigint)  ->  functions/risk/_write_risk_events.sql
+--   exchange.approve_withdrawal(bigint, text)  ->  functions/risk/approve_withdrawal.sql
+--   exchange.create_risk_rule(text, text, jsonb, jsonb, text, integer, boolean)  ->  functions/risk/create_risk_rule.sql
+--   exchange.list_risk_events(bigint, text, text, integer, bigint)  ->  functions/risk/resolve_risk_event.sql (a family file)
+--   exchange.list_risk_rules(boolean)  ->  functions/risk/create_risk_rule.sql (a family file)
+--   exchange.list_settlement_batches(integer)  ->  functions/risk/settlement_report.sql (a family file)
+--   exchange.reject_withdrawal(bigint, text)  ->  functions/risk/approve_withdrawal.sql (a family file)
+--   exchange.resolve_risk_event(bigint, text, boolean)  ->  functions/risk/resolve_risk_event.sql
+--   exchange.run_clearing(date)  ->  functions/risk/run_clearing.sql
+--   exchange.set_risk_rule_active(integer, boolean)  ->  functions/risk/create_risk_rule.sql (a family file)
+--   exchange.settlement_report(bigint)  ->  functions/risk/settlement_report.sql
+--   exchange.tg_risk_rules__refresh_order_limits()  ->  functions/risk/tg_risk_rules__refresh_order_limits.sql
+--   exchange.update_risk_rule(integer, text, jsonb, jsonb, text, integer)  ->  functions/risk/create_risk_rule.sql (a family file)
+--   exchange.user_statement(bigint, date)  ->  functions/risk/settlement_report.sql (a family file)
 --
 
 --

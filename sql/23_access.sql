@@ -4,8 +4,8 @@
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
 -- Functions (their source, with the header that documents them, is in functions/):
---   exchange._apply_ownership_and_grants()  ->  functions/_apply_ownership_and_grants.sql
---   exchange.create_login(text, text, text)  ->  functions/create_login.sql
+--   exchange._apply_ownership_and_grants()  ->  functions/security/_apply_ownership_and_grants.sql
+--   exchange.create_login(text, text, text)  ->  functions/security/create_login.sql
 --
 
 --

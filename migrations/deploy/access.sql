@@ -9,8 +9,8 @@
 --     SELECT exchange._apply_ownership_and_grants();
 BEGIN;
 
-\ir ../../functions/create_login.sql
-\ir ../../functions/_apply_ownership_and_grants.sql
+\ir ../../functions/security/create_login.sql
+\ir ../../functions/security/_apply_ownership_and_grants.sql
 
 SELECT exchange._apply_ownership_and_grants();
 

@@ -69,7 +69,7 @@ CREATE UNIQUE INDEX accounts_system_key ON exchange.accounts (kind, asset_id, tr
 -- A USER account has a user and no pair; a system account has no user; only a FEE account
 -- may name a trading pair. Checked only when a row is inserted or one of those columns is
 -- updated (never by a movement).
-\ir ../../functions/tg_accounts__check_owner.sql
+\ir ../../functions/ledger/tg_accounts__check_owner.sql
 CREATE TRIGGER tg_accounts__check_owner AFTER INSERT OR UPDATE OF kind, user_id, trading_pair_id
     ON exchange.accounts
     FOR EACH ROW EXECUTE FUNCTION exchange.tg_accounts__check_owner();

@@ -5,9 +5,9 @@
 -- login role and the acting application user); the append-only guard; audit_trail().
 BEGIN;
 
-\ir ../../functions/tg_audit__row.sql
-\ir ../../functions/tg_audit_logs__append_only.sql
-\ir ../../functions/audit_trail.sql
+\ir ../../functions/security/tg_audit__row.sql
+\ir ../../functions/security/tg_audit_logs__append_only.sql
+\ir ../../functions/security/audit_trail.sql
 
 -- The trigger arguments name the key columns of each table.
 CREATE TRIGGER tg_users__audit AFTER INSERT OR UPDATE OR DELETE ON exchange.users

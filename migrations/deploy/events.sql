@@ -38,11 +38,11 @@ ON CONFLICT (event_type) DO UPDATE
     SET aggregate_type = EXCLUDED.aggregate_type, description = EXCLUDED.description,
         payload_keys = EXCLUDED.payload_keys, recipient_keys = EXCLUDED.recipient_keys;
 
-\ir ../../functions/register_listener.sql
-\ir ../../functions/_render_template.sql
-\ir ../../functions/_notify_users_of_event.sql
-\ir ../../functions/_emit_event.sql
-\ir ../../functions/tg_outbox_events__after_insert.sql
+\ir ../../functions/events/register_listener.sql
+\ir ../../functions/events/_render_template.sql
+\ir ../../functions/events/_notify_users_of_event.sql
+\ir ../../functions/events/_emit_event.sql
+\ir ../../functions/events/tg_outbox_events__after_insert.sql
 CREATE TRIGGER tg_outbox_events__after_insert AFTER INSERT ON exchange.outbox_events
     REFERENCING NEW TABLE AS new_events
     FOR EACH STATEMENT EXECUTE FUNCTION exchange.tg_outbox_events__after_insert();

@@ -95,31 +95,31 @@ INSERT INTO exchange.kyc_limits (level, action, asset_id, allowed, daily_limit) 
     (2, 'TRADE', NULL, true, NULL),
     (2, 'WITHDRAW', NULL, true, 1000000);
 
-\ir ../../functions/_acting_user_id.sql
-\ir ../../functions/_require_permission.sql
-\ir ../../functions/_require_admin.sql
-\ir ../../functions/_check_kyc_limit.sql
-\ir ../../functions/_audit_action.sql
-\ir ../../functions/_hash_password.sql
-\ir ../../functions/_validate_profile.sql
-\ir ../../functions/_guard_last_admin.sql
-\ir ../../functions/tg_users__check_status.sql
+\ir ../../functions/identity/_acting_user_id.sql
+\ir ../../functions/identity/_require_permission.sql
+\ir ../../functions/identity/_require_admin.sql
+\ir ../../functions/identity/_check_kyc_limit.sql
+\ir ../../functions/identity/_audit_action.sql
+\ir ../../functions/identity/_hash_password.sql
+\ir ../../functions/identity/_validate_profile.sql
+\ir ../../functions/identity/_guard_last_admin.sql
+\ir ../../functions/identity/tg_users__check_status.sql
 CREATE TRIGGER tg_users__check_status BEFORE UPDATE OF status ON exchange.users
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION exchange.tg_users__check_status();
-\ir ../../functions/register_user.sql
-\ir ../../functions/activate_user.sql
-\ir ../../functions/set_user_status.sql
-\ir ../../functions/authenticate.sql
-\ir ../../functions/update_user_profile.sql
-\ir ../../functions/change_password.sql
-\ir ../../functions/get_user.sql
-\ir ../../functions/grant_role.sql
-\ir ../../functions/has_permission.sql
-\ir ../../functions/bootstrap_admin.sql
-\ir ../../functions/submit_kyc.sql
-\ir ../../functions/approve_kyc.sql
-\ir ../../functions/list_kyc_verifications.sql
-\ir ../../functions/set_kyc_limit.sql
+\ir ../../functions/identity/register_user.sql
+\ir ../../functions/identity/activate_user.sql
+\ir ../../functions/identity/set_user_status.sql
+\ir ../../functions/identity/authenticate.sql
+\ir ../../functions/identity/update_user_profile.sql
+\ir ../../functions/identity/change_password.sql
+\ir ../../functions/identity/get_user.sql
+\ir ../../functions/identity/grant_role.sql
+\ir ../../functions/identity/has_permission.sql
+\ir ../../functions/identity/bootstrap_admin.sql
+\ir ../../functions/identity/submit_kyc.sql
+\ir ../../functions/identity/approve_kyc.sql
+\ir ../../functions/identity/list_kyc_verifications.sql
+\ir ../../functions/identity/set_kyc_limit.sql
 
 COMMIT;

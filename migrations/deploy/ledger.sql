@@ -100,27 +100,27 @@ CREATE TYPE exchange.transfer_request AS (
 COMMENT ON TYPE exchange.transfer_request IS
     'One transfer of exchange.transfers(): from user, to user, asset symbol, amount, idempotency key.';
 
-\ir ../../functions/_ledger_checks.sql
-\ir ../../functions/_claim_idempotency_key.sql
-\ir ../../functions/_refuse_movement.sql
-\ir ../../functions/_check_hold_reference.sql
-\ir ../../functions/create_asset.sql
-\ir ../../functions/deactivate_asset.sql
-\ir ../../functions/list_assets.sql
-\ir ../../functions/deposit.sql
-\ir ../../functions/withdraw.sql
-\ir ../../functions/complete_withdrawal.sql
-\ir ../../functions/cancel_withdrawal.sql
-\ir ../../functions/get_withdrawal.sql
-\ir ../../functions/_refuse_transfer.sql
-\ir ../../functions/_transfer_lookup.sql
-\ir ../../functions/transfers.sql
-\ir ../../functions/transfer.sql
-\ir ../../functions/freeze.sql
-\ir ../../functions/unfreeze.sql
-\ir ../../functions/balances.sql
-\ir ../../functions/account_history.sql
-\ir ../../functions/balance_at.sql
-\ir ../../functions/reconcile.sql
+\ir ../../functions/ledger/_ledger_checks.sql
+\ir ../../functions/ledger/_claim_idempotency_key.sql
+\ir ../../functions/ledger/_refuse_movement.sql
+\ir ../../functions/ledger/_check_hold_reference.sql
+\ir ../../functions/ledger/create_asset.sql
+\ir ../../functions/ledger/deactivate_asset.sql
+\ir ../../functions/ledger/list_assets.sql
+\ir ../../functions/ledger/deposit.sql
+\ir ../../functions/ledger/withdraw.sql
+\ir ../../functions/ledger/complete_withdrawal.sql
+\ir ../../functions/ledger/cancel_withdrawal.sql
+\ir ../../functions/ledger/get_withdrawal.sql
+\ir ../../functions/ledger/_refuse_transfer.sql
+\ir ../../functions/ledger/_transfer_lookup.sql
+\ir ../../functions/ledger/transfers.sql
+\ir ../../functions/ledger/transfer.sql
+\ir ../../functions/ledger/freeze.sql
+\ir ../../functions/ledger/unfreeze.sql
+\ir ../../functions/ledger/balances.sql
+\ir ../../functions/ledger/account_history.sql
+\ir ../../functions/ledger/balance_at.sql
+\ir ../../functions/ledger/reconcile.sql
 
 COMMIT;

@@ -4,7 +4,7 @@
 -- partitions.
 BEGIN;
 
-\ir ../../functions/drop_partitions_older_than.sql
-\ir ../../functions/partition_status.sql
+\ir ../../functions/partitions/drop_partitions_older_than.sql
+\ir ../../functions/partitions/partition_status.sql
 
 COMMIT;

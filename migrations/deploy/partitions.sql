@@ -3,7 +3,7 @@
 -- Monthly partition management, and the partitions for this month and the next three.
 BEGIN;
 
-\ir ../../functions/create_monthly_partitions.sql
+\ir ../../functions/partitions/create_monthly_partitions.sql
 
 DO $$ BEGIN PERFORM exchange.create_monthly_partitions(3, current_date); END $$;
 

@@ -44,7 +44,7 @@ COMMENT ON TABLE exchange.risk_rules IS
 CREATE INDEX risk_rules_active_scope_idx ON exchange.risk_rules (scope, priority, id) WHERE is_active;
 CREATE TRIGGER tg_risk_rules__set_updated_at BEFORE UPDATE ON exchange.risk_rules
     FOR EACH ROW EXECUTE FUNCTION exchange.tg_set_updated_at();
-\ir ../../functions/tg_risk_rules__validate.sql
+\ir ../../functions/risk/tg_risk_rules__validate.sql
 CREATE TRIGGER tg_risk_rules__validate BEFORE INSERT OR UPDATE ON exchange.risk_rules
     FOR EACH ROW EXECUTE FUNCTION exchange.tg_risk_rules__validate();
 

@@ -35,22 +35,22 @@ GRANT USAGE ON SCHEMA exchange TO exchange_risk_writer;
 UPDATE exchange.risk_settings
    SET loopback_host = NULLIF(btrim(split_part(current_setting('unix_socket_directories'), ',', 1)), '');
 
-\ir ../../functions/_insert_risk_events.sql
-\ir ../../functions/_write_risk_events.sql
-\ir ../../functions/_record_risk_events_autonomously.sql
-\ir ../../functions/_load_order_risk.sql
-\ir ../../functions/tg_risk_rules__refresh_order_limits.sql
+\ir ../../functions/risk/_insert_risk_events.sql
+\ir ../../functions/risk/_write_risk_events.sql
+\ir ../../functions/risk/_record_risk_events_autonomously.sql
+\ir ../../functions/risk/_load_order_risk.sql
+\ir ../../functions/risk/tg_risk_rules__refresh_order_limits.sql
 CREATE TRIGGER tg_risk_rules__refresh_order_limits
     AFTER INSERT OR UPDATE OR DELETE ON exchange.risk_rules
     FOR EACH STATEMENT EXECUTE FUNCTION exchange.tg_risk_rules__refresh_order_limits();
 CREATE TRIGGER tg_trading_pairs__refresh_order_limits AFTER INSERT ON exchange.trading_pairs
     FOR EACH STATEMENT EXECUTE FUNCTION exchange.tg_risk_rules__refresh_order_limits();
-\ir ../../functions/_check_order_risk.sql
-\ir ../../functions/_check_withdrawal_risk.sql
-\ir ../../functions/create_risk_rule.sql
-\ir ../../functions/resolve_risk_event.sql
-\ir ../../functions/approve_withdrawal.sql
-\ir ../../functions/run_clearing.sql
-\ir ../../functions/settlement_report.sql
+\ir ../../functions/risk/_check_order_risk.sql
+\ir ../../functions/risk/_check_withdrawal_risk.sql
+\ir ../../functions/risk/create_risk_rule.sql
+\ir ../../functions/risk/resolve_risk_event.sql
+\ir ../../functions/risk/approve_withdrawal.sql
+\ir ../../functions/risk/run_clearing.sql
+\ir ../../functions/risk/settlement_report.sql
 
 COMMIT;

@@ -65,6 +65,6 @@ CREATE TYPE exchange.outbox_status AS ENUM ('PENDING', 'PUBLISHED', 'FAILED');
 CREATE TYPE exchange.notification_channel AS ENUM ('EMAIL', 'WEBHOOK', 'IN_APP');
 CREATE TYPE exchange.notification_status AS ENUM ('PENDING', 'SENT', 'FAILED');
 
-\ir ../../functions/tg_set_updated_at.sql
+\ir ../../functions/schema/tg_set_updated_at.sql
 
 COMMIT;

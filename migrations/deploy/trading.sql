@@ -134,21 +134,21 @@ CREATE TYPE exchange.order_result AS (
     fills            jsonb
 );
 
-\ir ../../functions/tg_trading_pairs__create_market.sql
+\ir ../../functions/trading/tg_trading_pairs__create_market.sql
 CREATE TRIGGER tg_trading_pairs__create_market AFTER INSERT ON exchange.trading_pairs
     FOR EACH ROW EXECUTE FUNCTION exchange.tg_trading_pairs__create_market();
 
-\ir ../../functions/create_trading_pair.sql
-\ir ../../functions/set_trading_pair_status.sql
-\ir ../../functions/place_orders.sql
-\ir ../../functions/place_order.sql
-\ir ../../functions/_cancel_orders.sql
-\ir ../../functions/cancel_order.sql
-\ir ../../functions/cancel_all_orders.sql
-\ir ../../functions/get_orders.sql
-\ir ../../functions/get_order_book.sql
-\ir ../../functions/get_recent_trades.sql
-\ir ../../functions/get_klines.sql
-\ir ../../functions/get_ticker_24hr.sql
+\ir ../../functions/trading/create_trading_pair.sql
+\ir ../../functions/trading/set_trading_pair_status.sql
+\ir ../../functions/trading/place_orders.sql
+\ir ../../functions/trading/place_order.sql
+\ir ../../functions/trading/_cancel_orders.sql
+\ir ../../functions/trading/cancel_order.sql
+\ir ../../functions/trading/cancel_all_orders.sql
+\ir ../../functions/trading/get_orders.sql
+\ir ../../functions/trading/get_order_book.sql
+\ir ../../functions/trading/get_recent_trades.sql
+\ir ../../functions/trading/get_klines.sql
+\ir ../../functions/trading/get_ticker_24hr.sql
 
 COMMIT;

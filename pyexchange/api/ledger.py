@@ -1,7 +1,7 @@
 """The ledger domain's methods of :class:`pyexchange.Exchange`: assets, deposits, two-phase
 withdrawals, transfers (single and batch), holds, balances, history and reconciliation.
 
-Every rule lives in the SQL functions (``functions/*.sql``); these methods pass ``Decimal``
+Every rule lives in the SQL functions (``functions/ledger/*.sql``); these methods pass ``Decimal``
 amounts in, map rows to frozen dataclasses and let refusals surface as the typed errors of
 :mod:`pyexchange.errors` (``InsufficientFunds``, ``IdempotencyConflict``, ...).
 """
@@ -13,17 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
+from pyexchange.base import ClientBase
 from pyexchange.errors import InvalidAmount
 from pyexchange.queries import query
-
-if TYPE_CHECKING:
-    from pyexchange.client import ClientBase
-
-    _Base = ClientBase
-else:
-    _Base = object
 
 
 class AssetType(enum.StrEnum):
@@ -181,7 +174,7 @@ def _amount(value: Decimal | None, *, allow_none: bool = False) -> Decimal | Non
     return value
 
 
-class LedgerAPI(_Base):
+class LedgerAPI(ClientBase):
     """Assets, deposits, withdrawals, transfers, holds, balances, history, reconcile."""
 
     # --- assets ---------------------------------------------------------------------------

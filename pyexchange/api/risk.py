@@ -1,7 +1,7 @@
 """The risk and clearing domain's methods of :class:`pyexchange.Exchange`: risk rules, risk
 events, the review of withdrawals a rule held, end-of-day clearing and its reports.
 
-Every rule lives in the SQL functions (``functions/*.sql``, docs/risk.md); these methods map
+Every rule lives in the SQL functions (``functions/risk/*.sql``, docs/risk.md); these methods map
 rows to frozen dataclasses and let refusals surface as the typed errors of
 :mod:`pyexchange.errors` (``InvalidRiskRule`` with its ``field``, ``OrderRejectedByRisk``, ...).
 """
@@ -12,18 +12,12 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from psycopg.types.json import Jsonb
 
 from pyexchange.api.ledger import Withdrawal
-
-if TYPE_CHECKING:
-    from pyexchange.client import ClientBase
-
-    _Base = ClientBase
-else:
-    _Base = object
+from pyexchange.base import ClientBase
 
 
 class RiskRuleType(enum.StrEnum):
@@ -213,7 +207,7 @@ class StatementLine:
             object.__setattr__(self, "batch_status", BatchStatus(self.batch_status))
 
 
-class RiskAPI(_Base):
+class RiskAPI(ClientBase):
     """Risk rules and events, withdrawal review, clearing and settlement reports."""
 
     # --- risk rules ---------------------------------------------------------------------

@@ -32,7 +32,7 @@ def test_every_event_type_written_by_a_function_is_registered(template_dsn: str)
     with psycopg.connect(template_dsn) as conn:
         registered = {t for (t,) in conn.execute("SELECT event_type FROM exchange.event_types")}
     written: dict[str, set[str]] = {}
-    for path in sorted((ROOT / "functions").glob("*.sql")):
+    for path in sorted((ROOT / "functions").glob("*/*.sql")):
         text = path.read_text(encoding="utf-8")
         for m in re.finditer(r"_emit_event\(\s*'[a-z_]+',[^;]*?'([a-z_]+)'", text, re.DOTALL):
             written.setdefault(m[1], set()).add(path.name)

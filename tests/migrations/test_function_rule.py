@@ -13,7 +13,7 @@ from tests.conftest import Databases
 from tests.migrations.catalog import diff, snapshot
 
 REPO = Path(__file__).resolve().parents[2]
-FUNCTION = "partition_status.sql"
+FUNCTION = "partitions/partition_status.sql"
 
 
 def test_changing_a_function_through_a_new_change(databases: Databases, tmp_path: Path) -> None:

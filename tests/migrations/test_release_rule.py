@@ -36,14 +36,14 @@ def test_release_rule(tmp_path: Path) -> None:
     assert release.check(root) == []
 
     # a function of a released change is edited in place: refused ...
-    source = tmp_path / "functions" / "partition_status.sql"
+    source = tmp_path / "functions" / "partitions" / "partition_status.sql"
     source.write_text(source.read_text(encoding="utf-8") + "-- v2\n", encoding="utf-8")
     problems = release.check(root)
-    assert len(problems) == 1 and "functions/partition_status.sql changed" in problems[0]
+    assert len(problems) == 1 and "functions/partitions/partition_status.sql changed" in problems[0]
 
     # ... until a change after the tag includes it again
     (root / "deploy" / "partition_status_v2.sql").write_text(
-        "BEGIN;\n\\ir ../../functions/partition_status.sql\nCOMMIT;\n", encoding="utf-8")
+        "BEGIN;\n\\ir ../../functions/partitions/partition_status.sql\nCOMMIT;\n", encoding="utf-8")
     _append(root, "partition_status_v2 2026-11-28T03:01:00Z pyexchange <dev@pyexchange.local> # v2")
     assert release.check(root) == []
 

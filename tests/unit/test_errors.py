@@ -27,7 +27,7 @@ def _table() -> dict[str, str]:
 
 def _raised_in_sql() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
-    for path in [*sorted((ROOT / "functions").glob("*.sql")),
+    for path in [*sorted((ROOT / "functions").glob("*/*.sql")),
                  *sorted((ROOT / "migrations" / "deploy").glob("*.sql"))]:
         for code in _RAISED.findall(path.read_text(encoding="utf-8")):
             found.setdefault(code.upper(), set()).add(str(path.relative_to(ROOT)))
