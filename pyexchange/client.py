@@ -1,19 +1,11 @@
 """``pyexchange.Exchange``: a pooled, typed client of the SQL API.
 
-The domain methods live in mixins under :mod:`pyexchange.api`, one module per domain; this
-module holds the plumbing they share: the pool, named queries, row mapping to frozen
-dataclasses, and error translation.
+The domain methods live in mixins under :mod:`pyexchange.api`, one module per domain; the
+plumbing they share (pool, named queries, typed rows, error translation) is
+:class:`pyexchange.base.ClientBase`. This module only assembles them.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import Any, TypeVar
-
-import psycopg
-from psycopg.rows import class_row, dict_row
-from psycopg_pool import ConnectionPool
 
 from pyexchange.api.admin import AdminAPI
 from pyexchange.api.events import EventsAPI
@@ -21,81 +13,9 @@ from pyexchange.api.identity import IdentityAPI
 from pyexchange.api.ledger import LedgerAPI
 from pyexchange.api.risk import RiskAPI
 from pyexchange.api.trading import TradingAPI
-from pyexchange.config import resolve_dsn
-from pyexchange.correlation import current_correlation_id
-from pyexchange.errors import translating
-from pyexchange.queries import query
+from pyexchange.base import ClientBase
 
-T = TypeVar("T")
-Params = Sequence[Any] | Mapping[str, Any] | None
-
-
-class ClientBase:
-    """Pool, named queries and typed rows."""
-
-    def __init__(
-        self,
-        dsn: str | None = None,
-        *,
-        min_size: int = 1,
-        max_size: int = 4,
-        acting_user_id: int | None = None,
-    ) -> None:
-        self.dsn = resolve_dsn(dsn)
-        self.acting_user_id = acting_user_id
-        self.pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
-            self.dsn,
-            min_size=min_size,
-            max_size=max_size,
-            kwargs={"autocommit": True},
-            open=True,
-        )
-
-    def close(self) -> None:
-        self.pool.close()
-
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """A pooled connection inside one transaction, with the acting user set."""
-        with translating(), self.pool.connection() as conn, conn.transaction():
-            if self.acting_user_id is not None:
-                conn.execute(
-                    "SELECT set_config('exchange.acting_user_id', %s, true)",
-                    (str(self.acting_user_id),),
-                )
-            if (correlation_id := current_correlation_id()) is not None:
-                conn.execute("SELECT set_config('exchange.correlation_id', %s, true)",
-                             (str(correlation_id),))
-            yield conn
-
-    def _one(self, name: str, params: Params, row_type: type[T]) -> T:
-        with self.connection() as conn, conn.cursor(row_factory=class_row(row_type)) as cur:
-            cur.execute(query(name), params)
-            row = cur.fetchone()
-            if row is None:
-                raise LookupError(f"query {name} returned no row")
-            return row
-
-    def _all(self, name: str, params: Params, row_type: type[T]) -> list[T]:
-        with self.connection() as conn, conn.cursor(row_factory=class_row(row_type)) as cur:
-            cur.execute(query(name), params)
-            return cur.fetchall()
-
-    def _dicts(self, name: str, params: Params = None) -> list[dict[str, Any]]:
-        with self.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            cur.execute(query(name), params)
-            return cur.fetchall()
-
-    def _scalar(self, name: str, params: Params = None) -> Any:
-        with self.connection() as conn:
-            row = conn.execute(query(name), params).fetchone()
-            return None if row is None else row[0]
+__all__ = ["ClientBase", "Exchange"]
 
 
 class Exchange(AdminAPI, LedgerAPI, TradingAPI, IdentityAPI, EventsAPI, RiskAPI, ClientBase):

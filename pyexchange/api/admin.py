@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from pyexchange.client import ClientBase
-
-    _Base = ClientBase
-else:
-    _Base = object
+from pyexchange.base import ClientBase
 
 
 @dataclass(frozen=True)
@@ -52,7 +46,7 @@ class TableRows:
     row_count: int
 
 
-class AdminAPI(_Base):
+class AdminAPI(ClientBase):
     """Partition management."""
 
     def create_monthly_partitions(

@@ -8,13 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from pyexchange.base import ClientBase
+
 if TYPE_CHECKING:
-    from pyexchange.client import ClientBase
     from pyexchange.market_feed import MarketUpdate
 
-    _Base = ClientBase
-else:
-    _Base = object
 
 
 @dataclass(frozen=True)
@@ -31,7 +29,7 @@ class PrunedEvents:
     deleted: int
 
 
-class OutboxAPI(_Base):
+class OutboxAPI(ClientBase):
     """Outbox administration, notifications and the live market feed."""
 
     def outbox_stats(self) -> list[OutboxStat]:
@@ -63,7 +61,7 @@ class InAppNotification:
     read_at: datetime | None
 
 
-class NotificationsAPI(_Base):
+class NotificationsAPI(ClientBase):
     """Notification templates, preferences, webhook endpoints and in-app notifications."""
 
     def create_notification_template(self, event_type: str, channel: str, subject: str,
@@ -105,7 +103,7 @@ class NotificationsAPI(_Base):
 
 
 
-class MarketFeedAPI(_Base):
+class MarketFeedAPI(ClientBase):
     """The live market feed (LISTEN on the pair's channel)."""
 
     def watch(self, symbol: str, depth: int = 20, timeout: float | None = None,

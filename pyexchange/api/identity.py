@@ -7,20 +7,14 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
+from pyexchange.base import ClientBase
 from pyexchange.errors import CODES, ExchangeError, InvalidCredentials
 from pyexchange.queries import query
-
-if TYPE_CHECKING:
-    from pyexchange.client import ClientBase
-
-    _Base = ClientBase
-else:
-    _Base = object
 
 
 class UserStatus(enum.StrEnum):
@@ -132,7 +126,7 @@ class AuditEntry:
     created_at: datetime
 
 
-class IdentityAPI(_Base):
+class IdentityAPI(ClientBase):
     """Users, login, roles and permissions, KYC, the audit log, database logins."""
 
     # --- users ---------------------------------------------------------------------------

@@ -10,15 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum, StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
-if TYPE_CHECKING:
-    from pyexchange.client import ClientBase
-
-    _Base = ClientBase
-else:
-    _Base = object
+from pyexchange.base import ClientBase
 
 
 class Side(StrEnum):
@@ -255,7 +250,7 @@ class Ticker:
     window_start: datetime
 
 
-class TradingAPI(_Base):
+class TradingAPI(ClientBase):
     """Trading pairs, orders and market data."""
 
     # --- pairs ------------------------------------------------------------------------------
