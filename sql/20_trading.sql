@@ -15,6 +15,7 @@
 --   exchange.get_recent_trades(text, integer)  ->  functions/trading/get_recent_trades.sql
 --   exchange.get_ticker_24hr(text)  ->  functions/trading/get_ticker_24hr.sql
 --   exchange.get_trading_pairs()  ->  functions/trading/get_orders.sql (a family file)
+--   exchange.get_user_trades(bigint, text, bigint, integer)  ->  functions/trading/get_user_trades.sql
 --   exchange.place_order(bigint, text, text, text, numeric, numeric, text, text, numeric, numeric, text)  ->  functions/trading/place_order.sql
 --   exchange.place_orders(exchange.order_request[])  ->  functions/trading/place_orders.sql
 --   exchange.set_trading_pair_status(text, text)  ->  functions/trading/set_trading_pair_status.sql
@@ -137,6 +138,12 @@ COMMENT ON FUNCTION exchange.get_ticker_24hr(p_symbol text) IS 'Rolling 24h open
 --
 
 COMMENT ON FUNCTION exchange.get_trading_pairs() IS 'Every trading pair with its rules, status and last price.';
+
+--
+-- Name: FUNCTION get_user_trades(p_user_id bigint, p_symbol text, p_order_id bigint, p_limit integer); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange.get_user_trades(p_user_id bigint, p_symbol text, p_order_id bigint, p_limit integer) IS 'A user''s fills, newest first, with order, side, role, fee and fee asset; one pair''s or one order''s. Self or user:read; no acting user = trusted application. Raises EX309, EX321.';
 
 --
 -- Name: FUNCTION place_order(p_user_id bigint, p_symbol text, p_side text, p_type text, p_amount numeric, p_price numeric, p_time_in_force text, p_client_order_id text, p_stop_price numeric, p_quote_amount numeric, p_stp_mode text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -431,6 +438,13 @@ GRANT ALL ON FUNCTION exchange.get_ticker_24hr(p_symbol text) TO exchange_app;
 
 REVOKE ALL ON FUNCTION exchange.get_trading_pairs() FROM PUBLIC;
 GRANT ALL ON FUNCTION exchange.get_trading_pairs() TO exchange_app;
+
+--
+-- Name: FUNCTION get_user_trades(p_user_id bigint, p_symbol text, p_order_id bigint, p_limit integer); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange.get_user_trades(p_user_id bigint, p_symbol text, p_order_id bigint, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION exchange.get_user_trades(p_user_id bigint, p_symbol text, p_order_id bigint, p_limit integer) TO exchange_app;
 
 --
 -- Name: FUNCTION place_order(p_user_id bigint, p_symbol text, p_side text, p_type text, p_amount numeric, p_price numeric, p_time_in_force text, p_client_order_id text, p_stop_price numeric, p_quote_amount numeric, p_stp_mode text); Type: ACL; Schema: exchange; Owner: exchange_owner

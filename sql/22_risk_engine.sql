@@ -165,7 +165,7 @@ COMMENT ON FUNCTION exchange.update_risk_rule(p_rule_id integer, p_name text, p_
 -- Name: FUNCTION user_statement(p_user_id bigint, p_business_date date); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.user_statement(p_user_id bigint, p_business_date date) IS 'A user''s daily statement per asset (bought, sold, fees, net) from the day''s trades, with the clearing batch (self or report:read). Raises EX321, EX411.';
+COMMENT ON FUNCTION exchange.user_statement(p_user_id bigint, p_business_date date) IS 'A user''s daily statement per asset (bought, sold, fees, net) from the day''s trades, with the clearing batch (self or report:read). Raises EX309, EX321, EX411.';
 
 --
 -- Name: risk_rules tg_risk_rules__refresh_order_limits; Type: TRIGGER; Schema: exchange; Owner: exchange_owner

@@ -96,7 +96,7 @@ GRANT EXECUTE ON FUNCTION exchange.list_settlement_batches(integer) TO exchange_
 -- and paid in fees, and the net; with the settlement batch that cleared the day, if any.
 -- Computed from the trades themselves, so a day not cleared yet has a statement too.
 -- The acting user is the user themselves or holds report:read (no acting user: trusted).
--- Raises: EX321 not allowed; EX411 date or user NULL. Locks: none.
+-- Raises: EX309 no such user; EX321 not allowed; EX411 date or user NULL. Locks: none.
 CREATE OR REPLACE FUNCTION exchange.user_statement(p_user_id bigint, p_business_date date)
 RETURNS TABLE (user_id bigint, business_date date, asset text, trades_count bigint,
                bought numeric, sold numeric, fees_paid numeric, net numeric,
@@ -116,6 +116,11 @@ BEGIN
     END IF;
     IF v_acting IS NOT NULL AND v_acting <> p_user_id THEN
         PERFORM exchange._require_permission(v_acting, 'report', 'read');
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM exchange.users u WHERE u.id = p_user_id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'EX309',
+            MESSAGE = format('user %s does not exist', p_user_id),
+            HINT = 'A statement is for an existing user: check the user id.';
     END IF;
     RETURN QUERY
     WITH t AS (
@@ -150,6 +155,6 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION exchange.user_statement(bigint, date) IS
-    'A user''s daily statement per asset (bought, sold, fees, net) from the day''s trades, with the clearing batch (self or report:read). Raises EX321, EX411.';
+    'A user''s daily statement per asset (bought, sold, fees, net) from the day''s trades, with the clearing batch (self or report:read). Raises EX309, EX321, EX411.';
 REVOKE ALL ON FUNCTION exchange.user_statement(bigint, date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION exchange.user_statement(bigint, date) TO exchange_app;

@@ -1,5 +1,5 @@
 -- exchange.create_trading_pair(p_symbol text, p_base text, p_quote text,
---     p_price_precision integer DEFAULT 2, p_amount_precision integer DEFAULT 6,
+--     p_price_precision integer DEFAULT NULL, p_amount_precision integer DEFAULT NULL,
 --     p_min_order_amount numeric DEFAULT 0, p_min_notional numeric DEFAULT 0,
 --     p_maker_fee_rate numeric DEFAULT 0.001, p_taker_fee_rate numeric DEFAULT 0.001,
 --     p_stp_mode text DEFAULT 'EXPIRE_MAKER') RETURNS exchange.trading_pairs
@@ -8,6 +8,9 @@
 -- rates, and the default self-trade prevention mode. The precisions must fit the assets:
 -- amount_precision <= base decimals and price_precision + amount_precision <= quote
 -- decimals, so that every trade's quote amount (price x amount) is exact in the quote asset.
+-- A NULL (omitted) precision is derived from the two assets so that it always fits:
+-- price_precision = min(2, quote decimals), amount_precision = min(6, base decimals, quote
+-- decimals - price_precision) (BTC 8 / USDT 6 decimals: tick 0.01, step 0.0001).
 -- The market starts TRADING; its market_state row and fee accounts are created by trigger.
 -- Raises: EX220 invalid rules (precisions, minimums, fee rates, STP mode, symbol format),
 --         EX221 the symbol or the asset pair exists, EX222 unknown or inactive asset.
@@ -18,8 +21,8 @@ CREATE OR REPLACE FUNCTION exchange.create_trading_pair(
     p_symbol text,
     p_base text,
     p_quote text,
-    p_price_precision integer DEFAULT 2,
-    p_amount_precision integer DEFAULT 6,
+    p_price_precision integer DEFAULT NULL,
+    p_amount_precision integer DEFAULT NULL,
     p_min_order_amount numeric DEFAULT 0,
     p_min_notional numeric DEFAULT 0,
     p_maker_fee_rate numeric DEFAULT 0.001,
@@ -52,6 +55,10 @@ BEGIN
             MESSAGE = format('unknown or inactive asset %s', COALESCE(p_quote, 'NULL')),
             HINT = 'Create the asset first.';
     END IF;
+    -- omitted precisions: derived from the assets (see the header)
+    p_price_precision := COALESCE(p_price_precision, least(2, v_quote.decimals));
+    p_amount_precision := COALESCE(p_amount_precision,
+        greatest(0, least(6, v_base.decimals, v_quote.decimals - p_price_precision)));
     IF p_symbol IS NULL OR p_symbol !~ '^[A-Z0-9]{2,9}-[A-Z0-9]{2,9}$'
        OR v_base.id = v_quote.id
        OR p_price_precision IS NULL OR p_amount_precision IS NULL

@@ -146,6 +146,7 @@ CREATE TRIGGER tg_trading_pairs__create_market AFTER INSERT ON exchange.trading_
 \ir ../../functions/trading/cancel_order.sql
 \ir ../../functions/trading/cancel_all_orders.sql
 \ir ../../functions/trading/get_orders.sql
+\ir ../../functions/trading/get_user_trades.sql
 \ir ../../functions/trading/get_order_book.sql
 \ir ../../functions/trading/get_recent_trades.sql
 \ir ../../functions/trading/get_klines.sql

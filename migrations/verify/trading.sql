@@ -10,6 +10,7 @@ SELECT 'exchange._cancel_orders(bigint[], timestamptz[])'::regprocedure;
 SELECT 'exchange.create_trading_pair(text, text, text, integer, integer, numeric, numeric, numeric, numeric, text)'::regprocedure;
 SELECT 'exchange.set_trading_pair_status(text, text)'::regprocedure;
 SELECT 'exchange.get_orders(bigint, text, boolean, integer, bigint)'::regprocedure;
+SELECT 'exchange.get_user_trades(bigint, text, bigint, integer)'::regprocedure;
 SELECT 'exchange.get_trading_pairs()'::regprocedure;
 SELECT 'exchange.get_order_book(text, integer)'::regprocedure;
 SELECT 'exchange.get_recent_trades(text, integer)'::regprocedure;

@@ -156,6 +156,26 @@ class Order:
 
 
 @dataclass(frozen=True)
+class UserTrade:
+    """One fill of a user (``exchange.get_user_trades``): the user's side of one trade."""
+
+    trade_id: int
+    symbol: str
+    order_id: int
+    side: Side
+    role: str  # MAKER or TAKER
+    price: Decimal
+    amount: Decimal
+    quote_amount: Decimal
+    fee: Decimal
+    fee_asset: str  # base for a buy, quote for a sell: the asset the user received
+    created_at: datetime
+
+    def __post_init__(self) -> None:
+        _set(self, "side", Side(self.side))
+
+
+@dataclass(frozen=True)
 class OrderRequest:
     """One order of a batch for :meth:`TradingAPI.place_orders`."""
 
@@ -255,13 +275,14 @@ class TradingAPI(ClientBase):
 
     # --- pairs ------------------------------------------------------------------------------
     def create_trading_pair(
-        self, symbol: str, base: str, quote: str, *, price_precision: int = 2,
-        amount_precision: int = 6, min_order_amount: Decimal = Decimal(0),
+        self, symbol: str, base: str, quote: str, *, price_precision: int | None = None,
+        amount_precision: int | None = None, min_order_amount: Decimal = Decimal(0),
         min_notional: Decimal = Decimal(0), maker_fee_rate: Decimal = Decimal("0.001"),
         taker_fee_rate: Decimal = Decimal("0.001"),
         stp_mode: StpMode | str = StpMode.EXPIRE_MAKER,
     ) -> TradingPair:
-        """``exchange.create_trading_pair``: a market with its tick, step, minimums and fees."""
+        """``exchange.create_trading_pair``: a market with its tick, step, minimums and fees
+        (precisions left None are derived from the two assets' decimals)."""
         return self._one("create_trading_pair", {
             "symbol": symbol, "base": base, "quote": quote, "price_precision": price_precision,
             "amount_precision": amount_precision, "min_order_amount": min_order_amount,
@@ -329,6 +350,13 @@ class TradingAPI(ClientBase):
     def get_order(self, user_id: int, order_id: int) -> Order:
         return self._one("get_orders", {"user_id": user_id, "symbol": None, "open_only": False,
                                         "limit": 1, "order_id": order_id}, Order)
+
+    def get_user_trades(self, user_id: int, symbol: str | None = None, *,
+                        order_id: int | None = None, limit: int = 100) -> list[UserTrade]:
+        """``exchange.get_user_trades``: the user's fills, newest first (one pair's, or one
+        order's), with side, role, fee and fee asset."""
+        return self._all("get_user_trades", {"user_id": user_id, "symbol": symbol,
+                                              "order_id": order_id, "limit": limit}, UserTrade)
 
     # --- market data ------------------------------------------------------------------------
     def get_order_book(self, symbol: str, depth: int = 20) -> OrderBook:

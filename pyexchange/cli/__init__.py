@@ -12,7 +12,6 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from pyexchange.errors import ExchangeError
 
@@ -32,8 +31,12 @@ class AppContext:
     def exchange(self) -> Any:
         if self._exchange is None:
             from pyexchange.client import Exchange
+            from pyexchange.config import resolve_dsn
+            from pyexchange.connectivity import check_reachable
 
-            self._exchange = Exchange(self.dsn, acting_user_id=self.acting_user_id)
+            dsn = resolve_dsn(self.dsn)
+            check_reachable(dsn)  # one clear line within seconds, not the pool's retries
+            self._exchange = Exchange(dsn, acting_user_id=self.acting_user_id)
         return self._exchange
 
     def close(self) -> None:
@@ -45,12 +48,10 @@ pass_app = click.make_pass_decorator(AppContext)
 
 
 def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    table = Table(title=title)
-    for col in columns:
-        table.add_column(col)
-    for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
-    console.print(table)
+    """Rows as a table, JSON or CSV, by the command's ``--format`` (pyexchange.cli.output)."""
+    from pyexchange.cli.output import print_rows
+
+    print_rows(title, columns, rows)
 
 
 class ExchangeGroup(click.Group):
@@ -60,8 +61,11 @@ class ExchangeGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ExchangeError as exc:
+            from pyexchange.cli.errors import cli_message
+
             code = f" [{exc.sqlstate}]" if exc.sqlstate else ""
-            err_console.print(f"[bold red]error{code}:[/] {exc}")
+            err_console.print(f"[bold red]error{code}:[/] {cli_message(exc)}", soft_wrap=True,
+                              markup=True, highlight=False)
             sys.exit(1)
 
 

@@ -7,12 +7,17 @@ import sys
 import click
 
 from pyexchange.cli import AppContext, console, pass_app, print_table
+from pyexchange.cli.confirm import confirm_destruction, yes_option
+from pyexchange.cli.output import output_format
 from pyexchange.config import resolve_dsn
+from pyexchange.connectivity import check_reachable
 from pyexchange.migrate import Migrator
 
 
 def _migrator(app: AppContext) -> Migrator:
-    return Migrator(resolve_dsn(app.dsn))
+    dsn = resolve_dsn(app.dsn)
+    check_reachable(dsn, require_schema=False)
+    return Migrator(dsn)
 
 
 @click.group()
@@ -33,16 +38,23 @@ def migrate(app: AppContext, to: str | None) -> None:
 @db.command()
 @click.option("--all", "all_", is_flag=True, help="Revert every change.")
 @click.option("--to", "to", metavar="CHANGE", help="Revert the changes after CHANGE.")
+@yes_option
 @pass_app
 def rollback(app: AppContext, all_: bool, to: str | None) -> None:
-    """Revert the last change (or --to CHANGE, or --all)."""
+    """Revert the last change (or --to CHANGE, or --all). Reverting drops what the changes
+    created, with its data: asks first (or --yes)."""
     if all_ and to:
         raise click.UsageError("--all and --to exclude each other")
+    scope = ("every change" if all_ else f"every change after {to}" if to
+             else "the last change")
+    confirm_destruction(f"db rollback reverts {scope}: the tables, functions and rows they "
+                        f"created are dropped (users, balances, orders... with --all)")
     done = _migrator(app).rollback(to=to, all_=all_)
     console.print(f"reverted {len(done)} change(s): {', '.join(done) or '-'}")
 
 
 @db.command()
+@output_format
 @pass_app
 def status(app: AppContext) -> None:
     """Show each change of the plan and whether it is applied."""
@@ -52,6 +64,7 @@ def status(app: AppContext) -> None:
 
 
 @db.command()
+@output_format
 @pass_app
 def verify(app: AppContext) -> None:
     """Run the verify script of every applied change; exit 1 if any fails."""

@@ -16,6 +16,8 @@ import click
 from pyexchange.api.identity import AuditEntry, KycVerification, User, UserStatus
 from pyexchange.cli import AppContext, console, pass_app, print_table
 from pyexchange.cli.db import db
+from pyexchange.cli.output import output_format, print_record
+from pyexchange.cli.users import USER
 
 _PASSWORD = click.option("--password", envvar="PYEXCHANGE_PASSWORD", prompt=True,
                          hide_input=True, confirmation_prompt=False, show_envvar=True,
@@ -23,7 +25,7 @@ _PASSWORD = click.option("--password", envvar="PYEXCHANGE_PASSWORD", prompt=True
 
 
 def _print_user(user: User) -> None:
-    print_table(f"user {user.id}", ["field", "value"], [
+    print_record(f"user {user.id}", [
         ("id", user.id), ("uuid", user.uuid), ("username", user.username),
         ("email", user.email), ("name", " ".join(p for p in (user.first_name, user.last_name)
                                                   if p)),
@@ -59,6 +61,7 @@ def user() -> None:
 @click.option("--first-name")
 @click.option("--last-name")
 @click.option("--phone")
+@output_format
 @pass_app
 def register(app: AppContext, username: str, email: str, password: str,
              first_name: str | None, last_name: str | None, phone: str | None) -> None:
@@ -71,6 +74,7 @@ def register(app: AppContext, username: str, email: str, password: str,
 @click.argument("username")
 @click.argument("email")
 @_PASSWORD
+@output_format
 @pass_app
 def create_admin(app: AppContext, username: str, email: str, password: str) -> None:
     """Make the first admin of a fresh database (database owner only)."""
@@ -78,7 +82,8 @@ def create_admin(app: AppContext, username: str, email: str, password: str) -> N
 
 
 @user.command()
-@click.argument("user_id", type=int)
+@click.argument("user_id", metavar="USER", type=USER)
+@output_format
 @pass_app
 def activate(app: AppContext, user_id: int) -> None:
     """Activate a PENDING user."""
@@ -86,9 +91,10 @@ def activate(app: AppContext, user_id: int) -> None:
 
 
 @user.command("set-status")
-@click.argument("user_id", type=int)
+@click.argument("user_id", metavar="USER", type=USER)
 @click.argument("status", type=click.Choice([s.value for s in UserStatus]))
 @click.option("--reason")
+@output_format
 @pass_app
 def set_status(app: AppContext, user_id: int, status: str, reason: str | None) -> None:
     """Suspend, reinstate or close a user (needs user:suspend)."""
@@ -108,6 +114,7 @@ def login(app: AppContext, login: str, password: str) -> None:
 
 @user.command()
 @click.argument("user_ref")
+@output_format
 @pass_app
 def show(app: AppContext, user_ref: str) -> None:
     """Show a user by id, username or email."""
@@ -115,7 +122,7 @@ def show(app: AppContext, user_ref: str) -> None:
 
 
 @user.command()
-@click.argument("user_id", type=int)
+@click.argument("user_id", metavar="USER", type=USER)
 @click.argument("role")
 @pass_app
 def grant(app: AppContext, user_id: int, role: str) -> None:
@@ -125,7 +132,7 @@ def grant(app: AppContext, user_id: int, role: str) -> None:
 
 
 @user.command()
-@click.argument("user_id", type=int)
+@click.argument("user_id", metavar="USER", type=USER)
 @click.argument("role")
 @pass_app
 def revoke(app: AppContext, user_id: int, role: str) -> None:
@@ -141,9 +148,10 @@ def kyc() -> None:
 
 
 @kyc.command()
-@click.argument("user_id", type=int)
+@click.argument("user_id", metavar="USER", type=USER)
 @click.argument("level", type=click.IntRange(1, 2))
 @click.option("--documents", default="{}", help="A JSON object describing the documents.")
+@output_format
 @pass_app
 def submit(app: AppContext, user_id: int, level: int, documents: str) -> None:
     """Ask for KYC LEVEL for a user."""
@@ -165,8 +173,9 @@ def _reviewer(app: AppContext, reviewer: int | None) -> int:
 
 @kyc.command()
 @click.argument("verification_id", type=int)
-@click.option("--reviewer", type=int, help="Reviewer user id (default: --as).")
+@click.option("--reviewer", type=USER, help="Reviewer user id or username (default: --as).")
 @click.option("--note")
+@output_format
 @pass_app
 def approve(app: AppContext, verification_id: int, reviewer: int | None,
             note: str | None) -> None:
@@ -177,7 +186,8 @@ def approve(app: AppContext, verification_id: int, reviewer: int | None,
 @kyc.command()
 @click.argument("verification_id", type=int)
 @click.option("--note", required=True, help="Why it is rejected.")
-@click.option("--reviewer", type=int, help="Reviewer user id (default: --as).")
+@click.option("--reviewer", type=USER, help="Reviewer user id or username (default: --as).")
+@output_format
 @pass_app
 def reject(app: AppContext, verification_id: int, note: str, reviewer: int | None) -> None:
     """Reject a pending verification (needs kyc:review)."""
@@ -185,7 +195,8 @@ def reject(app: AppContext, verification_id: int, note: str, reviewer: int | Non
 
 
 @kyc.command("list")
-@click.argument("user_id", type=int)
+@click.argument("user_id", metavar="USER", type=USER)
+@output_format
 @pass_app
 def list_(app: AppContext, user_id: int) -> None:
     """A user's KYC history."""
@@ -206,6 +217,7 @@ def _changes(entry: AuditEntry) -> str:
 @click.argument("entity")
 @click.argument("entity_id")
 @click.option("--limit", type=int, default=1000, show_default=True)
+@output_format
 @pass_app
 def audit(app: AppContext, entity: str, entity_id: str, limit: int) -> None:
     """The audit trail of ENTITY (users, assets, trading_pairs, kyc, ...) with key ENTITY_ID."""

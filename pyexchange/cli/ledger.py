@@ -16,11 +16,23 @@ import click
 
 from pyexchange.api.ledger import Asset, AssetType, Withdrawal, WithdrawalStatus
 from pyexchange.cli import AppContext, console, pass_app, print_table
+from pyexchange.cli.output import note, output_format
 from pyexchange.cli.trading import DECIMAL, _fmt
+from pyexchange.cli.users import USER
 
 _KEY = click.option("--key", "idempotency_key", default=None,
                     help="Idempotency key (default: a new UUID, printed). Retrying with the "
                          "same key and arguments moves nothing twice.")
+
+
+RECONCILE_COLUMNS = ["check", "asset", "account", "user", "journal", "expected", "actual",
+                     "detail"]
+
+
+def output_format_is_table() -> bool:
+    from pyexchange.cli.output import current_format
+
+    return current_format() == "table"
 
 
 def _key(value: str | None) -> str:
@@ -54,6 +66,7 @@ def asset() -> None:
 @click.option("--decimals", type=click.IntRange(0, 18), default=8, show_default=True)
 @click.option("--min-withdraw", type=DECIMAL, default="0", show_default=True)
 @click.option("--withdraw-fee", type=DECIMAL, default="0", show_default=True)
+@output_format
 @pass_app
 def asset_create(app: AppContext, symbol: str, name: str, type_: str, decimals: int,
                  min_withdraw: Decimal, withdraw_fee: Decimal) -> None:
@@ -63,6 +76,7 @@ def asset_create(app: AppContext, symbol: str, name: str, type_: str, decimals: 
 
 
 @asset.command("list")
+@output_format
 @pass_app
 def asset_list(app: AppContext) -> None:
     """List every asset."""
@@ -71,6 +85,7 @@ def asset_list(app: AppContext) -> None:
 
 @asset.command("deactivate")
 @click.argument("symbol")
+@output_format
 @pass_app
 def asset_deactivate(app: AppContext, symbol: str) -> None:
     """Retire an asset: no deposits, transfers, holds or orders; withdrawals still allowed."""
@@ -79,6 +94,7 @@ def asset_deactivate(app: AppContext, symbol: str) -> None:
 
 @asset.command("activate")
 @click.argument("symbol")
+@output_format
 @pass_app
 def asset_activate(app: AppContext, symbol: str) -> None:
     """Re-activate a retired asset."""
@@ -86,7 +102,7 @@ def asset_activate(app: AppContext, symbol: str) -> None:
 
 
 @click.command()
-@click.argument("user_id", metavar="USER", type=int)
+@click.argument("user_id", metavar="USER", type=USER)
 @click.argument("asset_symbol", metavar="ASSET")
 @click.argument("amount", type=DECIMAL)
 @_KEY
@@ -115,22 +131,24 @@ def withdraw() -> None:
 
 
 @withdraw.command("request")
-@click.argument("user_id", metavar="USER", type=int)
+@click.argument("user_id", metavar="USER", type=USER)
 @click.argument("asset_symbol", metavar="ASSET")
 @click.argument("amount", type=DECIMAL)
 @_KEY
+@output_format
 @pass_app
 def withdraw_request(app: AppContext, user_id: int, asset_symbol: str, amount: Decimal,
                      idempotency_key: str | None) -> None:
     """Request a withdrawal of AMOUNT (the asset's fee is frozen on top)."""
     key = _key(idempotency_key)
     _print_withdrawals([app.exchange.withdraw(user_id, asset_symbol, amount, key)])
-    console.print(f"(key {key})")
+    note(f"(key {key})")
 
 
 @withdraw.command("complete")
 @click.argument("withdrawal_id", metavar="ID", type=int)
 @click.option("--ref", "external_ref", default=None, help="External reference (tx hash...).")
+@output_format
 @pass_app
 def withdraw_complete(app: AppContext, withdrawal_id: int, external_ref: str | None) -> None:
     """Pay out a PENDING withdrawal."""
@@ -140,6 +158,7 @@ def withdraw_complete(app: AppContext, withdrawal_id: int, external_ref: str | N
 @withdraw.command("cancel")
 @click.argument("withdrawal_id", metavar="ID", type=int)
 @click.option("--reason", default=None)
+@output_format
 @pass_app
 def withdraw_cancel(app: AppContext, withdrawal_id: int, reason: str | None) -> None:
     """Cancel a PENDING or REVIEW withdrawal and release its funds."""
@@ -147,9 +166,10 @@ def withdraw_cancel(app: AppContext, withdrawal_id: int, reason: str | None) -> 
 
 
 @withdraw.command("list")
-@click.option("--user", "user_id", type=int, default=None)
+@click.option("--user", "user_id", type=USER, default=None, help="Id or username.")
 @click.option("--status", type=click.Choice([s.value for s in WithdrawalStatus]), default=None)
 @click.option("--limit", type=click.IntRange(1, 10000), default=100, show_default=True)
+@output_format
 @pass_app
 def withdraw_list(app: AppContext, user_id: int | None, status: str | None, limit: int) -> None:
     """List withdrawals, newest first."""
@@ -157,8 +177,8 @@ def withdraw_list(app: AppContext, user_id: int | None, status: str | None, limi
 
 
 @click.command()
-@click.argument("from_user_id", metavar="FROM_USER", type=int)
-@click.argument("to_user_id", metavar="TO_USER", type=int)
+@click.argument("from_user_id", metavar="FROM_USER", type=USER)
+@click.argument("to_user_id", metavar="TO_USER", type=USER)
 @click.argument("asset_symbol", metavar="ASSET")
 @click.argument("amount", type=DECIMAL)
 @_KEY
@@ -172,7 +192,8 @@ def transfer(app: AppContext, from_user_id: int, to_user_id: int, asset_symbol: 
 
 
 @click.command()
-@click.argument("user_id", metavar="USER", type=int)
+@click.argument("user_id", metavar="USER", type=USER)
+@output_format
 @pass_app
 def balances(app: AppContext, user_id: int) -> None:
     """USER's balances per asset."""
@@ -183,10 +204,11 @@ def balances(app: AppContext, user_id: int) -> None:
 
 
 @click.command()
-@click.argument("user_id", metavar="USER", type=int)
+@click.argument("user_id", metavar="USER", type=USER)
 @click.argument("asset_symbol", metavar="ASSET")
 @click.option("--from", "from_time", type=click.DateTime(), default=None)
 @click.option("--to", "to_time", type=click.DateTime(), default=None)
+@output_format
 @pass_app
 def history(app: AppContext, user_id: int, asset_symbol: str, from_time: datetime | None,
             to_time: datetime | None) -> None:
@@ -202,21 +224,23 @@ def history(app: AppContext, user_id: int, asset_symbol: str, from_time: datetim
 
 
 @click.command()
+@output_format
 @pass_app
 def reconcile(app: AppContext) -> None:
     """Check the ledger's invariants; print each discrepancy and exit 1 if there is any."""
     rows = app.exchange.reconcile()
     if not rows:
-        console.print("reconcile: every invariant holds")
+        if output_format_is_table():
+            console.print("reconcile: every invariant holds")
+        else:
+            print_table("discrepancies", RECONCILE_COLUMNS, [])
         return
-    print_table("discrepancies", ["check", "asset", "account", "user", "journal", "expected",
-                                  "actual", "detail"],
+    print_table("discrepancies", RECONCILE_COLUMNS,
                 [(r.check_name, r.asset, r.account_id, r.user_id, r.journal_id,
                   _fmt(r.expected), _fmt(r.actual), r.detail) for r in rows])
     counts = Counter(r.check_name for r in rows)
-    console.print(f"reconcile: {len(rows)} discrepancies: "
-                  + ", ".join(f"{name} x{n}" for name, n in sorted(counts.items())),
-                  soft_wrap=True)
+    note(f"reconcile: {len(rows)} discrepancies: "
+         + ", ".join(f"{name} x{n}" for name, n in sorted(counts.items())))
     sys.exit(1)
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 import click
 
 from pyexchange.cli import AppContext, console, err_console, pass_app, print_table
+from pyexchange.cli.output import output_format
 from pyexchange.config import resolve_dsn
 from pyexchange.notifier import Notifier, NotifierConfig
 from pyexchange.relay import parse_duration
@@ -87,6 +88,7 @@ def template(app: AppContext, event_type: str, channel: str, locale: str, subjec
 @click.argument("user_id", type=int)
 @click.option("--unread", is_flag=True)
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
+@output_format
 @pass_app
 def list_(app: AppContext, user_id: int, unread: bool, limit: int) -> None:
     """A user's in-app notifications, newest first."""

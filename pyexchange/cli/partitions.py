@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from pyexchange.cli import AppContext, console, pass_app, print_table
+from pyexchange.cli import AppContext, pass_app, print_table
+from pyexchange.cli.confirm import confirm_destruction, yes_option
+from pyexchange.cli.output import note, output_format
 
 
 @click.group()
@@ -14,6 +16,7 @@ def partitions() -> None:
 
 @partitions.command("ensure")
 @click.option("--months-ahead", default=3, show_default=True, type=click.IntRange(0, 120))
+@output_format
 @pass_app
 def ensure(app: AppContext, months_ahead: int) -> None:
     """Create the partitions for this month and the next N months (idempotent)."""
@@ -39,6 +42,7 @@ def _size(n: int | None) -> str:
               help="Report the months missing among this month and the next N.")
 @click.option("--estimate", is_flag=True,
               help="Use the planner's row estimates instead of counting each partition.")
+@output_format
 @pass_app
 def status(app: AppContext, months_ahead: int, estimate: bool) -> None:
     """Each partition's month, rows and size, and the months missing ahead."""
@@ -49,23 +53,28 @@ def status(app: AppContext, months_ahead: int, estimate: bool) -> None:
                   "MISSING" if r.missing else "ok") for r in rows])
     missing = [r for r in rows if r.missing]
     if missing:
-        console.print(f"[yellow]{len(missing)} partition(s) missing ahead:[/] run "
-                      f"`pyexchange partitions ensure --months-ahead {months_ahead}`")
+        note(f"[yellow]{len(missing)} partition(s) missing ahead:[/] run "
+             f"`pyexchange partitions ensure --months-ahead {months_ahead}`")
 
 
 @partitions.command("prune")
 @click.option("--keep-months", required=True, type=click.IntRange(0, 1200),
               help="Keep this month and the N months before it; drop older partitions.")
 @click.option("--dry-run", is_flag=True, help="Only show what would be dropped.")
+@yes_option
+@output_format
 @pass_app
 def prune(app: AppContext, keep_months: int, dry_run: bool) -> None:
     """Detach and drop the partitions older than the kept months (refuses while a partition
-    still holds an open order)."""
+    still holds an open order). Asks first (or --yes), except with --dry-run."""
+    if not dry_run:
+        confirm_destruction(f"partitions prune drops every partition older than "
+                            f"{keep_months} month(s) with its rows")
     rows = app.exchange.drop_partitions_older_than(keep_months, dry_run=dry_run)
     title = "would drop" if dry_run else "dropped"
     print_table(title, ["table", "partition", "from", "to"],
                 [(r.table_name, r.partition_name, r.range_start, r.range_end) for r in rows])
-    console.print(f"{title} {len(rows)} partition(s)")
+    note(f"{title} {len(rows)} partition(s)")
 
 
 COMMANDS: list[click.Command] = [partitions]

@@ -10,6 +10,8 @@ from datetime import timedelta
 import click
 
 from pyexchange.cli import AppContext, console, err_console, pass_app, print_table
+from pyexchange.cli.confirm import confirm_destruction, yes_option
+from pyexchange.cli.output import output_format
 from pyexchange.config import resolve_dsn
 from pyexchange.relay import (
     DEFAULT_NATS_URL,
@@ -90,14 +92,20 @@ def relay(ctx: click.Context, once: bool, nats_url: str, stream: str, subject_pr
 @click.option("--older-than", required=True, callback=_duration,
               help="Age, e.g. 7d, 12h, 30m.")
 @click.option("--keep-failed", is_flag=True, help="Prune published events only.")
+@yes_option
+@output_format
 @pass_app
 def prune(app: AppContext, older_than: timedelta, keep_failed: bool) -> None:
-    """Delete published and failed events older than --older-than (never pending ones)."""
+    """Delete published and failed events older than --older-than (never pending ones).
+    Asks first (or --yes)."""
+    confirm_destruction(f"relay prune deletes the {'published' if keep_failed else 'published and failed'} "
+                        f"outbox events older than {older_than}")
     rows = app.exchange.prune_outbox_events(older_than, include_failed=not keep_failed)
     print_table("pruned", ["status", "deleted"], [(r.status, r.deleted) for r in rows])
 
 
 @relay.command()
+@output_format
 @pass_app
 def status(app: AppContext) -> None:
     """Events per status, the oldest, and the next retry due."""

@@ -9,7 +9,6 @@ Administrative commands need an acting user (``--as``). Rule JSON shapes: docs/r
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -28,7 +27,9 @@ from pyexchange.api.risk import (
     SettlementReport,
 )
 from pyexchange.cli import AppContext, console, pass_app, print_table
+from pyexchange.cli.output import Section, current_format, output_format, print_record
 from pyexchange.cli.trading import _fmt
+from pyexchange.cli.users import USER
 
 
 def _json_object(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
@@ -69,20 +70,22 @@ def _print_batches(rows: list[SettlementBatch]) -> None:
 
 
 def _print_report(r: SettlementReport) -> None:
-    console.print(f"batch {r.batch_id}: {r.business_date} {r.status.value}, "
-                  f"{r.trades_count} trades, cutoff {r.cutoff_at}, attempt {r.attempts}")
-    print_table("pairs", ["pair", "trades", "volume", "quote volume", "base fees", "quote fees",
-                          "sweep journal"],
+    sections = [
+        Section("pairs", ["pair", "trades", "volume", "quote volume", "base fees",
+                          "base asset", "quote fees", "quote asset", "sweep journal"],
                 [(p.symbol, p.trades_count, _fmt(p.volume), _fmt(p.quote_volume),
-                  f"{_fmt(p.base_fees)} {p.base_asset}", f"{_fmt(p.quote_fees)} {p.quote_asset}",
-                  p.sweep_journal_id) for p in r.pairs])
-    print_table("users by asset", ["asset", "users", "bought", "sold", "fees paid", "net"],
+                  _fmt(p.base_fees), p.base_asset, _fmt(p.quote_fees), p.quote_asset,
+                  p.sweep_journal_id) for p in r.pairs]),
+        Section("users by asset", ["asset", "users", "bought", "sold", "fees paid", "net"],
                 [(a.asset, a.users, _fmt(a.bought), _fmt(a.sold), _fmt(a.fees_paid),
-                  _fmt(a.net)) for a in r.assets])
-    if r.discrepancies:
-        print_table("discrepancies", ["id", "kind", "detail"],
-                    [(d.id, d.kind, json.dumps(d.detail, sort_keys=True))
-                     for d in r.discrepancies])
+                  _fmt(a.net)) for a in r.assets]),
+        Section("discrepancies", ["id", "kind", "detail"],
+                [(d.id, d.kind, d.detail) for d in r.discrepancies]),
+    ]
+    print_record(f"settlement batch {r.batch_id}", [
+        ("batch", r.batch_id), ("business date", r.business_date), ("status", r.status.value),
+        ("trades", r.trades_count), ("cutoff", r.cutoff_at), ("attempts", r.attempts)],
+        sections if current_format() != "table" or r.discrepancies else sections[:2])
 
 
 # --- pyexchange risk -----------------------------------------------------------------------
@@ -106,6 +109,7 @@ def rule() -> None:
 @click.option("--priority", type=int, default=100, show_default=True,
               help="Lower runs first.")
 @click.option("--inactive", is_flag=True, help="Create it disabled.")
+@output_format
 @pass_app
 def rule_add(app: AppContext, name: str, type_: str, conditions: dict[str, Any], action: str,
              level: str, priority: int, inactive: bool) -> None:
@@ -117,6 +121,7 @@ def rule_add(app: AppContext, name: str, type_: str, conditions: dict[str, Any],
 
 @rule.command("list")
 @click.option("--active-only", is_flag=True)
+@output_format
 @pass_app
 def rule_list(app: AppContext, active_only: bool) -> None:
     """The rules in evaluation order."""
@@ -125,6 +130,7 @@ def rule_list(app: AppContext, active_only: bool) -> None:
 
 @rule.command("enable")
 @click.argument("rule_id", type=int)
+@output_format
 @pass_app
 def rule_enable(app: AppContext, rule_id: int) -> None:
     _print_rules([app.exchange.set_risk_rule_active(rule_id, True)])
@@ -132,6 +138,7 @@ def rule_enable(app: AppContext, rule_id: int) -> None:
 
 @rule.command("disable")
 @click.argument("rule_id", type=int)
+@output_format
 @pass_app
 def rule_disable(app: AppContext, rule_id: int) -> None:
     _print_rules([app.exchange.set_risk_rule_active(rule_id, False)])
@@ -140,8 +147,9 @@ def rule_disable(app: AppContext, rule_id: int) -> None:
 @risk.command("events")
 @click.option("--status", type=click.Choice([s.value for s in RiskEventStatus]))
 @click.option("--level", type=click.Choice([lv.value for lv in RiskLevel]))
-@click.option("--user", "user_id", type=int)
+@click.option("--user", "user_id", type=USER, help="Id or username.")
 @click.option("--limit", type=click.IntRange(1, 10000), default=100, show_default=True)
+@output_format
 @pass_app
 def risk_events(app: AppContext, status: str | None, level: str | None, user_id: int | None,
                 limit: int) -> None:
@@ -154,6 +162,7 @@ def risk_events(app: AppContext, status: str | None, level: str | None, user_id:
 @click.argument("event_id", type=int)
 @click.option("--note", required=True, help="What was done (or why it is a false positive).")
 @click.option("--dismiss", is_flag=True, help="Close it as DISMISSED (a false positive).")
+@output_format
 @pass_app
 def risk_resolve(app: AppContext, event_id: int, note: str, dismiss: bool) -> None:
     """Close a risk event with a note."""
@@ -186,6 +195,7 @@ def _yesterday() -> date:
 @clearing.command("run")
 @click.option("--date", "business_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="The UTC business day (default: yesterday, UTC).")
+@output_format
 @pass_app
 def clearing_run(app: AppContext, business_date: datetime | None) -> None:
     """Clear a business day (and earlier open days first). Exits 1 when a batch FAILED."""
@@ -200,6 +210,7 @@ def clearing_run(app: AppContext, business_date: datetime | None) -> None:
 
 @clearing.command("batches")
 @click.option("--limit", type=click.IntRange(1, 1000), default=30, show_default=True)
+@output_format
 @pass_app
 def clearing_batches(app: AppContext, limit: int) -> None:
     """The latest batches."""
@@ -208,6 +219,7 @@ def clearing_batches(app: AppContext, limit: int) -> None:
 
 @clearing.command("report")
 @click.argument("batch_id", type=int)
+@output_format
 @pass_app
 def clearing_report(app: AppContext, batch_id: int) -> None:
     """A batch's settlement report: pairs, users by asset, discrepancies."""
@@ -215,9 +227,10 @@ def clearing_report(app: AppContext, batch_id: int) -> None:
 
 
 @clearing.command("statement")
-@click.argument("user_id", type=int)
+@click.argument("user_id", metavar="USER", type=USER)
 @click.option("--date", "business_date", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout instead of a table.")
+@click.option("--csv", "as_csv", is_flag=True, help="The same as --format csv.")
+@output_format
 @pass_app
 def clearing_statement(app: AppContext, user_id: int, business_date: datetime,
                        as_csv: bool) -> None:
@@ -229,10 +242,7 @@ def clearing_statement(app: AppContext, user_id: int, business_date: datetime,
              _fmt(s.sold), _fmt(s.fees_paid), _fmt(s.net), s.batch_id or "",
              s.batch_status.value if s.batch_status else "") for s in lines]
     if as_csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
-        return
+        click.get_current_context().meta["pyexchange.output_format"] = "csv"
     print_table(f"statement of user {user_id} for {business_date.date()}", columns, rows)
 
 

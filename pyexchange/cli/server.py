@@ -10,7 +10,9 @@ import sys
 
 import click
 
-from pyexchange.cli import console, print_table
+from pyexchange.cli import console
+from pyexchange.cli.confirm import confirm_destruction, yes_option
+from pyexchange.cli.output import output_format, print_record
 from pyexchange.server import EmbeddedServer
 
 
@@ -36,10 +38,11 @@ def stop() -> None:
 
 
 @server.command()
+@output_format
 def status() -> None:
     """Show where the embedded server lives and whether it runs (exit 3 when stopped)."""
     st = EmbeddedServer.default().status()
-    print_table("embedded server", ["", ""], [
+    print_record("embedded server", [
         ("base directory", st.base_dir),
         ("data directory", st.data_dir),
         ("initialised", "yes" if st.initialised else "no"),
@@ -52,11 +55,13 @@ def status() -> None:
 
 
 @server.command()
-@click.confirmation_option(prompt="Drop the embedded database and all its data?")
+@yes_option
 def reset() -> None:
     """Drop the embedded database and create it again, migrated (development: after the
-    migrations were edited in place)."""
+    migrations were edited in place). Asks first (or --yes)."""
     srv = EmbeddedServer.default()
+    confirm_destruction(f"server reset drops the embedded database {srv.database} in "
+                        f"{srv.base_dir} with all its data")
     srv.reset()
     console.print(f"database {srv.database} recreated and migrated in {srv.base_dir}")
 

@@ -5,6 +5,7 @@ Amounts and prices are parsed as Decimal, never float."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -14,13 +15,17 @@ from pyexchange.api.trading import (
     KlineInterval,
     Order,
     OrderBook,
+    OrderStatus,
     OrderType,
     Side,
     StpMode,
     TimeInForce,
     TradingPair,
+    UserTrade,
 )
-from pyexchange.cli import AppContext, console, pass_app, print_table
+from pyexchange.cli import AppContext, pass_app, print_table
+from pyexchange.cli.output import Section, output_format, print_record
+from pyexchange.cli.users import USER
 
 
 class DecimalParam(click.ParamType[Decimal]):
@@ -42,9 +47,10 @@ class DecimalParam(click.ParamType[Decimal]):
 DECIMAL = DecimalParam()
 
 
-def _fmt(value: Decimal | None) -> str:
+def _fmt(value: Decimal | None) -> str | None:
+    """A decimal as its plain digits (no exponent); None stays None (JSON null, empty cell)."""
     if value is None:
-        return ""
+        return None
     text = format(value.normalize(), "f")
     return text
 
@@ -63,17 +69,68 @@ def _print_pairs(pairs: list[TradingPair]) -> None:
          p.stp_mode.value, p.status.value, _fmt(p.last_price)) for p in pairs])
 
 
+ORDER_COLUMNS = ["id", "symbol", "side", "type", "tif", "status", "price", "stop", "amount",
+                 "filled", "avg price", "fee", "hold", "client id"]
+
+
+def _order_row(o: Order) -> tuple[Any, ...]:
+    return (o.id, o.symbol, o.side.value, o.type.value, o.time_in_force.value, o.status.value,
+            _fmt(o.price), _fmt(o.stop_price),
+            _fmt(o.amount) if o.amount is not None else f"quote {_fmt(o.quote_amount)}",
+            _fmt(o.filled_amount),
+            _fmt((o.filled_quote / o.filled_amount).quantize(Decimal("1e-8")))
+            if o.filled_amount else "", _fmt(o.fee_paid), _fmt(o.hold_amount),
+            o.client_order_id)
+
+
 def print_orders(title: str, orders: list[Order]) -> None:
-    print_table(title, [
-        "id", "symbol", "side", "type", "tif", "status", "price", "stop", "amount", "filled",
-        "avg price", "fee", "hold", "client id"], [
-        (o.id, o.symbol, o.side.value, o.type.value, o.time_in_force.value, o.status.value,
-         _fmt(o.price), _fmt(o.stop_price),
-         _fmt(o.amount) if o.amount is not None else f"quote {_fmt(o.quote_amount)}",
-         _fmt(o.filled_amount),
-         _fmt((o.filled_quote / o.filled_amount).quantize(Decimal("1e-8")))
-         if o.filled_amount else "", _fmt(o.fee_paid), _fmt(o.hold_amount),
-         o.client_order_id) for o in orders])
+    print_table(title, ORDER_COLUMNS, [_order_row(o) for o in orders])
+
+
+FILL_COLUMNS = ["trade", "time", "symbol", "order", "side", "role", "price", "amount", "quote",
+                "fee", "fee asset"]
+
+
+def _fill_rows(fills: list[UserTrade]) -> list[tuple[Any, ...]]:
+    return [(f.trade_id, f.created_at, f.symbol, f.order_id, f.side.value, f.role,
+             _fmt(f.price), _fmt(f.amount), _fmt(f.quote_amount), _fmt(f.fee), f.fee_asset)
+            for f in fills]
+
+
+def print_order(o: Order, fills: list[UserTrade], notes: Sequence[str] = ()) -> None:
+    """One order with its fills (and what self-trade prevention did), in the --format."""
+    fields: list[tuple[str, Any]] = list(zip(ORDER_COLUMNS, _order_row(o), strict=True))
+    fields += [("created", o.created_at), ("updated", o.updated_at)]
+    if notes:
+        fields.append(("notes", "; ".join(notes)))
+    print_record(f"order {o.id}", fields, [Section("fills", FILL_COLUMNS, _fill_rows(fills))])
+
+
+def stp_notes(ex: Any, o: Order) -> list[str]:
+    """What self-trade prevention did in the placement that returned ``o``: the user's resting
+    orders it expired (EXPIRE_MAKER, EXPIRE_BOTH: expired in that very transaction, so their
+    updated_at is the order's created_at) and whether it expired the new order itself
+    (EXPIRE_TAKER, EXPIRE_BOTH: the order expired while the user still rests an order on the
+    other side that its price crosses)."""
+    notes: list[str] = []
+    mine = ex.get_orders(o.user_id, o.symbol, limit=200)
+    expired = [m.id for m in mine if m.id != o.id and m.status == OrderStatus.EXPIRED
+               and m.updated_at == o.created_at]
+    if expired:
+        notes.append("self-trade prevention expired your resting order(s) "
+                     + ", ".join(str(i) for i in expired))
+    if o.status == OrderStatus.EXPIRED and o.stp_mode in (StpMode.EXPIRE_TAKER,
+                                                           StpMode.EXPIRE_BOTH):
+        def crosses(m: Order) -> bool:
+            if m.side == o.side or not m.status.is_open or m.price is None:
+                return False
+            if o.price is None:
+                return True
+            return m.price <= o.price if o.side == Side.BUY else m.price >= o.price
+        if any(crosses(m) for m in mine):
+            notes.append(f"self-trade prevention ({o.stp_mode.value}) expired this order: "
+                         f"it would have traded with your own resting order")
+    return notes
 
 
 def print_book(book: OrderBook) -> None:
@@ -99,19 +156,21 @@ def pair() -> None:
 @click.argument("symbol")
 @click.argument("base")
 @click.argument("quote")
-@click.option("--price-precision", type=int, default=2, show_default=True,
-              help="Decimals of a price (the tick is 10^-n).")
-@click.option("--amount-precision", type=int, default=6, show_default=True,
-              help="Decimals of an amount (the step is 10^-n).")
+@click.option("--price-precision", type=int, default=None,
+              help="Decimals of a price (the tick is 10^-n); default: min(2, quote decimals).")
+@click.option("--amount-precision", type=int, default=None,
+              help="Decimals of an amount (the step is 10^-n); default: min(6, base decimals, "
+                   "quote decimals - price precision).")
 @click.option("--min-amount", type=DECIMAL, default=Decimal(0), show_default=True)
 @click.option("--min-notional", type=DECIMAL, default=Decimal(0), show_default=True)
 @click.option("--maker-fee", type=DECIMAL, default=Decimal("0.001"), show_default=True)
 @click.option("--taker-fee", type=DECIMAL, default=Decimal("0.001"), show_default=True)
 @click.option("--stp", type=_choices(StpMode), default=StpMode.EXPIRE_MAKER.value,
               show_default=True, help="Default self-trade prevention mode.")
+@output_format
 @pass_app
-def pair_create(app: AppContext, symbol: str, base: str, quote: str, price_precision: int,
-                amount_precision: int, min_amount: Decimal, min_notional: Decimal,
+def pair_create(app: AppContext, symbol: str, base: str, quote: str,
+                price_precision: int | None, amount_precision: int | None, min_amount: Decimal, min_notional: Decimal,
                 maker_fee: Decimal, taker_fee: Decimal, stp: str) -> None:
     """Create the market SYMBOL (BASE-QUOTE)."""
     p = app.exchange.create_trading_pair(
@@ -123,6 +182,7 @@ def pair_create(app: AppContext, symbol: str, base: str, quote: str, price_preci
 
 
 @pair.command("list")
+@output_format
 @pass_app
 def pair_list(app: AppContext) -> None:
     """List the trading pairs and their rules."""
@@ -131,6 +191,7 @@ def pair_list(app: AppContext) -> None:
 
 @pair.command("halt")
 @click.argument("symbol")
+@output_format
 @pass_app
 def pair_halt(app: AppContext, symbol: str) -> None:
     """Halt SYMBOL: it accepts cancels only."""
@@ -139,6 +200,7 @@ def pair_halt(app: AppContext, symbol: str) -> None:
 
 @pair.command("resume")
 @click.argument("symbol")
+@output_format
 @pass_app
 def pair_resume(app: AppContext, symbol: str) -> None:
     """Resume trading on SYMBOL."""
@@ -152,7 +214,8 @@ def order() -> None:
 
 
 @order.command("place")
-@click.option("--user", "user_id", type=int, required=True, help="The user placing the order.")
+@click.option("--user", "user_id", type=USER, required=True,
+              help="The user placing the order (id or username).")
 @click.argument("symbol")
 @click.argument("side", type=_choices(Side))
 @click.argument("type_", metavar="TYPE", type=_choices(OrderType))
@@ -163,6 +226,7 @@ def order() -> None:
 @click.option("--stop-price", type=DECIMAL)
 @click.option("--quote-amount", type=DECIMAL, help="A market buy by quote amount.")
 @click.option("--stp", type=_choices(StpMode), help="Self-trade prevention (default: the pair's).")
+@output_format
 @pass_app
 def order_place(app: AppContext, user_id: int, symbol: str, side: str, type_: str,
                 amount: Decimal | None, price: Decimal | None, tif: str,
@@ -173,19 +237,43 @@ def order_place(app: AppContext, user_id: int, symbol: str, side: str, type_: st
         user_id, symbol, side.upper(), type_.upper(), amount, price, time_in_force=tif.upper(),
         client_order_id=client_order_id, stop_price=stop_price, quote_amount=quote_amount,
         stp_mode=stp.upper() if stp else None)
-    print_orders(f"order {o.id}", [o])
-    if o.fills:
-        print_table("fills", ["trade", "maker order", "price", "amount", "quote", "fee"], [
-            (f.trade_id, f.maker_order_id, _fmt(f.price), _fmt(f.amount), _fmt(f.quote_amount),
-             _fmt(f.fee)) for f in o.fills])
+    ex = app.exchange
+    fills = ex.get_user_trades(user_id, order_id=o.id, limit=10000) if o.fills else []
+    print_order(o, fills, stp_notes(ex, o))
+
+
+@order.command("show")
+@click.option("--user", "user_id", type=USER, required=True,
+              help="The order's owner (id or username).")
+@click.argument("order_id", type=int)
+@output_format
+@pass_app
+def order_show(app: AppContext, user_id: int, order_id: int) -> None:
+    """One order of the user with its fills (trade, price, amount, fee, maker or taker)."""
+    ex = app.exchange
+    print_order(ex.get_order(user_id, order_id),
+                ex.get_user_trades(user_id, order_id=order_id, limit=10000))
+
+
+@click.command("fills")
+@click.argument("user_id", metavar="USER", type=USER)
+@click.option("--symbol", help="Only this pair.")
+@click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True)
+@output_format
+@pass_app
+def fills(app: AppContext, user_id: int, symbol: str | None, limit: int) -> None:
+    """USER's trades, newest first, with side, role (maker or taker), fee and fee asset."""
+    print_table(f"fills of user {user_id}", FILL_COLUMNS,
+                _fill_rows(app.exchange.get_user_trades(user_id, symbol, limit=limit)))
 
 
 @order.command("cancel")
-@click.option("--user", "user_id", type=int, required=True)
+@click.option("--user", "user_id", type=USER, required=True, help="Id or username.")
 @click.argument("order_id", type=int, required=False)
 @click.option("--client-order-id", help="Cancel by client order id.")
 @click.option("--all", "all_", is_flag=True, help="Cancel every open order (of --symbol).")
 @click.option("--symbol", help="With --all: only this pair.")
+@output_format
 @pass_app
 def order_cancel(app: AppContext, user_id: int, order_id: int | None,
                  client_order_id: str | None, all_: bool, symbol: str | None) -> None:
@@ -201,10 +289,11 @@ def order_cancel(app: AppContext, user_id: int, order_id: int | None,
 
 
 @order.command("list")
-@click.option("--user", "user_id", type=int, required=True)
+@click.option("--user", "user_id", type=USER, required=True, help="Id or username.")
 @click.option("--symbol")
 @click.option("--open", "open_only", is_flag=True, help="Only open orders.")
 @click.option("--limit", type=int, default=50, show_default=True)
+@output_format
 @pass_app
 def order_list(app: AppContext, user_id: int, symbol: str | None, open_only: bool,
                limit: int) -> None:
@@ -217,6 +306,7 @@ def order_list(app: AppContext, user_id: int, symbol: str | None, open_only: boo
 @click.command("book")
 @click.argument("symbol")
 @click.option("--depth", type=int, default=10, show_default=True)
+@output_format
 @pass_app
 def book(app: AppContext, symbol: str, depth: int) -> None:
     """The order book of SYMBOL, aggregated by price level."""
@@ -226,6 +316,7 @@ def book(app: AppContext, symbol: str, depth: int) -> None:
 @click.command("trades")
 @click.argument("symbol")
 @click.option("--limit", type=int, default=20, show_default=True)
+@output_format
 @pass_app
 def trades(app: AppContext, symbol: str, limit: int) -> None:
     """The latest trades of SYMBOL."""
@@ -239,6 +330,7 @@ def trades(app: AppContext, symbol: str, limit: int) -> None:
 @click.argument("symbol")
 @click.option("--interval", type=_choices(KlineInterval), default="1m", show_default=True)
 @click.option("--limit", type=int, default=30, show_default=True)
+@output_format
 @pass_app
 def klines(app: AppContext, symbol: str, interval: str, limit: int) -> None:
     """Candlesticks of SYMBOL."""
@@ -251,6 +343,7 @@ def klines(app: AppContext, symbol: str, interval: str, limit: int) -> None:
 
 @click.command("ticker")
 @click.argument("symbol", required=False)
+@output_format
 @pass_app
 def ticker(app: AppContext, symbol: str | None) -> None:
     """24-hour statistics of SYMBOL (or of every pair)."""
@@ -264,7 +357,6 @@ def print_tickers(rows: list[Any]) -> None:
         (t.symbol, _fmt(t.last_price), _fmt(t.open), _fmt(t.high), _fmt(t.low),
          _fmt(t.price_change_percent), _fmt(t.volume), _fmt(t.quote_volume), t.trades_count)
         for t in rows])
-    console.print()
 
 
-COMMANDS: list[click.Command] = [pair, order, book, trades, klines, ticker]
+COMMANDS: list[click.Command] = [pair, order, book, trades, klines, ticker, fills]

@@ -60,6 +60,12 @@ SELECT * FROM exchange.cancel_all_orders(%(user_id)s, %(symbol)s);
 -- name: get_orders
 SELECT * FROM exchange.get_orders(%(user_id)s, %(symbol)s, %(open_only)s, %(limit)s, %(order_id)s);
 
+-- name: get_user_trades
+SELECT trade_id, symbol, order_id, side, role, trim_scale(price) AS price,
+       trim_scale(amount) AS amount, trim_scale(quote_amount) AS quote_amount,
+       trim_scale(fee) AS fee, fee_asset, created_at
+  FROM exchange.get_user_trades(%(user_id)s, %(symbol)s, %(order_id)s, %(limit)s);
+
 -- name: get_order_book
 SELECT symbol, sequence, bids, asks FROM exchange.get_order_book(%(symbol)s, %(depth)s);
 

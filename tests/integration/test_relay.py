@@ -367,7 +367,7 @@ def test_prune_and_status_from_the_command_line(clone_dsn: str) -> None:
     assert "PUBLISHED" in status.output and "PENDING" in status.output
     bad = runner.invoke(main, ["--dsn", clone_dsn, "relay", "prune", "--older-than", "soon"])
     assert bad.exit_code == 2
-    pruned = runner.invoke(main, ["--dsn", clone_dsn, "relay", "prune", "--older-than", "7d"])
+    pruned = runner.invoke(main, ["--dsn", clone_dsn, "relay", "prune", "--older-than", "7d", "--yes"])
     assert pruned.exit_code == 0, pruned.output
     # Only the 8-day-old published event goes: the 1-day-old one and the pending one stay.
     assert statuses(clone_dsn) == {"PUBLISHED": 1, "PENDING": 1}

@@ -65,7 +65,11 @@ def test_cli_migrate_rollback_all_migrate(empty_dsn: str, fresh: dict[str, Any])
     assert not diff(fresh, first), diff(fresh, first)
     run("db", "verify")
 
-    assert f"reverted {len(PLAN)} change(s)" in run("db", "rollback", "--all")
+    # without --yes (and no terminal to ask at) rollback refuses and changes nothing
+    refused = runner.invoke(cli, ["--dsn", empty_dsn, "db", "rollback", "--all"])
+    assert refused.exit_code == 1 and "--yes" in refused.output, refused.output
+    assert not diff(first, snapshot(empty_dsn))
+    assert f"reverted {len(PLAN)} change(s)" in run("db", "rollback", "--all", "--yes")
     emptied = snapshot(empty_dsn)
     leftovers = {k: v for k, v in emptied.items() if v}
     assert not leftovers, f"rollback --all left objects behind: {leftovers}"
@@ -77,7 +81,7 @@ def test_cli_migrate_rollback_all_migrate(empty_dsn: str, fresh: dict[str, Any])
     assert "applied 0 change(s)" in run("db", "migrate")
 
     # and the --to forms
-    assert "reverted 2 change(s)" in run("db", "rollback", "--to", PLAN[-3].name)
+    assert "reverted 2 change(s)" in run("db", "rollback", "--to", PLAN[-3].name, "--yes")
     assert f"applied 1 change(s): {PLAN[-2].name}" in run("db", "migrate", "--to", PLAN[-2].name)
     assert f"applied 1 change(s): {PLAN[-1].name}" in run("db", "migrate")
 
