@@ -32,11 +32,23 @@ _TXN_LINE = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK)\s*;\s*$", re.IGNORECASE)
 
 
 def migrations_dir() -> Path:
-    """The sqitch project: ``$PYEXCHANGE_MIGRATIONS`` or the repository's ``migrations/``."""
+    """The sqitch project: ``$PYEXCHANGE_MIGRATIONS``, else the repository's ``migrations/``
+    (a checkout or an editable install), else the copy an installed wheel carries in
+    ``pyexchange/_schema/migrations`` (with ``functions/`` beside it; see setup.py)."""
     env = os.environ.get("PYEXCHANGE_MIGRATIONS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "migrations"
+    here = Path(__file__).resolve().parent
+    repository = here.parent / "migrations"
+    if (repository / "sqitch.plan").is_file():
+        return repository
+    shipped = here / "_schema" / "migrations"
+    if (shipped / "sqitch.plan").is_file():
+        return shipped
+    raise MigrationError(
+        f"no migrations found: neither {repository} nor {shipped} holds a sqitch.plan",
+        hint="Reinstall pyexchange from a wheel or sdist built by this version, or set "
+             "PYEXCHANGE_MIGRATIONS to a checkout's migrations/ folder.")
 
 
 def expand_script(path: Path, _seen: tuple[Path, ...] = ()) -> str:
