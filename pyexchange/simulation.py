@@ -17,7 +17,7 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
@@ -188,8 +188,32 @@ class Simulator:
                             stop_price=max(stop, tick))
 
 
-def write_charts(ex: Any, directory: Path) -> list[Path]:
-    """One PNG per pair: the 1m K-lines as candlesticks (one slot per minute), volume below."""
+@dataclass(frozen=True)
+class Candle:
+    open_time: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+
+def candles(ex: Any, symbol: str, *, seconds: float | None,
+            since: datetime | None) -> list[Candle]:
+    """The pair's candles: the database's own 1m K-lines (``seconds`` None), or candles of
+    ``seconds`` built from the trades since ``since`` (the demo's run)."""
+    if seconds is None:
+        return [Candle(k.open_time, k.open, k.high, k.low, k.close, k.volume)
+                for k in ex.get_klines(symbol, "1m", limit=240)]
+    return [Candle(**row) for row in ex._dicts("demo_candles", {
+        "symbol": symbol, "seconds": Decimal(str(seconds)), "since": since})]
+
+
+def write_charts(ex: Any, directory: Path, *, seconds: float | None = None,
+                 since: datetime | None = None) -> list[tuple[Path, int]]:
+    """One PNG per pair: candlesticks (one slot per candle) with the volume below; the 1m
+    K-lines, or ``seconds``-long candles of the trades since ``since`` (see :func:`candles`).
+    Returns each chart's path and number of candles."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -197,15 +221,17 @@ def write_charts(ex: Any, directory: Path) -> list[Path]:
     from matplotlib.patches import Rectangle
 
     directory.mkdir(parents=True, exist_ok=True)
-    paths: list[Path] = []
+    step_s = seconds or 60
+    label = f"{step_s:g}s" if step_s < 60 or step_s % 60 else f"{step_s / 60:g}m"
+    paths: list[tuple[Path, int]] = []
     for p in PAIRS:
-        klines = ex.get_klines(p.symbol, "1m", limit=240)
+        klines = candles(ex, p.symbol, seconds=seconds, since=since)
         fig, (ax, axv) = plt.subplots(2, 1, figsize=(11, 6), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 1]})
         start = klines[0].open_time if klines else None
         for k in klines:
             assert start is not None
-            x = (k.open_time - start).total_seconds() / 60.0
+            x = (k.open_time - start).total_seconds() / step_s
             up = k.close >= k.open
             color = "#26a69a" if up else "#ef5350"
             ax.plot([x, x], [float(k.low), float(k.high)], color=color, linewidth=1)
@@ -219,20 +245,23 @@ def write_charts(ex: Any, directory: Path) -> list[Path]:
             pad = (hi - lo) * 0.1 or hi * 0.001
             ax.set_ylim(lo - pad, hi + pad)
             axv.set_ylim(0, max(float(k.volume) for k in klines) * 1.15)
-            span = (klines[-1].open_time - start).total_seconds() / 60.0
+            span = (klines[-1].open_time - start).total_seconds() / step_s
             ax.set_xlim(-1, span + 1)
-            step = max(1, int(span // 10) or 1)
-            ticks = list(range(0, int(span) + 1, step))
+            every = max(1, int(span // (10 if step_s >= 1 else 6)) or 1)
+            ticks = list(range(0, int(span) + 1, every))
             axv.set_xticks(ticks)
-            axv.set_xticklabels([(start + timedelta(minutes=t)).strftime("%H:%M") for t in ticks])
-        ax.set_title(f"{p.symbol} 1m K-lines ({len(klines)} candles, UTC)")
+            fmt = "%H:%M" if step_s >= 60 else "%H:%M:%S" if step_s >= 1 else "%H:%M:%S.%f"
+            axv.set_xticklabels([(start + timedelta(seconds=t * step_s)).strftime(fmt)[:10]
+                                 for t in ticks])
+        source = "K-lines" if seconds is None else "candles of the run's trades"
+        ax.set_title(f"{p.symbol} {label} {source} ({len(klines)} candles, UTC)")
         ax.set_ylabel(p.quote)
         axv.set_ylabel(f"volume ({p.base})")
         ax.grid(alpha=0.3)
         axv.grid(alpha=0.3)
         fig.tight_layout()
-        path = directory / f"{p.symbol}-1m.png"
+        path = directory / f"{p.symbol}-{label}.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)
-        paths.append(path.resolve())
+        paths.append((path.resolve(), len(klines)))
     return paths

@@ -6,6 +6,7 @@ books, trades, tickers, fees and the reconcile result and write the candlestick 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -69,40 +70,59 @@ def print_database_state(exchange: Any, out: Console | None = None) -> None:
               help="Spread the actions over this many minutes (more 1m candles); 0: flat out.")
 @click.option("--show-state", is_flag=True,
               help="Also print the tables, partitions and migrations before the simulation.")
+@click.option("--candle-seconds", type=click.FloatRange(0, 86400), default=0, show_default=True,
+              help="Chart candles of N seconds built from the run's trades; 0: the run's "
+                   "length / 40, so about 40 candles however fast the run was.")
+@click.option("--klines", "use_klines", is_flag=True,
+              help="Chart the database's own 1m K-lines instead (use with --minutes).")
 @pass_app
 def demo(app: AppContext, orders: int, seed: int | None, charts_dir: Path, no_charts: bool,
-         minutes: float, show_state: bool) -> None:
+         minutes: float, show_state: bool, candle_seconds: float, use_klines: bool) -> None:
     """Migrate the database (the embedded server when no DSN is configured), set up a market
     (BTC, ETH, USDT, USD; BTC-USDT, ETH-USDT, ETH-BTC; funded traders) and simulate market
     makers and takers placing and cancelling orders. At the end: the order books, the last
     trades, the 24h tickers, the fees earned, the reconcile result and a candlestick chart
-    (with volume) of each pair's 1m K-lines."""
+    (with volume) of each pair: about 40 candles over the run, built from its trades (a run
+    shorter than a minute still draws a market), or the 1m K-lines with --klines."""
     if configured_dsn(app.dsn) is None:
         console.print("no DSN configured: using the embedded server "
                       "(`pyexchange server status` shows where it lives)")
     from pyexchange.config import resolve_dsn
 
-    done = Migrator(resolve_dsn(app.dsn)).migrate()
-    console.print(f"migrated: {len(done)} change(s) applied" + (f" ({', '.join(done)})"
-                                                                  if done else ""))
+    migrator = Migrator(resolve_dsn(app.dsn))
+    done = migrator.migrate()
+    console.print(migration_summary(done, migrator.status()), soft_wrap=True)
     ex = app.exchange
     if show_state:
         print_database_state(ex)
     run_simulation(ex, orders=orders, seed=seed,
-                   charts_dir=None if no_charts else charts_dir, minutes=minutes)
+                   charts_dir=None if no_charts else charts_dir, minutes=minutes,
+                   candle_seconds=None if use_klines else candle_seconds)
+
+
+def migration_summary(done: list[str], status: list[Any]) -> str:
+    """What ``db migrate`` did, in words: the changes it applied now, or that the database
+    already had every change (an embedded server is migrated when it is created)."""
+    applied = [s.name for s in status if s.applied]
+    if done:
+        return (f"migrated: applied {len(done)} change(s) now ({', '.join(done)}); "
+                f"{len(applied)} of {len(status)} applied")
+    return (f"migrations: up to date, all {len(applied)} of {len(status)} change(s) of the "
+            f"plan were applied before this run (last: {applied[-1] if applied else '-'})")
 
 
 def run_simulation(ex: Any, *, orders: int, seed: int | None, charts_dir: Path | None,
-                   minutes: float = 0) -> None:
+                   minutes: float = 0, candle_seconds: float | None = 0) -> None:
     from pyexchange import simulation
     from pyexchange.cli.trading import print_book, print_tickers
 
     ids = simulation.setup_market(ex, lambda msg: console.print(f"[dim]{msg}[/]"))
     sim = simulation.Simulator(ex, ids, seed)
     columns = (TextColumn("[bold]simulating[/]"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[rate]} actions/s"), TextColumn("{task.fields[info]}"),
+               TextColumn("{task.fields[rate]} orders/s"), TextColumn("{task.fields[info]}"),
                TimeElapsedColumn(), TimeRemainingColumn())
     started = time.monotonic()
+    run_start = datetime.now(UTC)
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("demo", total=orders, rate="-", info="")
         for i in range(orders):
@@ -114,13 +134,14 @@ def run_simulation(ex: Any, *, orders: int, seed: int | None, charts_dir: Path |
             if i % 25 == 24 or i == orders - 1:
                 elapsed = time.monotonic() - started
                 st = sim.stats
-                progress.update(task, completed=i + 1, rate=f"{(i + 1) / elapsed:,.0f}",
+                progress.update(task, completed=i + 1, rate=f"{st.placed / elapsed:,.0f}",
                                 info=f"{st.placed} placed, {st.canceled} canceled, "
                                      f"{st.fills} fills, {st.refused} refused")
     elapsed = time.monotonic() - started
     st = sim.stats
-    console.print(f"{orders} actions in {elapsed:.1f} s ({orders / elapsed:,.0f}/s): "
-                  f"{st.placed} orders placed, {st.canceled} canceled, {st.fills} fills, "
+    console.print(f"{st.placed} orders placed in {elapsed:.1f} s ({st.placed / elapsed:,.0f} "
+                  f"orders/s; {orders} actions, {orders / elapsed:,.0f}/s): "
+                  f"{st.canceled} canceled, {st.fills} fills, "
                   f"{st.refused} refused" + (f" ({', '.join(f'{k} {v}' for k, v in sorted(st.refusals.items()))})"
                                              if st.refusals else ""))
 
@@ -148,8 +169,12 @@ def run_simulation(ex: Any, *, orders: int, seed: int | None, charts_dir: Path |
         print_table("trading checks", ["problem", "detail"],
                     [(c["problem"], c["detail"]) for c in checks])
     if charts_dir is not None:
-        for path in simulation.write_charts(ex, charts_dir):
-            console.print(f"chart: {path}")
+        seconds = candle_seconds
+        if seconds == 0:  # auto: about 40 candles over the run
+            seconds = max(0.01, round((datetime.now(UTC) - run_start).total_seconds() / 40, 3))
+        for path, count in simulation.write_charts(ex, charts_dir, seconds=seconds,
+                                                   since=run_start):
+            console.print(f"chart: {path} ({count} candles)", soft_wrap=True)
 
 
 def _fmt(value: Any) -> str:

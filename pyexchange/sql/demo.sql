@@ -41,3 +41,18 @@ UNION ALL
 SELECT 'hold left on an ended order', o.id::text
   FROM exchange.orders o
  WHERE o.status NOT IN ('NEW', 'PARTIALLY_FILLED', 'PENDING') AND o.hold_amount <> 0;
+
+-- name: demo_candles
+-- Candles of %(seconds)s seconds from one pair's trades since %(since)s (the demo's charts:
+-- a run shorter than a minute still gives a chart of several candles).
+SELECT to_timestamp((floor(extract(epoch FROM t.created_at) / %(seconds)s) * %(seconds)s)::float8)
+           AS open_time,
+       (array_agg(t.price::numeric ORDER BY t.created_at, t.id))[1] AS open,
+       max(t.price::numeric) AS high, min(t.price::numeric) AS low,
+       (array_agg(t.price::numeric ORDER BY t.created_at DESC, t.id DESC))[1] AS close,
+       sum(t.amount::numeric) AS volume
+  FROM exchange.trades t
+  JOIN exchange.trading_pairs tp ON tp.id = t.trading_pair_id
+ WHERE tp.symbol = %(symbol)s AND t.created_at >= %(since)s
+ GROUP BY 1
+ ORDER BY 1;
