@@ -67,6 +67,10 @@ class MarketUpdate:
     levels: tuple[LevelChange, ...]  # the levels this update changed
     bids: tuple[BookLevel, ...]  # the book after it, best first, up to the depth asked
     asks: tuple[BookLevel, ...]
+    # the book's own sequence number (get_order_book) as of the latest snapshot, and the
+    # changes applied on top of that snapshot since: what a viewer shows as "where the book is"
+    book_sequence: int = 0
+    changes_since_snapshot: int = 0
 
 
 class LiveBook:
@@ -79,8 +83,12 @@ class LiveBook:
         self.asks: dict[Decimal, tuple[Decimal, int]] = {}
         self.full_bids = self.full_asks = False  # the snapshot had depth levels (maybe more)
         self.seq = 0
+        self.book_sequence = 0
+        self.changes = 0
 
     def load(self, book: OrderBook) -> None:
+        self.book_sequence = book.sequence
+        self.changes = 0
         self.bids = {lv.price: (lv.amount, lv.orders) for lv in book.bids}
         self.asks = {lv.price: (lv.amount, lv.orders) for lv in book.asks}
         self.full_bids = len(book.bids) >= self.depth
@@ -138,7 +146,7 @@ def watch(dsn: str, symbol: str, depth: int = 20, timeout: float | None = None,
             bids, asks = live.top()
             return MarketUpdate(symbol, live.seq, True,
                                 tuple(TradeTick(t.id, t.price, t.amount, str(t.taker_side))
-                                      for t in recent), (), bids, asks)
+                                      for t in recent), (), bids, asks, live.book_sequence, 0)
 
         with translating():
             # Registered, the outbox trigger NOTIFYs this pair's channel (it does not for
@@ -174,7 +182,9 @@ def watch(dsn: str, symbol: str, depth: int = 20, timeout: float | None = None,
                     yield snapshot()
                     continue
                 bids, asks = live.top()
-                yield MarketUpdate(symbol, live.seq, False, trades, levels, bids, asks)
+                live.changes += 1
+                yield MarketUpdate(symbol, live.seq, False, trades, levels, bids, asks,
+                                   live.book_sequence, live.changes)
     finally:
         with contextlib.suppress(psycopg.Error):
             conn.execute(query("unregister_listener"), {"channel": channel})

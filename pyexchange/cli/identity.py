@@ -238,9 +238,13 @@ def audit(app: AppContext, entity: str, entity_id: str, limit: int) -> None:
               help="Read from PYEXCHANGE_LOGIN_PASSWORD or prompted for; sent as a SCRAM verifier.")
 @pass_app
 def create_login(app: AppContext, name: str, kind: str, password: str) -> None:
-    """Create a database login role NAME in exchange_app, exchange_readonly or exchange_auditor."""
+    """Create a database login role NAME in exchange_app, exchange_readonly or exchange_auditor.
+
+    A PostgreSQL role belongs to the whole server, not to this database: it outlives the
+    database (DROP DATABASE and `server reset` leave it; DROP ROLE removes it)."""
     group = app.exchange.create_login(name, kind, password)
-    console.print(f"login role {name} created in {group}")
+    console.print(f"login role {name} created in {group} (a server-wide role: it outlives "
+                  f"this database; DROP ROLE {name} removes it)", soft_wrap=True)
 
 
 COMMANDS: list[click.Command] = [user, kyc, audit]

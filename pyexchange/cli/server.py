@@ -48,7 +48,12 @@ def status() -> None:
         ("initialised", "yes" if st.initialised else "no"),
         ("running", f"yes (pid {st.pid})" if st.running else "no"),
         ("socket directory", st.socket_dir),
+        ("tcp", "none: unix socket only (port=5432 in the conninfo only names the socket "
+                f"file {st.socket_dir}/.s.PGSQL.5432)"),
         ("conninfo", st.conninfo),
+        ("shared", "by every root process on this machine (set PYEXCHANGE_HOME for a private "
+                   "one)" if str(st.base_dir) == "/var/lib/pyexchange" else "no: private to "
+                   "this home"),
     ])
     if not st.running:
         sys.exit(3)

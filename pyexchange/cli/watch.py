@@ -17,7 +17,10 @@ from pyexchange.market_feed import MarketUpdate, TradeTick
 
 
 def render(update: MarketUpdate, trades: deque[TradeTick], ticker: Any) -> Group:
-    book = Table(title=f"{update.symbol} book (seq {update.seq})", expand=False)
+    since = (f" + {update.changes_since_snapshot} live change(s)"
+             if update.changes_since_snapshot else "")
+    book = Table(title=f"{update.symbol} book (sequence {update.book_sequence}{since})",
+                 expand=False)
     book.add_column("side")
     book.add_column("price", justify="right")
     book.add_column("amount", justify="right")

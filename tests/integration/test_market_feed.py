@@ -83,12 +83,15 @@ def test_watch_yields_a_snapshot_then_the_changes(clone_dsn: str) -> None:
         try:
             snap = next(updates)
             assert snap.snapshot and [(lv.price, lv.amount) for lv in snap.asks] == [(D(100), D(1))]
+            # the view starts at the book's own sequence, not at 0
+            assert snap.book_sequence == ex.get_order_book("BTC-USDT", 5).sequence > 0
             place(conn, users["carol"], "SELL", "LIMIT", "3", "102")
             place(conn, users["bob"], "BUY", "LIMIT", "0.25", "100")
             place(conn, users["bob"], "BUY", "LIMIT", "2", "98")
             # (skipping the one re-read of the book a second after the start, if it comes)
             u1, u2, u3 = _changes(updates, 3)
             assert u1.seq < u2.seq < u3.seq
+            assert u1.book_sequence >= snap.book_sequence and u3.changes_since_snapshot >= 1
             assert [(t.price, t.amount, t.taker_side) for t in u2.trades] == [
                 (D(100), D("0.25"), "BUY")]
             book = ex.get_order_book("BTC-USDT", 5)
