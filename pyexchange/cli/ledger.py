@@ -16,7 +16,7 @@ import click
 
 from pyexchange.api.ledger import Asset, AssetType, Withdrawal, WithdrawalStatus
 from pyexchange.cli import AppContext, console, pass_app, print_table
-from pyexchange.cli.output import note, output_format
+from pyexchange.cli.output import current_format, note, output_format
 from pyexchange.cli.trading import DECIMAL, _fmt
 from pyexchange.cli.users import USER
 
@@ -27,12 +27,6 @@ _KEY = click.option("--key", "idempotency_key", default=None,
 
 RECONCILE_COLUMNS = ["check", "asset", "account", "user", "journal", "expected", "actual",
                      "detail"]
-
-
-def output_format_is_table() -> bool:
-    from pyexchange.cli.output import current_format
-
-    return current_format() == "table"
 
 
 def _key(value: str | None) -> str:
@@ -230,7 +224,7 @@ def reconcile(app: AppContext) -> None:
     """Check the ledger's invariants; print each discrepancy and exit 1 if there is any."""
     rows = app.exchange.reconcile()
     if not rows:
-        if output_format_is_table():
+        if current_format() == "table":
             console.print("reconcile: every invariant holds")
         else:
             print_table("discrepancies", RECONCILE_COLUMNS, [])

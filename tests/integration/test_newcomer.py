@@ -215,6 +215,15 @@ def test_partitions_prune_without_yes_refuses_and_changes_nothing(clone_dsn: str
     assert partitions() == before
 
 
+def test_server_reset_without_yes_refuses_before_touching_anything(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "pyx-home"
+    monkeypatch.setenv("PYEXCHANGE_HOME", str(home))
+    out = CliRunner().invoke(main, ["server", "reset"])
+    assert out.exit_code == 1 and "--yes" in out.output, out.output
+    assert not home.exists()
+
+
 # --- users by username, defaults that fit --------------------------------------------------
 def test_users_by_username_and_derived_precisions(clone_dsn: str) -> None:
     with psycopg.connect(clone_dsn, autocommit=True) as conn:
