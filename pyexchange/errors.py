@@ -479,9 +479,16 @@ class InvalidAuditEntity(ExchangeError):
 
 
 class InvalidLoginRole(ExchangeError):
-    """``create_login`` was given a kind other than app, readonly, auditor, or a malformed role name."""
+    """``create_login`` was given a kind other than app, custody, worker, readonly, auditor,
+    owner, or a malformed role name."""
 
     sqlstate = "EX350"
+
+
+class UnknownActingUser(ExchangeError):
+    """The acting user (``exchange.acting_user_id``) names no user; a user-scoped call is refused."""
+
+    sqlstate = "EX360"
 
 
 

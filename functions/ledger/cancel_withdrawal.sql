@@ -30,10 +30,13 @@ BEGIN
             ERRCODE = 'EX112',
             MESSAGE = format('unknown withdrawal %s', COALESCE(p_withdrawal_id::text, 'NULL'));
     END IF;
-    -- Access: the withdrawal's owner may cancel it; any other acting user needs
-    -- withdrawal:approve; a session without one must belong to exchange_owner.
-    IF exchange._acting_user_id() IS DISTINCT FROM v_w.user_id THEN
-        PERFORM exchange._require_admin('withdrawal', 'approve');
+    -- Access: the withdrawal's owner (ACTIVE) may cancel it, another acting user needs
+    -- withdrawal:approve (exchange._authorize_for_user); a session without one must belong to
+    -- exchange_custody (the withdrawal processor) or exchange_owner (a DBA).
+    IF exchange._acting_user_id() IS NULL THEN
+        PERFORM exchange._require_admin('withdrawal', 'approve', 'exchange_custody');
+    ELSE
+        PERFORM exchange._authorize_for_user(v_w.user_id, 'withdrawal', 'approve');
     END IF;
     IF v_w.status NOT IN ('PENDING', 'REVIEW') THEN
         RAISE EXCEPTION USING
@@ -61,4 +64,4 @@ $$;
 COMMENT ON FUNCTION exchange.cancel_withdrawal(bigint, text) IS
     'Cancels a PENDING or REVIEW withdrawal and releases its frozen amount + fee; status CANCELLED. Raises EX112, EX113.';
 REVOKE ALL ON FUNCTION exchange.cancel_withdrawal(bigint, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION exchange.cancel_withdrawal(bigint, text) TO exchange_app;
+GRANT EXECUTE ON FUNCTION exchange.cancel_withdrawal(bigint, text) TO exchange_app, exchange_custody;

@@ -3,7 +3,12 @@
 --                           p_status exchange.withdrawal_status DEFAULT NULL,
 --                           p_limit integer DEFAULT 100) RETURNS SETOF exchange.withdrawals
 -- Reads withdrawals: one by id, or the newest first, optionally of one user and one status.
--- Raises: EX112 (unknown withdrawal, get_withdrawal). Locks: none.
+-- Access: the withdrawal's user, or an acting user with withdrawal:read; every user's
+-- (list_withdrawals without p_user_id) needs withdrawal:read (exchange._authorize_for_user;
+-- a DBA without an acting user may read all). The withdrawal processor (exchange_custody)
+-- may list them too.
+-- Raises: EX112 (unknown withdrawal, get_withdrawal); EX320, EX360, EX303, EX321, EX322 (access).
+-- Locks: none.
 CREATE OR REPLACE FUNCTION exchange.get_withdrawal(p_withdrawal_id bigint)
 RETURNS exchange.withdrawals
 LANGUAGE plpgsql
@@ -20,6 +25,7 @@ BEGIN
             ERRCODE = 'EX112',
             MESSAGE = format('unknown withdrawal %s', COALESCE(p_withdrawal_id::text, 'NULL'));
     END IF;
+    PERFORM exchange._authorize_for_user(v_w.user_id, 'withdrawal', 'read');
     RETURN v_w;
 END;
 $$;
@@ -33,18 +39,25 @@ CREATE OR REPLACE FUNCTION exchange.list_withdrawals(
     p_limit integer DEFAULT 100
 )
 RETURNS SETOF exchange.withdrawals
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
+BEGIN
+    IF NOT (exchange._acting_user_id() IS NULL
+            AND pg_has_role(session_user, 'exchange_custody', 'MEMBER')) THEN
+        PERFORM exchange._authorize_for_user(p_user_id, 'withdrawal', 'read');
+    END IF;
+    RETURN QUERY
     SELECT w.* FROM exchange.withdrawals w
      WHERE (p_user_id IS NULL OR w.user_id = p_user_id)
        AND (p_status IS NULL OR w.status = p_status)
      ORDER BY w.created_at DESC, w.id DESC
      LIMIT LEAST(GREATEST(COALESCE(p_limit, 100), 0), 10000);
+END;
 $$;
 COMMENT ON FUNCTION exchange.list_withdrawals(bigint, exchange.withdrawal_status, integer) IS
     'Withdrawals newest first, optionally of one user and one status (at most 10000).';
 REVOKE ALL ON FUNCTION exchange.list_withdrawals(bigint, exchange.withdrawal_status, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION exchange.list_withdrawals(bigint, exchange.withdrawal_status, integer) TO exchange_app;
+GRANT EXECUTE ON FUNCTION exchange.list_withdrawals(bigint, exchange.withdrawal_status, integer) TO exchange_app, exchange_custody;

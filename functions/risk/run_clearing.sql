@@ -36,7 +36,7 @@ DECLARE
     v_day    date;
     v_batch  exchange.settlement_batches;
 BEGIN
-    v_actor := exchange._require_permission('settlement', 'run');
+    v_actor := exchange._require_admin('settlement', 'run');
     IF p_business_date IS NULL OR p_business_date > v_today THEN
         RAISE EXCEPTION USING ERRCODE = 'EX421',
             MESSAGE = format('cannot clear business date %s', COALESCE(p_business_date::text, 'NULL')),

@@ -20,7 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from pyexchange import Exchange
-from pyexchange.errors import NotificationAccessDenied, TemplatePlaceholderInvalid
+from pyexchange.errors import ActingUserMismatch, TemplatePlaceholderInvalid
 from pyexchange.notifier import SIGNATURE_HEADER, Notifier, NotifierConfig, verify_signature
 
 SECRET = "a-webhook-secret-of-some-length"
@@ -91,8 +91,8 @@ def receiver() -> Iterator[tuple[str, Receiver]]:
 
 def make_user(dsn: str, name: str) -> int:
     with psycopg.connect(dsn) as conn:
-        row = conn.execute("INSERT INTO exchange.users (username, email, password_hash) "
-                           "VALUES (%s, %s, 'x') RETURNING id", (name, f"{name}@example.com")
+        row = conn.execute("INSERT INTO exchange.users (username, email, password_hash, status) "
+                           "VALUES (%s, %s, 'x', 'ACTIVE') RETURNING id", (name, f"{name}@example.com")
                            ).fetchone()
         assert row is not None
         return int(row[0])
@@ -214,7 +214,7 @@ def test_in_app_notifications_preferences_and_templates_through_the_client(clone
         assert ex.mark_notification_read(alice, note.id) == 1
         assert ex.list_notifications(alice, unread_only=True) == []
         assert ex.list_notifications(alice)[0].read_at is not None
-    with Exchange(clone_dsn, acting_user_id=bob) as ex, pytest.raises(NotificationAccessDenied):
+    with Exchange(clone_dsn, acting_user_id=bob) as ex, pytest.raises(ActingUserMismatch):
         ex.list_notifications(alice)
     assert sorted(notification_rows(clone_dsn)) == [
         ("EMAIL", "PENDING", 0, None), ("EMAIL", "PENDING", 0, None), ("IN_APP", "SENT", 0, None)]
