@@ -201,9 +201,8 @@ def test_injection_attempts_change_nothing_and_raise_typed_errors(
             # as a login, an injection is just an unknown user
             assert ex.authenticate(p, p).error_code == "EX301"
             assert ex.authenticate("root", p).error_code == "EX301"
-    with Exchange(app, acting_user_id=ids["user"]) as ex:
-        with pytest.raises(InvalidKycDocuments):
-            ex.submit_kyc(ids["user"], 1, ["not", "an", "object"])  # type: ignore[arg-type]
+    with Exchange(app, acting_user_id=ids["user"]) as ex, pytest.raises(InvalidKycDocuments):
+        ex.submit_kyc(ids["user"], 1, ["not", "an", "object"])  # type: ignore[arg-type]
     with Exchange(app, acting_user_id=ids["admin"]) as ex:
         for p in payloads:
             with pytest.raises(InvalidAuditEntity):
