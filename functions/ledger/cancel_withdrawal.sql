@@ -3,9 +3,10 @@
 -- Cancels a PENDING or REVIEW withdrawal: one journal record WITHDRAWAL_CANCEL (reference
 -- WITHDRAWAL id) releases amount + fee from FROZEN to AVAILABLE; the withdrawal becomes
 -- CANCELLED with p_reason as its note. Returns the updated withdrawal.
--- Access: the owner (acting user), or withdrawal:approve; without an acting user, members of
---         exchange_owner only.
--- Raises: EX320/EX321/EX303 (access), EX112 (unknown withdrawal), EX113 (already completed
+-- Access: the owner (ACTIVE acting user), or an acting user with withdrawal:approve
+--         (exchange._authorize_for_user); without an acting user, members of exchange_custody
+--         (the withdrawal processor) or exchange_owner (a DBA).
+-- Raises: EX320/EX360/EX303/EX321 (access), EX112 (unknown withdrawal), EX113 (already completed
 --         or cancelled).
 -- Emits: withdrawal_cancelled (exchange._emit_event; payloads in docs/events.md).
 -- Locks: the withdrawal row; then the user's account row.

@@ -6,7 +6,9 @@
 -- withdrawal becomes COMPLETED. Returns the updated withdrawal.
 -- Only a PENDING withdrawal completes: one in REVIEW must be approved first; a completed or
 -- cancelled one cannot be completed again.
--- Access: withdrawal:approve for an acting user; without one, members of exchange_owner.
+-- Access: withdrawal:approve for an acting user; without one, members of exchange_custody
+--         (the withdrawal processor) or exchange_owner (a DBA). Granted to exchange_custody
+--         only, not to exchange_app.
 -- Raises: EX320/EX321/EX303 (access, see docs/security.md), EX112 (unknown withdrawal),
 --         EX114 (in REVIEW), EX113 (already completed or cancelled).
 -- Emits: withdrawal_completed (exchange._emit_event; payloads in docs/events.md).
