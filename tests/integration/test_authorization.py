@@ -361,3 +361,28 @@ def test_the_role_function_table_in_the_docs_matches_the_grants(template_dsn: st
     assert not wrong and not extra, (
         f"docs/security.md disagrees with the grants (docs, catalog) in {ROLE_COLUMNS}: {wrong}; "
         f"in the docs only: {extra}")
+
+
+# --- create-login, one group per duty ---------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["app", "custody", "worker", "readonly", "auditor", "owner"])
+def test_create_login_makes_a_login_in_the_group_of_its_duty(world: World, kind: str) -> None:
+    from pyexchange.client import Exchange
+
+    name = f"pyx_{kind}_{uuid.uuid4().hex[:10]}"
+    try:
+        with Exchange(world.dsn) as ex:
+            assert ex.create_login(name, kind, "a-secret-passphrase") == f"exchange_{kind}"
+        with psycopg.connect(world.dsn, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT r.rolcanlogin, r.rolpassword LIKE 'SCRAM-SHA-256$%%', "
+                "       array(SELECT g.rolname::text FROM pg_auth_members m "
+                "              JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid) "
+                "  FROM pg_authid r WHERE r.rolname = %s", (name,)).fetchone()
+        assert row == (True, True, [f"exchange_{kind}"])
+        if kind == "owner":  # a DBA login: the DBA path, without an acting user
+            assert _run(_login_dsn(world.dsn, name), None,
+                        "SELECT * FROM exchange.balances(%(bob)s)", world.ids) is None
+    finally:
+        with psycopg.connect(world.dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
