@@ -491,6 +491,13 @@ class UnknownActingUser(ExchangeError):
     sqlstate = "EX360"
 
 
+class FunctionNotGranted(ExchangeError):
+    """The login's group may not execute this function (PostgreSQL raises 42501, translated
+    here): e.g. an ``exchange_app`` login calling ``deposit`` or a worker's function."""
+
+    sqlstate = "EX361"
+
+
 
 # --- EX4xx: risk and clearing ------------------------------------------------------------
 class UnknownRiskRuleType(ExchangeError):
@@ -628,6 +635,8 @@ def translate(exc: psycopg.Error) -> ExchangeError:
     cls: type[ExchangeError] | None = CODES.get(code)
     if cls is None and code == "23514" and message.startswith("no partition of relation"):
         cls = PartitionMissing
+    if cls is None and code == "42501" and message.startswith("permission denied for function"):
+        cls = FunctionNotGranted
     if cls is None:
         return DatabaseError(message, detail=diag.message_detail, hint=diag.message_hint,
                              sqlstate=code or None)

@@ -386,3 +386,15 @@ def test_create_login_makes_a_login_in_the_group_of_its_duty(world: World, kind:
     finally:
         with psycopg.connect(world.dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def test_the_client_raises_a_typed_error_when_the_login_may_not_call_a_function(world: World) -> None:
+    from pyexchange.client import Exchange
+    from pyexchange.errors import FunctionNotGranted
+
+    before = _state(world.dsn)
+    with Exchange(world.logins["app"]) as ex, pytest.raises(FunctionNotGranted):
+        ex.deposit(world.ids["bob"], "USDT", D("1000000"), "mint-by-client")
+    assert _state(world.dsn) == before
+    with Exchange(world.logins["custody"]) as ex:
+        assert ex.deposit(world.ids["alice"], "USDT", D("1"), "custody-deposit") is not None
