@@ -31,15 +31,22 @@ GRANT EXECUTE ON FUNCTION exchange_dblink.dblink_connect_u(text, text),
 -- to exchange_risk_writer and keeps it in exchange.risk_settings.loopback_password (owner
 -- only). Migrating a second database thus gives the role the same password, and the first
 -- database's loopback keeps working. Created once, kept on revert, like the other roles.
--- Executed dynamically so that no statement log shows the password.
+-- Executed dynamically so that no statement log shows the password. Migrations of several
+-- databases may run at once (role rows are shared): a concurrent creation of the key is taken
+-- as it is, and an ALTER ROLE that meets a concurrent one ('tuple concurrently updated', once
+-- the other has committed) is tried again.
 DO $$
 DECLARE
     v_key    text;
     v_secret text;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'exchange_risk_key') THEN
-        EXECUTE format('CREATE ROLE exchange_risk_key NOLOGIN PASSWORD %L',
-                       gen_random_uuid()::text || gen_random_uuid()::text);
+        BEGIN
+            EXECUTE format('CREATE ROLE exchange_risk_key NOLOGIN PASSWORD %L',
+                           gen_random_uuid()::text || gen_random_uuid()::text);
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL;  -- made by a concurrent migration
+        END;
     END IF;
     SELECT a.rolpassword INTO v_key FROM pg_authid a WHERE a.rolname = 'exchange_risk_key';
     IF v_key IS NULL THEN
@@ -49,9 +56,23 @@ BEGIN
     END IF;
     v_secret := encode(sha256(convert_to('pyexchange risk loopback|' || v_key, 'UTF8')), 'hex');
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'exchange_risk_writer') THEN
-        CREATE ROLE exchange_risk_writer LOGIN NOINHERIT;
+        BEGIN
+            CREATE ROLE exchange_risk_writer LOGIN NOINHERIT;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL;
+        END;
     END IF;
-    EXECUTE format('ALTER ROLE exchange_risk_writer LOGIN NOINHERIT PASSWORD %L', v_secret);
+    FOR v_try IN 1 .. 20 LOOP
+        BEGIN
+            EXECUTE format('ALTER ROLE exchange_risk_writer LOGIN NOINHERIT PASSWORD %L', v_secret);
+            EXIT;
+        EXCEPTION WHEN internal_error THEN  -- tuple concurrently updated
+            IF v_try = 20 THEN
+                RAISE;
+            END IF;
+            PERFORM pg_sleep(0.02 * v_try);
+        END;
+    END LOOP;
     UPDATE exchange.risk_settings SET loopback_password = v_secret;
 END
 $$;
