@@ -545,6 +545,7 @@ GRANT ALL ON FUNCTION exchange."freeze"(p_user_id bigint, p_asset text, p_amount
 
 REVOKE ALL ON FUNCTION exchange.get_withdrawal(p_withdrawal_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION exchange.get_withdrawal(p_withdrawal_id bigint) TO exchange_app;
+GRANT ALL ON FUNCTION exchange.get_withdrawal(p_withdrawal_id bigint) TO exchange_custody;
 
 --
 -- Name: FUNCTION list_assets(); Type: ACL; Schema: exchange; Owner: exchange_owner

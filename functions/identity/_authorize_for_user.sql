@@ -1,5 +1,6 @@
 -- exchange._authorize_for_user(p_user_id bigint, p_resource text DEFAULT NULL,
---                              p_action text DEFAULT NULL) RETURNS bigint
+--                              p_action text DEFAULT NULL, p_duty_role text DEFAULT NULL)
+--   RETURNS bigint
 -- Internal: the one rule deciding whether this session may act for user p_user_id, called
 -- first by every user-scoped API function (orders, movements, holds, withdrawals, balances,
 -- history, profiles, KYC, notifications). Returns the acting user's id, or NULL on the DBA
@@ -11,15 +12,17 @@
 --    function only the user may call for themselves). A NULL p_user_id ("every user", e.g.
 --    list_withdrawals) counts as another user.
 --  * Without one: only the DBA path passes, a session whose login is a member of
---    exchange_owner (a DBA in psql, the migrations); the application (exchange_app), custody
---    and worker roles get EX320.
+--    exchange_owner (a DBA in psql, the migrations), or of p_duty_role when the function
+--    serves that duty for every user (exchange_custody: the withdrawal processor lists and
+--    cancels withdrawals); the application (exchange_app) gets EX320.
 -- Cost: one primary-key read of the acting user; plus one permission lookup when acting for
 -- another user. Call it once per call (a batch: once, then compare the batch's users).
 -- Raises: EX320, EX360, EX303, EX321, EX322. Locks: none.
 CREATE OR REPLACE FUNCTION exchange._authorize_for_user(
     p_user_id bigint,
     p_resource text DEFAULT NULL,
-    p_action text DEFAULT NULL
+    p_action text DEFAULT NULL,
+    p_duty_role text DEFAULT NULL
 )
 RETURNS bigint
 LANGUAGE plpgsql
@@ -30,7 +33,8 @@ DECLARE
     v_status exchange.user_status;
 BEGIN
     IF v_acting IS NULL THEN
-        IF pg_has_role(session_user, 'exchange_owner', 'MEMBER') THEN
+        IF pg_has_role(session_user, 'exchange_owner', 'MEMBER')
+           OR (p_duty_role IS NOT NULL AND pg_has_role(session_user, p_duty_role, 'MEMBER')) THEN
             RETURN NULL;
         END IF;
         RAISE EXCEPTION USING
@@ -81,6 +85,6 @@ BEGIN
     RETURN v_acting;
 END;
 $$;
-COMMENT ON FUNCTION exchange._authorize_for_user(bigint, text, text) IS
-    'Internal: the rule of every user-scoped function: the acting user exists, is ACTIVE and is p_user_id or holds resource:action; no acting user only for members of exchange_owner (returns NULL). Raises EX320, EX360, EX303, EX321, EX322.';
-REVOKE ALL ON FUNCTION exchange._authorize_for_user(bigint, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION exchange._authorize_for_user(bigint, text, text, text) IS
+    'Internal: the rule of every user-scoped function: the acting user exists, is ACTIVE and is p_user_id or holds resource:action; no acting user only for members of exchange_owner or p_duty_role (returns NULL). Raises EX320, EX360, EX303, EX321, EX322.';
+REVOKE ALL ON FUNCTION exchange._authorize_for_user(bigint, text, text, text) FROM PUBLIC;

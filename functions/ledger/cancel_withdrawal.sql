@@ -34,11 +34,7 @@ BEGIN
     -- Access: the withdrawal's owner (ACTIVE) may cancel it, another acting user needs
     -- withdrawal:approve (exchange._authorize_for_user); a session without one must belong to
     -- exchange_custody (the withdrawal processor) or exchange_owner (a DBA).
-    IF exchange._acting_user_id() IS NULL THEN
-        PERFORM exchange._require_admin('withdrawal', 'approve', 'exchange_custody');
-    ELSE
-        PERFORM exchange._authorize_for_user(v_w.user_id, 'withdrawal', 'approve');
-    END IF;
+    PERFORM exchange._authorize_for_user(v_w.user_id, 'withdrawal', 'approve', 'exchange_custody');
     IF v_w.status NOT IN ('PENDING', 'REVIEW') THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX113',

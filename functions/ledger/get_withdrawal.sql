@@ -5,8 +5,8 @@
 -- Reads withdrawals: one by id, or the newest first, optionally of one user and one status.
 -- Access: the withdrawal's user, or an acting user with withdrawal:read; every user's
 -- (list_withdrawals without p_user_id) needs withdrawal:read (exchange._authorize_for_user;
--- a DBA without an acting user may read all). The withdrawal processor (exchange_custody)
--- may list them too.
+-- a DBA without an acting user may read all). The withdrawal processor (exchange_custody,
+-- without an acting user) may read them too.
 -- Raises: EX112 (unknown withdrawal, get_withdrawal); EX320, EX360, EX303, EX321, EX322 (access).
 -- Locks: none.
 CREATE OR REPLACE FUNCTION exchange.get_withdrawal(p_withdrawal_id bigint)
@@ -25,13 +25,13 @@ BEGIN
             ERRCODE = 'EX112',
             MESSAGE = format('unknown withdrawal %s', COALESCE(p_withdrawal_id::text, 'NULL'));
     END IF;
-    PERFORM exchange._authorize_for_user(v_w.user_id, 'withdrawal', 'read');
+    PERFORM exchange._authorize_for_user(v_w.user_id, 'withdrawal', 'read', 'exchange_custody');
     RETURN v_w;
 END;
 $$;
 COMMENT ON FUNCTION exchange.get_withdrawal(bigint) IS 'One withdrawal by id. Raises EX112.';
 REVOKE ALL ON FUNCTION exchange.get_withdrawal(bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION exchange.get_withdrawal(bigint) TO exchange_app;
+GRANT EXECUTE ON FUNCTION exchange.get_withdrawal(bigint) TO exchange_app, exchange_custody;
 
 CREATE OR REPLACE FUNCTION exchange.list_withdrawals(
     p_user_id bigint DEFAULT NULL,
@@ -45,10 +45,7 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NOT (exchange._acting_user_id() IS NULL
-            AND pg_has_role(session_user, 'exchange_custody', 'MEMBER')) THEN
-        PERFORM exchange._authorize_for_user(p_user_id, 'withdrawal', 'read');
-    END IF;
+    PERFORM exchange._authorize_for_user(p_user_id, 'withdrawal', 'read', 'exchange_custody');
     RETURN QUERY
     SELECT w.* FROM exchange.withdrawals w
      WHERE (p_user_id IS NULL OR w.user_id = p_user_id)

@@ -283,6 +283,8 @@ def test_custody_and_worker_logins_do_their_duty_only(world: World) -> None:
     assert _run(custody, None, "SELECT * FROM exchange.cancel_withdrawal(%(bob_withdrawal)s)",
                 world.ids) is None
     assert _run(custody, None, "SELECT * FROM exchange.list_withdrawals()", world.ids) is None
+    assert _run(custody, None, "SELECT * FROM exchange.get_withdrawal(%(bob_withdrawal)s)",
+                world.ids) is None
     for stmt in WORKER_CALLS:
         assert _run(worker, None, stmt, world.ids) is None, stmt
     before = _state(world.dsn)
