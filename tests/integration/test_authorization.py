@@ -203,6 +203,25 @@ def test_the_app_login_cannot_act_for_bob(world: World, name: str, stmt: str, al
     assert _state(world.dsn) == before
 
 
+OWN_ACCOUNT = [
+    "SELECT exchange.transfer(%(me)s, %(alice)s, 'USDT', 1, 'own-t')",
+    "SELECT exchange.withdraw(%(me)s, 'USDT', 1, 'own-w')",
+    "SELECT * FROM exchange.place_order(%(me)s, 'BTC-USDT', 'SELL', 'LIMIT', 0.1, 100)",
+    "SELECT * FROM exchange.balances(%(me)s)",
+]
+
+
+@pytest.mark.parametrize("stmt", OWN_ACCOUNT)
+@pytest.mark.parametrize("who", ["pete", "sue", "cleo"])
+def test_a_user_who_is_not_active_cannot_act_even_for_themselves(world: World, who: str,
+                                                                 stmt: str) -> None:
+    """A SUSPENDED (or PENDING, CLOSED) user can neither move their funds away nor read them."""
+    before = _state(world.dsn)
+    params = {**world.ids, "me": world.ids[who]}
+    assert _run(world.logins["app"], str(world.ids[who]), stmt, params) == "EX303"
+    assert _state(world.dsn) == before
+
+
 @pytest.mark.parametrize(("name", "stmt", "alice_code", "served"), PROBES, ids=[p[0] for p in PROBES])
 def test_the_rightful_caller_is_served(world: World, name: str, stmt: str, alice_code: str,
                                        served: str) -> None:
