@@ -479,9 +479,23 @@ class InvalidAuditEntity(ExchangeError):
 
 
 class InvalidLoginRole(ExchangeError):
-    """``create_login`` was given a kind other than app, readonly, auditor, or a malformed role name."""
+    """``create_login`` was given a kind other than app, custody, worker, readonly, auditor,
+    owner, or a malformed role name."""
 
     sqlstate = "EX350"
+
+
+class UnknownActingUser(ExchangeError):
+    """The acting user (``exchange.acting_user_id``) names no user; a user-scoped call is refused."""
+
+    sqlstate = "EX360"
+
+
+class FunctionNotGranted(ExchangeError):
+    """The login's group may not execute this function (PostgreSQL raises 42501, translated
+    here): e.g. an ``exchange_app`` login calling ``deposit`` or a worker's function."""
+
+    sqlstate = "EX361"
 
 
 
@@ -621,6 +635,8 @@ def translate(exc: psycopg.Error) -> ExchangeError:
     cls: type[ExchangeError] | None = CODES.get(code)
     if cls is None and code == "23514" and message.startswith("no partition of relation"):
         cls = PartitionMissing
+    if cls is None and code == "42501" and message.startswith("permission denied for function"):
+        cls = FunctionNotGranted
     if cls is None:
         return DatabaseError(message, detail=diag.message_detail, hint=diag.message_hint,
                              sqlstate=code or None)

@@ -185,6 +185,7 @@ CREATE TABLE exchange.risk_settings (
     id boolean DEFAULT true NOT NULL,
     loopback_host text,
     loopback_conninfo text,
+    loopback_password text,
     CONSTRAINT risk_settings_one_row CHECK (id)
 );
 

@@ -78,6 +78,7 @@ REVOKE ALL ON FUNCTION exchange._render_template(p_text text, p_payload jsonb) F
 
 REVOKE ALL ON FUNCTION exchange.register_listener(p_channel text) FROM PUBLIC;
 GRANT ALL ON FUNCTION exchange.register_listener(p_channel text) TO exchange_app;
+GRANT ALL ON FUNCTION exchange.register_listener(p_channel text) TO exchange_worker;
 
 --
 -- Name: FUNCTION tg_outbox_events__after_insert(); Type: ACL; Schema: exchange; Owner: exchange_owner
@@ -91,3 +92,4 @@ REVOKE ALL ON FUNCTION exchange.tg_outbox_events__after_insert() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION exchange.unregister_listener(p_channel text) FROM PUBLIC;
 GRANT ALL ON FUNCTION exchange.unregister_listener(p_channel text) TO exchange_app;
+GRANT ALL ON FUNCTION exchange.unregister_listener(p_channel text) TO exchange_worker;

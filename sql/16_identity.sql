@@ -6,10 +6,11 @@
 -- Functions (their source, with the header that documents them, is in functions/):
 --   exchange._acting_user_id()  ->  functions/identity/_acting_user_id.sql
 --   exchange._audit_action(text, text, text, jsonb)  ->  functions/identity/_audit_action.sql
+--   exchange._authorize_for_user(bigint, text, text, text)  ->  functions/identity/_authorize_for_user.sql
 --   exchange._check_kyc_limit(bigint, text, integer, numeric)  ->  functions/identity/_check_kyc_limit.sql
 --   exchange._guard_last_admin(bigint)  ->  functions/identity/_guard_last_admin.sql
 --   exchange._hash_password(text, text)  ->  functions/identity/_hash_password.sql
---   exchange._require_admin(text, text)  ->  functions/identity/_require_admin.sql
+--   exchange._require_admin(text, text, text)  ->  functions/identity/_require_admin.sql
 --   exchange._require_permission(bigint, text, text)  ->  functions/identity/_require_permission.sql
 --   exchange._require_permission(text, text)  ->  functions/identity/_require_permission.sql
 --   exchange._review_kyc(bigint, bigint, boolean, text)  ->  functions/identity/approve_kyc.sql (a family file)
@@ -64,6 +65,12 @@ COMMENT ON FUNCTION exchange._acting_user_id() IS 'Internal: the acting applicat
 COMMENT ON FUNCTION exchange._audit_action(p_operation text, p_entity text, p_entity_key text, p_details jsonb) IS 'Internal: appends an administrative action (operation, entity, key, details) to the audit log with the login role and acting user.';
 
 --
+-- Name: FUNCTION _authorize_for_user(p_user_id bigint, p_resource text, p_action text, p_duty_role text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._authorize_for_user(p_user_id bigint, p_resource text, p_action text, p_duty_role text) IS 'Internal: the rule of every user-scoped function: the acting user exists, is ACTIVE and is p_user_id or holds resource:action; no acting user only for members of exchange_owner or p_duty_role (returns NULL). Raises EX320, EX360, EX303, EX321, EX322.';
+
+--
 -- Name: FUNCTION _check_kyc_limit(p_user_id bigint, p_action text, p_asset_id integer, p_amount numeric); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
@@ -82,10 +89,10 @@ COMMENT ON FUNCTION exchange._guard_last_admin(p_user_id bigint) IS 'Internal: r
 COMMENT ON FUNCTION exchange._hash_password(p_password text, p_username text) IS 'Internal: validates a new password against the policy and returns its bcrypt hash (pgcrypto, cost from auth_settings). Raises EX306.';
 
 --
--- Name: FUNCTION _require_admin(p_resource text, p_action text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+-- Name: FUNCTION _require_admin(p_resource text, p_action text, p_duty_role text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange._require_admin(p_resource text, p_action text) IS 'Internal: the acting user''s permission check, or (no acting user) membership of exchange_owner for a DBA session. Raises EX320, EX321, EX303.';
+COMMENT ON FUNCTION exchange._require_admin(p_resource text, p_action text, p_duty_role text) IS 'Internal: the acting user''s permission check, or (no acting user) membership of exchange_owner (or of p_duty_role) for a DBA or service session. Raises EX320, EX321, EX303.';
 
 --
 -- Name: FUNCTION _require_permission(p_resource text, p_action text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -198,7 +205,7 @@ COMMENT ON FUNCTION exchange.grant_role(p_user_id bigint, p_role text) IS 'Gives
 -- Name: FUNCTION has_permission(p_user_id bigint, p_resource text, p_action text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.has_permission(p_user_id bigint, p_resource text, p_action text) IS 'Whether an ACTIVE user holds resource:action through a role. Never raises.';
+COMMENT ON FUNCTION exchange.has_permission(p_user_id bigint, p_resource text, p_action text) IS 'Whether an ACTIVE user holds resource:action through a role (self, or role:read). Raises EX320, EX360, EX303, EX321, EX322 (access) only.';
 
 --
 -- Name: FUNCTION list_kyc_verifications(p_user_id bigint); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -273,6 +280,12 @@ REVOKE ALL ON FUNCTION exchange._acting_user_id() FROM PUBLIC;
 REVOKE ALL ON FUNCTION exchange._audit_action(p_operation text, p_entity text, p_entity_key text, p_details jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION _authorize_for_user(p_user_id bigint, p_resource text, p_action text, p_duty_role text); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._authorize_for_user(p_user_id bigint, p_resource text, p_action text, p_duty_role text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION _check_kyc_limit(p_user_id bigint, p_action text, p_asset_id integer, p_amount numeric); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
@@ -291,10 +304,10 @@ REVOKE ALL ON FUNCTION exchange._guard_last_admin(p_user_id bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION exchange._hash_password(p_password text, p_username text) FROM PUBLIC;
 
 --
--- Name: FUNCTION _require_admin(p_resource text, p_action text); Type: ACL; Schema: exchange; Owner: exchange_owner
+-- Name: FUNCTION _require_admin(p_resource text, p_action text, p_duty_role text); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
-REVOKE ALL ON FUNCTION exchange._require_admin(p_resource text, p_action text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION exchange._require_admin(p_resource text, p_action text, p_duty_role text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _require_permission(p_resource text, p_action text); Type: ACL; Schema: exchange; Owner: exchange_owner

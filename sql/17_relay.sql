@@ -53,14 +53,14 @@ COMMENT ON FUNCTION exchange.retry_failed_outbox_events(p_ids bigint[]) IS 'Requ
 --
 
 REVOKE ALL ON FUNCTION exchange.claim_outbox_events(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION exchange.claim_outbox_events(p_limit integer) TO exchange_app;
+GRANT ALL ON FUNCTION exchange.claim_outbox_events(p_limit integer) TO exchange_worker;
 
 --
 -- Name: FUNCTION mark_outbox_events_published(p_ids bigint[]); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
 REVOKE ALL ON FUNCTION exchange.mark_outbox_events_published(p_ids bigint[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION exchange.mark_outbox_events_published(p_ids bigint[]) TO exchange_app;
+GRANT ALL ON FUNCTION exchange.mark_outbox_events_published(p_ids bigint[]) TO exchange_worker;
 
 --
 -- Name: FUNCTION outbox_stats(); Type: ACL; Schema: exchange; Owner: exchange_owner
@@ -68,24 +68,25 @@ GRANT ALL ON FUNCTION exchange.mark_outbox_events_published(p_ids bigint[]) TO e
 
 REVOKE ALL ON FUNCTION exchange.outbox_stats() FROM PUBLIC;
 GRANT ALL ON FUNCTION exchange.outbox_stats() TO exchange_app;
+GRANT ALL ON FUNCTION exchange.outbox_stats() TO exchange_worker;
 
 --
 -- Name: FUNCTION prune_outbox_events(p_older_than interval, p_include_failed boolean); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
 REVOKE ALL ON FUNCTION exchange.prune_outbox_events(p_older_than interval, p_include_failed boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION exchange.prune_outbox_events(p_older_than interval, p_include_failed boolean) TO exchange_app;
+GRANT ALL ON FUNCTION exchange.prune_outbox_events(p_older_than interval, p_include_failed boolean) TO exchange_worker;
 
 --
 -- Name: FUNCTION record_outbox_failures(p_ids bigint[], p_error text, p_max_attempts integer, p_base_delay interval, p_max_delay interval); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
 REVOKE ALL ON FUNCTION exchange.record_outbox_failures(p_ids bigint[], p_error text, p_max_attempts integer, p_base_delay interval, p_max_delay interval) FROM PUBLIC;
-GRANT ALL ON FUNCTION exchange.record_outbox_failures(p_ids bigint[], p_error text, p_max_attempts integer, p_base_delay interval, p_max_delay interval) TO exchange_app;
+GRANT ALL ON FUNCTION exchange.record_outbox_failures(p_ids bigint[], p_error text, p_max_attempts integer, p_base_delay interval, p_max_delay interval) TO exchange_worker;
 
 --
 -- Name: FUNCTION retry_failed_outbox_events(p_ids bigint[]); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
 REVOKE ALL ON FUNCTION exchange.retry_failed_outbox_events(p_ids bigint[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION exchange.retry_failed_outbox_events(p_ids bigint[]) TO exchange_app;
+GRANT ALL ON FUNCTION exchange.retry_failed_outbox_events(p_ids bigint[]) TO exchange_worker;

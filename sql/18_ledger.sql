@@ -502,13 +502,14 @@ GRANT ALL ON FUNCTION exchange.balances(p_user_id bigint) TO exchange_app;
 
 REVOKE ALL ON FUNCTION exchange.cancel_withdrawal(p_withdrawal_id bigint, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION exchange.cancel_withdrawal(p_withdrawal_id bigint, p_reason text) TO exchange_app;
+GRANT ALL ON FUNCTION exchange.cancel_withdrawal(p_withdrawal_id bigint, p_reason text) TO exchange_custody;
 
 --
 -- Name: FUNCTION complete_withdrawal(p_withdrawal_id bigint, p_external_ref text); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
 REVOKE ALL ON FUNCTION exchange.complete_withdrawal(p_withdrawal_id bigint, p_external_ref text) FROM PUBLIC;
-GRANT ALL ON FUNCTION exchange.complete_withdrawal(p_withdrawal_id bigint, p_external_ref text) TO exchange_app;
+GRANT ALL ON FUNCTION exchange.complete_withdrawal(p_withdrawal_id bigint, p_external_ref text) TO exchange_custody;
 
 --
 -- Name: FUNCTION create_asset(p_symbol text, p_name text, p_type text, p_decimals integer, p_min_withdraw_amount numeric, p_withdraw_fee numeric); Type: ACL; Schema: exchange; Owner: exchange_owner
@@ -529,7 +530,7 @@ GRANT ALL ON FUNCTION exchange.deactivate_asset(p_symbol text) TO exchange_app;
 --
 
 REVOKE ALL ON FUNCTION exchange.deposit(p_user_id bigint, p_asset text, p_amount numeric, p_idempotency_key text) FROM PUBLIC;
-GRANT ALL ON FUNCTION exchange.deposit(p_user_id bigint, p_asset text, p_amount numeric, p_idempotency_key text) TO exchange_app;
+GRANT ALL ON FUNCTION exchange.deposit(p_user_id bigint, p_asset text, p_amount numeric, p_idempotency_key text) TO exchange_custody;
 
 --
 -- Name: FUNCTION "freeze"(p_user_id bigint, p_asset text, p_amount numeric, p_reference_type text, p_reference_id bigint, p_idempotency_key text); Type: ACL; Schema: exchange; Owner: exchange_owner
@@ -544,6 +545,7 @@ GRANT ALL ON FUNCTION exchange."freeze"(p_user_id bigint, p_asset text, p_amount
 
 REVOKE ALL ON FUNCTION exchange.get_withdrawal(p_withdrawal_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION exchange.get_withdrawal(p_withdrawal_id bigint) TO exchange_app;
+GRANT ALL ON FUNCTION exchange.get_withdrawal(p_withdrawal_id bigint) TO exchange_custody;
 
 --
 -- Name: FUNCTION list_assets(); Type: ACL; Schema: exchange; Owner: exchange_owner
@@ -558,6 +560,7 @@ GRANT ALL ON FUNCTION exchange.list_assets() TO exchange_app;
 
 REVOKE ALL ON FUNCTION exchange.list_withdrawals(p_user_id bigint, p_status exchange.withdrawal_status, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION exchange.list_withdrawals(p_user_id bigint, p_status exchange.withdrawal_status, p_limit integer) TO exchange_app;
+GRANT ALL ON FUNCTION exchange.list_withdrawals(p_user_id bigint, p_status exchange.withdrawal_status, p_limit integer) TO exchange_custody;
 
 --
 -- Name: FUNCTION reconcile(); Type: ACL; Schema: exchange; Owner: exchange_owner

@@ -20,7 +20,7 @@
 -- Name: FUNCTION _check_notification_owner(p_user_id bigint); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange._check_notification_owner(p_user_id bigint) IS 'Internal: the user exists and is the acting user (when one is set). Raises EX001, EX506.';
+COMMENT ON FUNCTION exchange._check_notification_owner(p_user_id bigint) IS 'Internal: the session may act for the user (exchange._authorize_for_user) and the user exists. Raises EX320, EX360, EX303, EX321, EX322, EX001.';
 
 --
 -- Name: FUNCTION claim_notifications(p_limit integer); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -32,19 +32,19 @@ COMMENT ON FUNCTION exchange.claim_notifications(p_limit integer) IS 'Notificati
 -- Name: FUNCTION create_notification_template(p_event_type text, p_channel exchange.notification_channel, p_locale text, p_subject text, p_body text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.create_notification_template(p_event_type text, p_channel exchange.notification_channel, p_locale text, p_subject text, p_body text) IS 'Creates or replaces an active notification template; placeholders are checked against the event type''s payload. Raises EX001, EX503, EX504.';
+COMMENT ON FUNCTION exchange.create_notification_template(p_event_type text, p_channel exchange.notification_channel, p_locale text, p_subject text, p_body text) IS 'Creates or replaces an active notification template; placeholders are checked against the event type''s payload. Needs notification:manage. Raises EX001, EX320, EX321, EX503, EX504.';
 
 --
 -- Name: FUNCTION list_notifications(p_user_id bigint, p_unread_only boolean, p_limit integer); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.list_notifications(p_user_id bigint, p_unread_only boolean, p_limit integer) IS 'A user''s in-app notifications, newest first. Raises EX001, EX506.';
+COMMENT ON FUNCTION exchange.list_notifications(p_user_id bigint, p_unread_only boolean, p_limit integer) IS 'A user''s in-app notifications, newest first. Raises EX001, EX322.';
 
 --
 -- Name: FUNCTION mark_notification_read(p_user_id bigint, p_notification_id bigint); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.mark_notification_read(p_user_id bigint, p_notification_id bigint) IS 'Marks a user''s in-app notification (or all) read. Raises EX001, EX505, EX506.';
+COMMENT ON FUNCTION exchange.mark_notification_read(p_user_id bigint, p_notification_id bigint) IS 'Marks a user''s in-app notification (or all) read. Raises EX001, EX505, EX322.';
 
 --
 -- Name: FUNCTION mark_notifications_sent(p_ids bigint[]); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -62,13 +62,13 @@ COMMENT ON FUNCTION exchange.record_notification_failure(p_id bigint, p_error te
 -- Name: FUNCTION set_notification_preference(p_user_id bigint, p_event_type text, p_channel exchange.notification_channel, p_enabled boolean); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.set_notification_preference(p_user_id bigint, p_event_type text, p_channel exchange.notification_channel, p_enabled boolean) IS 'Turns a notification channel on or off for a user and event type. Raises EX001, EX503, EX506.';
+COMMENT ON FUNCTION exchange.set_notification_preference(p_user_id bigint, p_event_type text, p_channel exchange.notification_channel, p_enabled boolean) IS 'Turns a notification channel on or off for a user and event type. Raises EX001, EX503, EX322.';
 
 --
 -- Name: FUNCTION set_webhook_endpoint(p_user_id bigint, p_url text, p_secret text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.set_webhook_endpoint(p_user_id bigint, p_url text, p_secret text) IS 'Sets or removes a user''s webhook URL and signing secret. Raises EX001, EX506.';
+COMMENT ON FUNCTION exchange.set_webhook_endpoint(p_user_id bigint, p_url text, p_secret text) IS 'Sets or removes a user''s webhook URL and signing secret. Raises EX001, EX322.';
 
 --
 -- Name: FUNCTION tg_notification_templates__check_placeholders(); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -93,7 +93,7 @@ REVOKE ALL ON FUNCTION exchange._check_notification_owner(p_user_id bigint) FROM
 --
 
 REVOKE ALL ON FUNCTION exchange.claim_notifications(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION exchange.claim_notifications(p_limit integer) TO exchange_app;
+GRANT ALL ON FUNCTION exchange.claim_notifications(p_limit integer) TO exchange_worker;
 
 --
 -- Name: FUNCTION create_notification_template(p_event_type text, p_channel exchange.notification_channel, p_locale text, p_subject text, p_body text); Type: ACL; Schema: exchange; Owner: exchange_owner
@@ -121,14 +121,14 @@ GRANT ALL ON FUNCTION exchange.mark_notification_read(p_user_id bigint, p_notifi
 --
 
 REVOKE ALL ON FUNCTION exchange.mark_notifications_sent(p_ids bigint[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION exchange.mark_notifications_sent(p_ids bigint[]) TO exchange_app;
+GRANT ALL ON FUNCTION exchange.mark_notifications_sent(p_ids bigint[]) TO exchange_worker;
 
 --
 -- Name: FUNCTION record_notification_failure(p_id bigint, p_error text, p_max_attempts integer, p_base_delay interval, p_max_delay interval); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
 REVOKE ALL ON FUNCTION exchange.record_notification_failure(p_id bigint, p_error text, p_max_attempts integer, p_base_delay interval, p_max_delay interval) FROM PUBLIC;
-GRANT ALL ON FUNCTION exchange.record_notification_failure(p_id bigint, p_error text, p_max_attempts integer, p_base_delay interval, p_max_delay interval) TO exchange_app;
+GRANT ALL ON FUNCTION exchange.record_notification_failure(p_id bigint, p_error text, p_max_attempts integer, p_base_delay interval, p_max_delay interval) TO exchange_worker;
 
 --
 -- Name: FUNCTION set_notification_preference(p_user_id bigint, p_event_type text, p_channel exchange.notification_channel, p_enabled boolean); Type: ACL; Schema: exchange; Owner: exchange_owner

@@ -187,6 +187,8 @@ GRANT USAGE ON SCHEMA exchange TO exchange_risk_writer;
 GRANT USAGE ON SCHEMA exchange TO exchange_app;
 GRANT USAGE ON SCHEMA exchange TO exchange_readonly;
 GRANT USAGE ON SCHEMA exchange TO exchange_auditor;
+GRANT USAGE ON SCHEMA exchange TO exchange_custody;
+GRANT USAGE ON SCHEMA exchange TO exchange_worker;
 
 --
 -- Name: FUNCTION _check_order_risk(p_limits exchange.order_risk_limits, p_user_id bigint, p_symbol text, p_side exchange.order_side, p_type exchange.order_type, p_amount numeric, p_price numeric, p_stop_price numeric, p_quote_amount numeric, p_last_price numeric); Type: ACL; Schema: exchange; Owner: exchange_owner

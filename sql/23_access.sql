@@ -18,7 +18,7 @@ COMMENT ON FUNCTION exchange._apply_ownership_and_grants() IS 'Internal, idempot
 -- Name: FUNCTION create_login(p_name text, p_kind text, p_password text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.create_login(p_name text, p_kind text, p_password text) IS 'Creates a login role in exchange_app, exchange_readonly or exchange_auditor (caller''s rights; pass a SCRAM verifier). Raises EX350.';
+COMMENT ON FUNCTION exchange.create_login(p_name text, p_kind text, p_password text) IS 'Creates a login role in exchange_app, exchange_custody, exchange_worker, exchange_readonly, exchange_auditor or exchange_owner (caller''s rights; pass a SCRAM verifier). Raises EX350.';
 
 --
 -- Name: FUNCTION _apply_ownership_and_grants(); Type: ACL; Schema: exchange; Owner: exchange_owner

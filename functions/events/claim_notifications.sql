@@ -7,6 +7,7 @@
 -- the caller's transaction ends; the worker delivers, records the outcomes
 -- (exchange.mark_notifications_sent / exchange.record_notification_failure) and commits.
 -- Raises: EX001 (p_limit not in 1..1000). Locks: the returned notifications.
+-- Access: exchange_worker (the notification worker) and DBA sessions; not exchange_app.
 CREATE OR REPLACE FUNCTION exchange.claim_notifications(p_limit integer DEFAULT 50)
 RETURNS TABLE (id bigint, created_at timestamptz, user_id bigint,
                channel exchange.notification_channel, event_id bigint, subject text,
@@ -36,4 +37,4 @@ $$;
 COMMENT ON FUNCTION exchange.claim_notifications(integer) IS
     'Notification worker: claims due pending EMAIL/WEBHOOK notifications (SKIP LOCKED) for the caller''s transaction. Raises EX001.';
 REVOKE ALL ON FUNCTION exchange.claim_notifications(integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION exchange.claim_notifications(integer) TO exchange_app;
+GRANT EXECUTE ON FUNCTION exchange.claim_notifications(integer) TO exchange_worker;

@@ -13,6 +13,7 @@
 -- when that window holds too few does it skip-scan the pending events' aggregates (one
 -- index probe per aggregate), never a pass over every pending event.
 -- Raises: EX001 (p_limit not in 1..10000). Locks: the returned rows (FOR UPDATE).
+-- Access: exchange_worker (the outbox relay) and DBA sessions; not exchange_app.
 CREATE OR REPLACE FUNCTION exchange.claim_outbox_events(p_limit integer DEFAULT 200)
 RETURNS SETOF exchange.outbox_events
 LANGUAGE plpgsql
@@ -120,4 +121,4 @@ $$;
 COMMENT ON FUNCTION exchange.claim_outbox_events(integer) IS
     'Relay: claims up to p_limit pending events in id order, whole aggregates at a time (their oldest pending event locked with SKIP LOCKED), for the caller''s transaction. Raises EX001.';
 REVOKE ALL ON FUNCTION exchange.claim_outbox_events(integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION exchange.claim_outbox_events(integer) TO exchange_app;
+GRANT EXECUTE ON FUNCTION exchange.claim_outbox_events(integer) TO exchange_worker;

@@ -3,7 +3,9 @@
 -- Creates (or replaces, for the same event type, channel and locale) a notification template
 -- and makes it active. Subject and body may use {{key}} placeholders, keys of the event
 -- type's payload (docs/events.md); they are filled when the event happens. Returns its id.
--- Raises: EX503 (unknown event type), EX504 (a placeholder is not in the payload), EX001
+-- Access: notification:manage (admin), or a DBA session (exchange._require_admin): the
+-- templates are global, what every user receives.
+-- Raises: EX320, EX321, EX303 (access), EX503 (unknown event type), EX504 (a placeholder is not in the payload), EX001
 -- (empty subject or body, malformed locale). Locks: the template row.
 CREATE OR REPLACE FUNCTION exchange.create_notification_template(
     p_event_type text,
@@ -20,6 +22,7 @@ AS $$
 DECLARE
     v_id integer;
 BEGIN
+    PERFORM exchange._require_admin('notification', 'manage');
     IF p_channel IS NULL OR coalesce(btrim(p_body), '') = '' OR p_subject IS NULL
        OR coalesce(p_locale, '') !~ '^[a-z]{2}(-[A-Z]{2})?$' THEN
         RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'invalid notification template',
@@ -36,6 +39,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION exchange.create_notification_template(text, exchange.notification_channel, text, text, text) IS
-    'Creates or replaces an active notification template; placeholders are checked against the event type''s payload. Raises EX001, EX503, EX504.';
+    'Creates or replaces an active notification template; placeholders are checked against the event type''s payload. Needs notification:manage. Raises EX001, EX320, EX321, EX503, EX504.';
 REVOKE ALL ON FUNCTION exchange.create_notification_template(text, exchange.notification_channel, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION exchange.create_notification_template(text, exchange.notification_channel, text, text, text) TO exchange_app;

@@ -2,7 +2,7 @@
 --     p_limit integer DEFAULT 100)
 -- RETURNS TABLE (id, event_id, event_type, subject, body, created_at, read_at)
 -- The user's IN_APP notifications, newest first (unread ones only when asked).
--- Raises: EX001 (no such user, p_limit not in 1..1000), EX506 (the acting user is another
+-- Raises: EX001 (no such user, p_limit not in 1..1000), EX322 (the acting user is another
 -- user). Locks: none.
 CREATE OR REPLACE FUNCTION exchange.list_notifications(
     p_user_id bigint,
@@ -33,6 +33,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION exchange.list_notifications(bigint, boolean, integer) IS
-    'A user''s in-app notifications, newest first. Raises EX001, EX506.';
+    'A user''s in-app notifications, newest first. Raises EX001, EX322.';
 REVOKE ALL ON FUNCTION exchange.list_notifications(bigint, boolean, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION exchange.list_notifications(bigint, boolean, integer) TO exchange_app;

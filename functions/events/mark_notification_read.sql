@@ -3,7 +3,7 @@
 -- Marks one of the user's IN_APP notifications read (or all unread ones when
 -- p_notification_id is NULL). Marking a read one again changes nothing. Returns the number
 -- newly marked.
--- Raises: EX505 (no such notification of this user), EX001 (no such user), EX506 (the
+-- Raises: EX505 (no such notification of this user), EX001 (no such user), EX322 (the
 -- acting user is another user). Locks: the rows updated.
 CREATE OR REPLACE FUNCTION exchange.mark_notification_read(
     p_user_id bigint,
@@ -33,6 +33,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION exchange.mark_notification_read(bigint, bigint) IS
-    'Marks a user''s in-app notification (or all) read. Raises EX001, EX505, EX506.';
+    'Marks a user''s in-app notification (or all) read. Raises EX001, EX505, EX322.';
 REVOKE ALL ON FUNCTION exchange.mark_notification_read(bigint, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION exchange.mark_notification_read(bigint, bigint) TO exchange_app;

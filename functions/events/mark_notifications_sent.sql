@@ -1,6 +1,7 @@
 -- exchange.mark_notifications_sent(p_ids bigint[]) RETURNS integer
 -- For the notification worker, after delivery: marks the notifications SENT (attempts counts
 -- this attempt). Returns the number marked. Raises: nothing. Locks: the rows updated.
+-- Access: exchange_worker (the notification worker) and DBA sessions; not exchange_app.
 CREATE OR REPLACE FUNCTION exchange.mark_notifications_sent(p_ids bigint[])
 RETURNS integer
 LANGUAGE plpgsql
@@ -20,4 +21,4 @@ $$;
 COMMENT ON FUNCTION exchange.mark_notifications_sent(bigint[]) IS
     'Notification worker: marks delivered notifications SENT.';
 REVOKE ALL ON FUNCTION exchange.mark_notifications_sent(bigint[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION exchange.mark_notifications_sent(bigint[]) TO exchange_app;
+GRANT EXECUTE ON FUNCTION exchange.mark_notifications_sent(bigint[]) TO exchange_worker;

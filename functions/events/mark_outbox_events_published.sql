@@ -3,6 +3,7 @@
 -- moment of marking (clock_timestamp(), not the transaction start; attempts
 -- counts this successful attempt too). Events not PENDING are left alone. Returns the number
 -- marked. Raises: nothing. Locks: the rows updated.
+-- Access: exchange_worker (the outbox relay) and DBA sessions; not exchange_app.
 CREATE OR REPLACE FUNCTION exchange.mark_outbox_events_published(p_ids bigint[])
 RETURNS integer
 LANGUAGE sql
@@ -23,4 +24,4 @@ $$;
 COMMENT ON FUNCTION exchange.mark_outbox_events_published(bigint[]) IS
     'Relay: marks events PUBLISHED after the broker acknowledged them.';
 REVOKE ALL ON FUNCTION exchange.mark_outbox_events_published(bigint[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION exchange.mark_outbox_events_published(bigint[]) TO exchange_app;
+GRANT EXECUTE ON FUNCTION exchange.mark_outbox_events_published(bigint[]) TO exchange_worker;

@@ -20,4 +20,4 @@ $$;
 COMMENT ON FUNCTION exchange.outbox_stats() IS
     'Outbox events per status, the oldest, and the earliest due retry.';
 REVOKE ALL ON FUNCTION exchange.outbox_stats() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION exchange.outbox_stats() TO exchange_app;
+GRANT EXECUTE ON FUNCTION exchange.outbox_stats() TO exchange_app, exchange_worker;

@@ -3,6 +3,7 @@
 -- Deletes PUBLISHED (and, unless p_include_failed is false, FAILED) events created more than
 -- p_older_than ago. PENDING events are never pruned. Returns the count deleted per status.
 -- Raises: EX001 (p_older_than negative or NULL). Locks: the rows deleted.
+-- Access: exchange_worker (the outbox relay) and DBA sessions; not exchange_app.
 CREATE OR REPLACE FUNCTION exchange.prune_outbox_events(
     p_older_than interval,
     p_include_failed boolean DEFAULT true
@@ -31,4 +32,4 @@ $$;
 COMMENT ON FUNCTION exchange.prune_outbox_events(interval, boolean) IS
     'Deletes published (and failed) outbox events older than the given age; never pending ones. Raises EX001.';
 REVOKE ALL ON FUNCTION exchange.prune_outbox_events(interval, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION exchange.prune_outbox_events(interval, boolean) TO exchange_app;
+GRANT EXECUTE ON FUNCTION exchange.prune_outbox_events(interval, boolean) TO exchange_worker;

@@ -5,6 +5,7 @@
 -- error, and either schedules a retry (base * 2^(attempts-1), capped) or, at p_max_attempts,
 -- marks the notification FAILED. Returns the new status (NULL if it was not PENDING).
 -- Raises: EX001 (p_max_attempts < 1). Locks: the row updated.
+-- Access: exchange_worker (the notification worker) and DBA sessions; not exchange_app.
 CREATE OR REPLACE FUNCTION exchange.record_notification_failure(
     p_id bigint,
     p_error text,
@@ -38,4 +39,4 @@ $$;
 COMMENT ON FUNCTION exchange.record_notification_failure(bigint, text, integer, interval, interval) IS
     'Notification worker: records a failed delivery; retried with backoff, FAILED after p_max_attempts. Raises EX001.';
 REVOKE ALL ON FUNCTION exchange.record_notification_failure(bigint, text, integer, interval, interval) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION exchange.record_notification_failure(bigint, text, integer, interval, interval) TO exchange_app;
+GRANT EXECUTE ON FUNCTION exchange.record_notification_failure(bigint, text, integer, interval, interval) TO exchange_worker;

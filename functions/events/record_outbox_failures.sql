@@ -6,6 +6,7 @@
 -- aggregate go on); the others stay PENDING and are retried after an exponential backoff,
 -- base * 2^(attempts-1) capped at p_max_delay. Returns the updated rows.
 -- Raises: EX001 (p_max_attempts < 1). Locks: the rows updated.
+-- Access: exchange_worker (the outbox relay) and DBA sessions; not exchange_app.
 CREATE OR REPLACE FUNCTION exchange.record_outbox_failures(
     p_ids bigint[],
     p_error text,
@@ -41,4 +42,4 @@ $$;
 COMMENT ON FUNCTION exchange.record_outbox_failures(bigint[], text, integer, interval, interval) IS
     'Relay: records a failed publish; retried with exponential backoff, FAILED after p_max_attempts. Raises EX001.';
 REVOKE ALL ON FUNCTION exchange.record_outbox_failures(bigint[], text, integer, interval, interval) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION exchange.record_outbox_failures(bigint[], text, integer, interval, interval) TO exchange_app;
+GRANT EXECUTE ON FUNCTION exchange.record_outbox_failures(bigint[], text, integer, interval, interval) TO exchange_worker;

@@ -28,7 +28,7 @@ $$;
 COMMENT ON FUNCTION exchange.register_listener(text) IS
     'This session waits for NOTIFY on the channel (the outbox trigger notifies only registered channels). Raises EX001.';
 REVOKE ALL ON FUNCTION exchange.register_listener(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION exchange.register_listener(text) TO exchange_app;
+GRANT EXECUTE ON FUNCTION exchange.register_listener(text) TO exchange_app, exchange_worker;
 
 CREATE OR REPLACE FUNCTION exchange.unregister_listener(p_channel text)
 RETURNS void
@@ -41,4 +41,4 @@ $$;
 COMMENT ON FUNCTION exchange.unregister_listener(text) IS
     'This session no longer waits for NOTIFY on the channel.';
 REVOKE ALL ON FUNCTION exchange.unregister_listener(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION exchange.unregister_listener(text) TO exchange_app;
+GRANT EXECUTE ON FUNCTION exchange.unregister_listener(text) TO exchange_app, exchange_worker;

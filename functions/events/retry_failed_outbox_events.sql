@@ -3,6 +3,7 @@
 -- attempts reset, for the relay to publish again (after the cause was fixed). Note that a
 -- FAILED event's later siblings may already have been published. Returns the number requeued.
 -- Raises: nothing. Locks: the rows updated.
+-- Access: exchange_worker (the outbox relay) and DBA sessions; not exchange_app.
 CREATE OR REPLACE FUNCTION exchange.retry_failed_outbox_events(p_ids bigint[] DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql
@@ -25,4 +26,4 @@ $$;
 COMMENT ON FUNCTION exchange.retry_failed_outbox_events(bigint[]) IS
     'Requeues FAILED outbox events (given ones or all) for the relay.';
 REVOKE ALL ON FUNCTION exchange.retry_failed_outbox_events(bigint[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION exchange.retry_failed_outbox_events(bigint[]) TO exchange_app;
+GRANT EXECUTE ON FUNCTION exchange.retry_failed_outbox_events(bigint[]) TO exchange_worker;

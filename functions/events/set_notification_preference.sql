@@ -1,7 +1,7 @@
 -- exchange.set_notification_preference(p_user_id bigint, p_event_type text,
 --     p_channel exchange.notification_channel, p_enabled boolean) RETURNS void
 -- Turns one channel on or off for one user and event type (no row means on).
--- Raises: EX503 (unknown event type), EX506 (the acting user is another user), EX001 (no
+-- Raises: EX503 (unknown event type), EX322 (the acting user is another user), EX001 (no
 -- such user, NULL arguments). Locks: the preference row.
 CREATE OR REPLACE FUNCTION exchange.set_notification_preference(
     p_user_id bigint,
@@ -30,6 +30,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION exchange.set_notification_preference(bigint, text, exchange.notification_channel, boolean) IS
-    'Turns a notification channel on or off for a user and event type. Raises EX001, EX503, EX506.';
+    'Turns a notification channel on or off for a user and event type. Raises EX001, EX503, EX322.';
 REVOKE ALL ON FUNCTION exchange.set_notification_preference(bigint, text, exchange.notification_channel, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION exchange.set_notification_preference(bigint, text, exchange.notification_channel, boolean) TO exchange_app;

@@ -2,7 +2,7 @@
 -- Sets (or replaces) where the user's WEBHOOK notifications are POSTed and the secret of
 -- their signature (header X-Exchange-Signature: sha256=<hex HMAC-SHA256(secret, body)>).
 -- A NULL p_url removes the endpoint.
--- Raises: EX001 (no such user, URL not http(s), secret shorter than 16 characters), EX506
+-- Raises: EX001 (no such user, URL not http(s), secret shorter than 16 characters), EX322
 -- (the acting user is another user). Locks: the endpoint row.
 CREATE OR REPLACE FUNCTION exchange.set_webhook_endpoint(p_user_id bigint, p_url text, p_secret text)
 RETURNS void
@@ -27,6 +27,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION exchange.set_webhook_endpoint(bigint, text, text) IS
-    'Sets or removes a user''s webhook URL and signing secret. Raises EX001, EX506.';
+    'Sets or removes a user''s webhook URL and signing secret. Raises EX001, EX322.';
 REVOKE ALL ON FUNCTION exchange.set_webhook_endpoint(bigint, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION exchange.set_webhook_endpoint(bigint, text, text) TO exchange_app;

@@ -1,9 +1,10 @@
 -- exchange.change_password(p_user_id bigint, p_current_password text, p_new_password text)
 --   RETURNS void
--- Replaces a user's password after checking the current one; only the user themselves (no
--- acting user, or the acting user is p_user_id). The new password is hashed with bcrypt.
+-- Replaces a user's password after checking the current one. The new password is hashed
+-- with bcrypt.
+-- Access: the user themselves only (exchange._authorize_for_user), or a DBA session.
 -- Raises: EX301 wrong current password (or no such user); EX306 weak new password;
---         EX322 the acting user is another user.
+--         EX320, EX360, EX303, EX321, EX322 (access).
 -- Locks: the user row.
 CREATE OR REPLACE FUNCTION exchange.change_password(
     p_user_id bigint, p_current_password text, p_new_password text)
@@ -13,16 +14,10 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_acting bigint := exchange._acting_user_id();
     v_hash   text;
     v_name   text;
 BEGIN
-    IF v_acting IS NOT NULL AND v_acting <> p_user_id THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'EX322',
-            MESSAGE = 'only the user may change their password',
-            HINT = 'An application user may act only as themselves.';
-    END IF;
+    PERFORM exchange._authorize_for_user(p_user_id);
     SELECT password_hash, username INTO v_hash, v_name
       FROM exchange.users WHERE id = p_user_id FOR UPDATE;
     IF v_hash IS NULL OR p_current_password IS NULL OR v_hash NOT LIKE '$2_$%'

@@ -1,9 +1,10 @@
 -- exchange.get_user(p_user_id bigint) RETURNS exchange.user_profiles
 -- exchange.find_user(p_login text) RETURNS exchange.user_profiles
 -- A user's profile (never the password hash), by id or by username/email
--- (case-insensitive). The acting user is the user themselves or holds user:read; with no
--- acting user the application is trusted (it authenticated the caller).
--- Raises: EX309 no such user; EX321 not allowed.
+-- (case-insensitive).
+-- Access: the user, or an acting user with user:read (exchange._authorize_for_user); a DBA
+-- session without an acting user. find_user tells that a login does not exist only to those.
+-- Raises: EX309 no such user; EX320, EX360, EX303, EX321, EX322 (access).
 -- Locks: none.
 CREATE OR REPLACE FUNCTION exchange.get_user(p_user_id bigint)
 RETURNS exchange.user_profiles
@@ -13,12 +14,9 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_acting bigint := exchange._acting_user_id();
     v_result exchange.user_profiles;
 BEGIN
-    IF v_acting IS NOT NULL AND v_acting <> p_user_id THEN
-        PERFORM exchange._require_permission(v_acting, 'user', 'read');
-    END IF;
+    PERFORM exchange._authorize_for_user(p_user_id, 'user', 'read');
     SELECT * INTO v_result FROM exchange.user_profiles WHERE id = p_user_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = format('user %s does not exist', p_user_id);
@@ -46,9 +44,7 @@ BEGIN
      LIMIT 1;
     IF v_id IS NULL THEN
         -- Only a reader of other users learns that a login does not exist.
-        IF exchange._acting_user_id() IS NOT NULL THEN
-            PERFORM exchange._require_permission('user', 'read');
-        END IF;
+        PERFORM exchange._authorize_for_user(NULL, 'user', 'read');
         RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = 'no such user';
     END IF;
     RETURN exchange.get_user(v_id);

@@ -13,7 +13,7 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_actor   bigint := exchange._require_permission('role', 'grant');
+    v_actor   bigint := exchange._require_admin('role', 'grant');
     v_role_id integer;
     v_status  exchange.user_status;
     v_count   integer;
@@ -54,7 +54,7 @@ DECLARE
     v_role_id integer;
     v_count   integer;
 BEGIN
-    PERFORM exchange._require_permission('role', 'grant');
+    PERFORM exchange._require_admin('role', 'grant');
     SELECT id INTO v_role_id FROM exchange.roles WHERE name = p_role;
     IF v_role_id IS NULL THEN
         RAISE EXCEPTION USING

@@ -1,6 +1,7 @@
 -- exchange.list_kyc_verifications(p_user_id bigint) RETURNS SETOF exchange.kyc_verifications
--- A user's KYC history, newest first. The acting user is the user themselves or holds
--- kyc:read. Raises: EX321 not allowed. Locks: none.
+-- A user's KYC history, newest first.
+-- Access: the user, or an acting user with kyc:read (exchange._authorize_for_user).
+-- Raises: EX320, EX360, EX303, EX321, EX322 (access). Locks: none.
 CREATE OR REPLACE FUNCTION exchange.list_kyc_verifications(p_user_id bigint)
 RETURNS SETOF exchange.kyc_verifications
 LANGUAGE plpgsql
@@ -8,12 +9,8 @@ STABLE
 SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_acting bigint := exchange._acting_user_id();
 BEGIN
-    IF v_acting IS NOT NULL AND v_acting <> p_user_id THEN
-        PERFORM exchange._require_permission(v_acting, 'kyc', 'read');
-    END IF;
+    PERFORM exchange._authorize_for_user(p_user_id, 'kyc', 'read');
     RETURN QUERY
         SELECT * FROM exchange.kyc_verifications WHERE user_id = p_user_id
          ORDER BY submitted_at DESC, id DESC;

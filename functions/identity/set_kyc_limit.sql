@@ -16,7 +16,7 @@ AS $$
 DECLARE
     v_result exchange.kyc_limits;
 BEGIN
-    PERFORM exchange._require_permission('kyc', 'limits');
+    PERFORM exchange._require_admin('kyc', 'limits');
     IF p_level IS NULL OR p_level NOT BETWEEN 0 AND 2 OR p_allowed IS NULL
        OR p_action IS NULL OR p_action NOT IN ('DEPOSIT', 'TRADE', 'WITHDRAW')
        OR p_daily_limit < 0 OR p_daily_limit = 'NaN'::numeric

@@ -22,7 +22,7 @@ DECLARE
     v_result exchange.user_profiles;
 BEGIN
     IF NOT (p_status = 'CLOSED' AND v_acting = p_user_id) THEN
-        PERFORM exchange._require_permission(v_acting, 'user', 'suspend');
+        PERFORM exchange._require_admin('user', 'suspend');
     END IF;
     IF p_status IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'p_status is required';

@@ -2,9 +2,10 @@
 --   RETURNS exchange.kyc_verifications
 -- Files a KYC verification asking for level p_level (1 or 2, above the user's level) with its
 -- documents (a JSON object, at most 64 kB, stored as given; it is data, never evaluated).
--- The acting user is the user themselves (or unset). One pending verification per user.
+-- One pending verification per user.
+-- Access: the user themselves only, ACTIVE (exchange._authorize_for_user), or a DBA session.
 -- Raises: EX309 no such user; EX303 user CLOSED or SUSPENDED; EX330 bad level; EX331 one is
---         already pending; EX337 bad documents; EX322 another acting user.
+--         already pending; EX337 bad documents; EX320, EX360, EX303, EX321, EX322 (access).
 -- Locks: the user row (so two submissions of one user take turns).
 CREATE OR REPLACE FUNCTION exchange.submit_kyc(
     p_user_id bigint, p_level integer, p_documents jsonb DEFAULT '{}'::jsonb)
@@ -14,16 +15,10 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_acting bigint := exchange._acting_user_id();
     v_user   record;
     v_result exchange.kyc_verifications;
 BEGIN
-    IF v_acting IS NOT NULL AND v_acting <> p_user_id THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'EX322',
-            MESSAGE = 'only the user may submit their KYC verification',
-            HINT = 'An application user may act only as themselves.';
-    END IF;
+    PERFORM exchange._authorize_for_user(p_user_id);
     IF p_documents IS NULL OR jsonb_typeof(p_documents) <> 'object'
        OR octet_length(p_documents::text) > 65536 THEN
         RAISE EXCEPTION USING

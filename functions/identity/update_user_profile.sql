@@ -4,9 +4,9 @@
 -- Changes profile fields under optimistic concurrency: the caller passes the version it read;
 -- a concurrent change has bumped it and the call is refused. NULL leaves a field as it is;
 -- '' clears an optional field (names, phone). A new email is validated and must be unique.
--- The acting user, when set, is the user themselves or holds user:update.
+-- Access: the user, or an acting user with user:update (exchange._authorize_for_user).
 -- Raises: EX309 no such user; EX311 stale version; EX305 invalid email; EX308 email taken;
---         EX312 invalid field; EX321 not allowed.
+--         EX312 invalid field; EX320, EX360, EX303, EX321, EX322 (access).
 -- Locks: the user row.
 CREATE OR REPLACE FUNCTION exchange.update_user_profile(
     p_user_id bigint, p_expected_version integer,
@@ -18,13 +18,10 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_acting  bigint := exchange._acting_user_id();
     v_version integer;
     v_result  exchange.user_profiles;
 BEGIN
-    IF v_acting IS NOT NULL AND v_acting <> p_user_id THEN
-        PERFORM exchange._require_permission(v_acting, 'user', 'update');
-    END IF;
+    PERFORM exchange._authorize_for_user(p_user_id, 'user', 'update');
     PERFORM exchange._validate_profile(nullif(p_first_name, ''), nullif(p_last_name, ''),
                                        nullif(p_phone, ''));
     IF p_email IS NOT NULL AND (char_length(p_email) > 100

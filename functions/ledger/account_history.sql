@@ -6,6 +6,7 @@
 -- The journal entries of the user's account for the asset, oldest first, with
 -- p_from <= created_at < p_to (NULL: unbounded). An entry's created_at is the time its
 -- movement's transaction started. No account yet: no rows.
+-- Access: the user, or an acting user with account:read (exchange._authorize_for_user).
 -- Raises: EX102 (unknown user), EX103 (unknown asset). Locks: none.
 CREATE OR REPLACE FUNCTION exchange.account_history(
     p_user_id bigint,
@@ -25,6 +26,7 @@ DECLARE
     v_asset_id integer;
     v_account  bigint;
 BEGIN
+    PERFORM exchange._authorize_for_user(p_user_id, 'account', 'read');
     SELECT a.id INTO v_asset_id FROM exchange.assets a WHERE a.symbol = p_asset;
     IF v_asset_id IS NULL THEN
         RAISE EXCEPTION USING

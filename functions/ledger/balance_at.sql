@@ -3,6 +3,7 @@
 -- The user's balance of the asset at time p_at, from the journal: the sum of the account's
 -- entries with created_at <= p_at (an entry's time is the start of its movement's
 -- transaction). Zero before the first entry or without an account.
+-- Access: the user, or an acting user with account:read (exchange._authorize_for_user).
 -- Raises: EX102 (unknown user), EX103 (unknown asset), EX001 (p_at NULL). Locks: none.
 CREATE OR REPLACE FUNCTION exchange.balance_at(
     p_user_id bigint,
@@ -21,6 +22,7 @@ DECLARE
     v_asset_id integer;
     v_account  bigint;
 BEGIN
+    PERFORM exchange._authorize_for_user(p_user_id, 'account', 'read');
     IF p_at IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX001',

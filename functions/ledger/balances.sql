@@ -2,6 +2,7 @@
 --   RETURNS TABLE (asset text, available numeric, frozen numeric, total numeric,
 --                  version integer, updated_at timestamptz)
 -- The user's balances, one row per asset the user has an account for, by symbol.
+-- Access: the user, or an acting user with account:read (exchange._authorize_for_user).
 -- Raises: EX102 (unknown user). Locks: none.
 CREATE OR REPLACE FUNCTION exchange.balances(p_user_id bigint)
 RETURNS TABLE (asset text, available numeric, frozen numeric, total numeric,
@@ -12,6 +13,7 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
 BEGIN
+    PERFORM exchange._authorize_for_user(p_user_id, 'account', 'read');
     IF NOT EXISTS (SELECT 1 FROM exchange.users u WHERE u.id = p_user_id) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX102',

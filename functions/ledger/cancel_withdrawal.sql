@@ -3,9 +3,10 @@
 -- Cancels a PENDING or REVIEW withdrawal: one journal record WITHDRAWAL_CANCEL (reference
 -- WITHDRAWAL id) releases amount + fee from FROZEN to AVAILABLE; the withdrawal becomes
 -- CANCELLED with p_reason as its note. Returns the updated withdrawal.
--- Access: the owner (acting user), or withdrawal:approve; without an acting user, members of
---         exchange_owner only.
--- Raises: EX320/EX321/EX303 (access), EX112 (unknown withdrawal), EX113 (already completed
+-- Access: the owner (ACTIVE acting user), or an acting user with withdrawal:approve
+--         (exchange._authorize_for_user); without an acting user, members of exchange_custody
+--         (the withdrawal processor) or exchange_owner (a DBA).
+-- Raises: EX320/EX360/EX303/EX321 (access), EX112 (unknown withdrawal), EX113 (already completed
 --         or cancelled).
 -- Emits: withdrawal_cancelled (exchange._emit_event; payloads in docs/events.md).
 -- Locks: the withdrawal row; then the user's account row.
@@ -30,11 +31,10 @@ BEGIN
             ERRCODE = 'EX112',
             MESSAGE = format('unknown withdrawal %s', COALESCE(p_withdrawal_id::text, 'NULL'));
     END IF;
-    -- Access: the withdrawal's owner may cancel it; any other acting user needs
-    -- withdrawal:approve; a session without one must belong to exchange_owner.
-    IF exchange._acting_user_id() IS DISTINCT FROM v_w.user_id THEN
-        PERFORM exchange._require_admin('withdrawal', 'approve');
-    END IF;
+    -- Access: the withdrawal's owner (ACTIVE) may cancel it, another acting user needs
+    -- withdrawal:approve (exchange._authorize_for_user); a session without one must belong to
+    -- exchange_custody (the withdrawal processor) or exchange_owner (a DBA).
+    PERFORM exchange._authorize_for_user(v_w.user_id, 'withdrawal', 'approve', 'exchange_custody');
     IF v_w.status NOT IN ('PENDING', 'REVIEW') THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX113',
@@ -61,4 +61,4 @@ $$;
 COMMENT ON FUNCTION exchange.cancel_withdrawal(bigint, text) IS
     'Cancels a PENDING or REVIEW withdrawal and releases its frozen amount + fee; status CANCELLED. Raises EX112, EX113.';
 REVOKE ALL ON FUNCTION exchange.cancel_withdrawal(bigint, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION exchange.cancel_withdrawal(bigint, text) TO exchange_app;
+GRANT EXECUTE ON FUNCTION exchange.cancel_withdrawal(bigint, text) TO exchange_app, exchange_custody;

@@ -6,7 +6,9 @@
 -- withdrawal becomes COMPLETED. Returns the updated withdrawal.
 -- Only a PENDING withdrawal completes: one in REVIEW must be approved first; a completed or
 -- cancelled one cannot be completed again.
--- Access: withdrawal:approve for an acting user; without one, members of exchange_owner.
+-- Access: withdrawal:approve for an acting user; without one, members of exchange_custody
+--         (the withdrawal processor) or exchange_owner (a DBA). Granted to exchange_custody
+--         only, not to exchange_app.
 -- Raises: EX320/EX321/EX303 (access, see docs/security.md), EX112 (unknown withdrawal),
 --         EX114 (in REVIEW), EX113 (already completed or cancelled).
 -- Emits: withdrawal_completed (exchange._emit_event; payloads in docs/events.md).
@@ -27,8 +29,8 @@ DECLARE
     v_w exchange.withdrawals;
 BEGIN
     -- Access: an acting user (exchange.acting_user_id) needs withdrawal:approve; a session without
-    -- one must belong to exchange_owner (a DBA or the migrations), never the app role alone.
-    PERFORM exchange._require_admin('withdrawal', 'approve');
+    -- one must belong to exchange_custody (the withdrawal processor) or exchange_owner (a DBA).
+    PERFORM exchange._require_admin('withdrawal', 'approve', 'exchange_custody');
     SELECT w.* INTO v_w FROM exchange.withdrawals w WHERE w.id = p_withdrawal_id FOR UPDATE;
     IF v_w.id IS NULL THEN
         RAISE EXCEPTION USING
@@ -72,4 +74,4 @@ $$;
 COMMENT ON FUNCTION exchange.complete_withdrawal(bigint, text) IS
     'Pays out a PENDING withdrawal: frozen amount to EXTERNAL, fee to the withdrawal FEE account; status COMPLETED. Raises EX112, EX113, EX114.';
 REVOKE ALL ON FUNCTION exchange.complete_withdrawal(bigint, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION exchange.complete_withdrawal(bigint, text) TO exchange_app;
+GRANT EXECUTE ON FUNCTION exchange.complete_withdrawal(bigint, text) TO exchange_custody;

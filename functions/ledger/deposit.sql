@@ -5,7 +5,9 @@
 -- account is created on this first credit. Returns the journal id (the transfer id).
 -- Idempotent: the same key with the same request returns the first call's journal id and
 -- moves nothing; the same key with another request raises EX108.
--- Access: deposit:create when an acting user is set (a trader cannot credit themselves).
+-- Access: exchange_custody (the deposit watcher) or a DBA (member of exchange_owner) without an
+-- acting user; with one, deposit:create. Not granted to exchange_app: the web application
+-- cannot create money.
 -- Raises: EX320/EX321/EX303 (access), EX109 (bad key), EX108 (key used by another request), EX102 (unknown user),
 --         EX103 (unknown asset), EX104 (inactive asset), EX105 (invalid amount).
 -- Emits: deposit_credited (exchange._emit_event; payloads in docs/events.md).
@@ -35,10 +37,9 @@ DECLARE
     v_balance  numeric;
     v_outside  numeric;
 BEGIN
-    -- Access: crediting is the back office's job: an acting user needs deposit:create.
-    IF exchange._acting_user_id() IS NOT NULL THEN
-        PERFORM exchange._require_permission('deposit', 'create');
-    END IF;
+    -- Access: crediting is custody's job (the deposit watcher, a member of exchange_custody,
+    -- without an acting user) or a DBA's; an acting user needs deposit:create.
+    PERFORM exchange._require_admin('deposit', 'create', 'exchange_custody');
     v_result := exchange._claim_idempotency_key(
         p_idempotency_key, 'DEPOSIT',
         format('%s|%s|%s', p_user_id, p_asset, trim_scale(p_amount)));
@@ -91,4 +92,4 @@ $$;
 COMMENT ON FUNCTION exchange.deposit(bigint, text, numeric, text) IS
     'Credits a user''s available balance from outside (EXTERNAL account); idempotent by key; returns the journal id. Raises EX102, EX103, EX104, EX105, EX108, EX109.';
 REVOKE ALL ON FUNCTION exchange.deposit(bigint, text, numeric, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION exchange.deposit(bigint, text, numeric, text) TO exchange_app;
+GRANT EXECUTE ON FUNCTION exchange.deposit(bigint, text, numeric, text) TO exchange_custody;

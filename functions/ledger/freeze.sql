@@ -8,6 +8,7 @@
 -- p_reference_id: the referenced object's id.
 -- Idempotent: the same key with the same request returns the hold id and moves nothing;
 -- the same key with another request raises EX108.
+-- Access: the user, or an acting user with account:hold (exchange._authorize_for_user).
 -- Raises: EX109, EX108, EX103 (unknown asset), EX102 (unknown user), EX104 (inactive
 --         asset), EX105 (invalid amount), EX117 (invalid reference), EX101 (available <
 --         amount).
@@ -36,6 +37,7 @@ DECLARE
     v_user_ok  boolean;
     v_account  bigint;
 BEGIN
+    PERFORM exchange._authorize_for_user(p_user_id, 'account', 'hold');
     v_result := exchange._claim_idempotency_key(
         p_idempotency_key, 'FREEZE',
         format('%s|%s|%s|%s|%s', p_user_id, p_asset, trim_scale(p_amount), p_reference_type,

@@ -4,6 +4,7 @@
 -- exchange.transfers(), which it calls. Returns the journal id (the transfer id).
 -- Idempotent: the same key with the same transfer returns the original journal id and moves
 -- nothing; the same key with another request raises EX108.
+-- Access: as exchange.transfers: the sender is the acting user (or a DBA session).
 -- Raises: EX109, EX108, EX103 (unknown asset), EX102 (unknown user), EX106 (to oneself),
 --         EX104 (inactive asset), EX105 (invalid amount), EX101 (insufficient funds).
 -- Locks: the key; then both account rows in ascending id.

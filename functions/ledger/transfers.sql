@@ -9,6 +9,8 @@
 -- returns its original journal id and moves nothing; a key used by another request raises
 -- EX108. Keys are claimed in key order, so two batches sharing keys cannot deadlock.
 -- Insufficient funds are judged on the netted batch (a batch may pass funds along a chain).
+-- Access: every sender must be the acting user (exchange._authorize_for_user), or a DBA
+-- session without an acting user. Raises EX320, EX360, EX303, EX321, EX322.
 -- Raises: EX118 (no transfers, more than 1000, or a key twice in the batch), EX109 (bad
 --         key), EX108 (key used by another request), EX103 (unknown asset), EX102 (unknown
 --         user), EX106 (transfer to oneself), EX104 (inactive asset), EX105 (invalid
@@ -57,6 +59,13 @@ DECLARE
     v_jids      bigint[];
     v_post_ids  bigint[];
 BEGIN
+    -- Access: each sender is the acting user (exchange._authorize_for_user), once per sender.
+    IF v_n = 1 THEN
+        PERFORM exchange._authorize_for_user(p_transfers[1].from_user_id);
+    ELSIF v_n > 1 THEN
+        PERFORM exchange._authorize_for_user(s.from_user_id)
+           FROM (SELECT DISTINCT t.from_user_id FROM unnest(p_transfers) t) s;
+    END IF;
     IF v_n = 1 THEN
         v_t := p_transfers[1];
         IF v_t.idempotency_key IS NULL OR length(v_t.idempotency_key) NOT BETWEEN 1 AND 200 THEN

@@ -5,6 +5,7 @@
 -- subtracts it from the hold. Returns the hold id. Allowed on an inactive asset.
 -- Idempotent: the same key with the same request returns the hold id and moves nothing;
 -- the same key with another request raises EX108.
+-- Access: the user, or an acting user with account:hold (exchange._authorize_for_user).
 -- Raises: EX109, EX108, EX103 (unknown asset), EX102 (unknown user), EX105 (invalid
 --         amount), EX117 (invalid reference), EX115 (no hold with this reference), EX116
 --         (amount above what the hold holds, or the hold is empty).
@@ -35,6 +36,7 @@ DECLARE
     v_held     numeric;
     v_amount   numeric;
 BEGIN
+    PERFORM exchange._authorize_for_user(p_user_id, 'account', 'hold');
     v_result := exchange._claim_idempotency_key(
         p_idempotency_key, 'UNFREEZE',
         format('%s|%s|%s|%s|%s', p_user_id, p_asset, COALESCE(trim_scale(p_amount)::text, 'ALL'),

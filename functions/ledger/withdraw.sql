@@ -7,6 +7,7 @@
 -- Allowed on an inactive asset (users must be able to take their funds out).
 -- Returns the withdrawal id. Idempotent: the same key with the same request returns the
 -- first call's withdrawal id and moves nothing; another request with the key raises EX108.
+-- Access: the user themselves only (exchange._authorize_for_user), or a DBA session.
 -- Raises: EX109, EX108, EX102 (unknown user), EX103 (unknown asset), EX105 (invalid amount),
 --         EX303 (user not ACTIVE), EX335/EX336 (KYC level or its daily limit),
 --         EX107 (below the asset's min_withdraw_amount), EX101 (available < amount + fee),
@@ -36,6 +37,7 @@ DECLARE
     v_available numeric;
     v_total    numeric;
 BEGIN
+    PERFORM exchange._authorize_for_user(p_user_id);
     v_result := exchange._claim_idempotency_key(
         p_idempotency_key, 'WITHDRAW',
         format('%s|%s|%s', p_user_id, p_asset, trim_scale(p_amount)));

@@ -9,7 +9,7 @@
 -- Conninfo: exchange.risk_settings.loopback_conninfo, or by default host
 -- risk_settings.loopback_host (the server's unix socket directory, recorded at migration;
 -- else the address the caller connected to, else localhost), this server's port, user
--- exchange_risk_writer, with lock_timeout 5s and statement_timeout 15s (the far end must
+-- exchange_risk_writer with risk_settings.loopback_password, with lock_timeout 5s and statement_timeout 15s (the far end must
 -- never wait forever for a lock the refused call holds).
 -- Only the refusal path comes here: the cost (a connection the first time, then one round
 -- trip and one commit) is paid by refused calls only.
@@ -27,6 +27,7 @@ AS $$
 DECLARE
     v_conninfo text;
     v_host     text;
+    v_password text;
     v_sql      text;
     v_ids      bigint[];
     v_error    text;
@@ -40,14 +41,16 @@ BEGIN
             IF COALESCE('exchange_risk' = ANY (exchange_dblink.dblink_get_connections()), false) THEN
                 PERFORM exchange_dblink.dblink_disconnect('exchange_risk');
             END IF;
-            SELECT s.loopback_conninfo, s.loopback_host INTO v_conninfo, v_host
+            SELECT s.loopback_conninfo, s.loopback_host, s.loopback_password
+              INTO v_conninfo, v_host, v_password
               FROM exchange.risk_settings s;
             IF v_conninfo IS NULL THEN
                 v_conninfo := format(
-                    'host=%s port=%s dbname=%s user=exchange_risk_writer application_name=exchange_risk_loopback connect_timeout=5 options=%s',
+                    'host=%s port=%s dbname=%s user=exchange_risk_writer password=%s application_name=exchange_risk_loopback connect_timeout=5 options=%s',
                     exchange._conninfo_quote(COALESCE(v_host, host(inet_server_addr()), 'localhost')),
                     current_setting('port'),
                     exchange._conninfo_quote(current_database()),
+                    exchange._conninfo_quote(COALESCE(v_password, '')),
                     exchange._conninfo_quote('-c lock_timeout=5s -c statement_timeout=15s'));
             END IF;
             BEGIN

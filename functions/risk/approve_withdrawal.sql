@@ -21,7 +21,7 @@ DECLARE
     v_w     exchange.withdrawals;
     v_note  text;
 BEGIN
-    v_actor := exchange._require_permission('withdrawal', 'approve');
+    v_actor := exchange._require_admin('withdrawal', 'approve');
     IF p_note IS NULL OR btrim(p_note) = '' THEN
         RAISE EXCEPTION USING ERRCODE = 'EX411',
             MESSAGE = 'a review note is required',

@@ -32,7 +32,7 @@ DECLARE
     v_actor  bigint;
     v_result exchange.risk_rules;
 BEGIN
-    v_actor := exchange._require_permission('risk_rule', 'manage');
+    v_actor := exchange._require_admin('risk_rule', 'manage');
     PERFORM exchange._check_risk_level(p_level);
     INSERT INTO exchange.risk_rules AS r
         (name, type, conditions, actions, level, priority, is_active, created_by,
@@ -65,7 +65,7 @@ AS $$
 DECLARE
     v_result exchange.risk_rules;
 BEGIN
-    PERFORM exchange._require_permission('risk_rule', 'manage');
+    PERFORM exchange._require_admin('risk_rule', 'manage');
     IF p_level IS NOT NULL THEN
         PERFORM exchange._check_risk_level(p_level);
     END IF;
@@ -99,7 +99,7 @@ AS $$
 DECLARE
     v_result exchange.risk_rules;
 BEGIN
-    PERFORM exchange._require_permission('risk_rule', 'manage');
+    PERFORM exchange._require_admin('risk_rule', 'manage');
     IF p_active IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'EX402',
             MESSAGE = 'invalid risk rule: is_active must be true or false',
@@ -129,7 +129,7 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM exchange._require_permission('report', 'read');
+    PERFORM exchange._require_admin('report', 'read');
     RETURN QUERY
     SELECT r.* FROM exchange.risk_rules r
      WHERE r.is_active OR COALESCE(p_include_inactive, true)

@@ -21,7 +21,7 @@ DECLARE
     v_actor  bigint;
     v_event  exchange.risk_events;
 BEGIN
-    v_actor := exchange._require_permission('risk_event', 'resolve');
+    v_actor := exchange._require_admin('risk_event', 'resolve');
     IF p_note IS NULL OR btrim(p_note) = '' THEN
         RAISE EXCEPTION USING ERRCODE = 'EX411',
             MESSAGE = 'a resolution note is required',
@@ -86,7 +86,7 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM exchange._require_permission('report', 'read');
+    PERFORM exchange._require_admin('report', 'read');
     IF (p_level IS NOT NULL AND p_level NOT IN ('LOW', 'MEDIUM', 'HIGH', 'CRITICAL'))
        OR (p_status IS NOT NULL AND p_status NOT IN ('ACTIVE', 'RESOLVED', 'DISMISSED'))
        OR p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 10000 THEN

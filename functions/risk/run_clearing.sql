@@ -20,7 +20,8 @@
 -- order (the last is p_business_date's unless an earlier day failed).
 -- Clearing the current day is allowed: the batch takes the trades so far (cutoff_at = now);
 -- later trades of that day are taken by the next day's batch.
--- Permission settlement:run; audited (RUN_CLEARING).
+-- Access: settlement:run for an acting user, or a DBA session without one (the one rule of
+-- administrative functions, exchange._require_admin); audited (RUN_CLEARING).
 -- Raises: EX320/EX321 acting user; EX421 date NULL or in the future (UTC).
 -- Locks: pg_advisory_xact_lock(1602, 0) (one clearing at a time); the batch's trades (row
 --        update); FEE and REVENUE accounts, ascending, for the sweep.
@@ -36,7 +37,7 @@ DECLARE
     v_day    date;
     v_batch  exchange.settlement_batches;
 BEGIN
-    v_actor := exchange._require_permission('settlement', 'run');
+    v_actor := exchange._require_admin('settlement', 'run');
     IF p_business_date IS NULL OR p_business_date > v_today THEN
         RAISE EXCEPTION USING ERRCODE = 'EX421',
             MESSAGE = format('cannot clear business date %s', COALESCE(p_business_date::text, 'NULL')),

@@ -20,7 +20,7 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM exchange._require_permission('report', 'read');
+    PERFORM exchange._require_admin('report', 'read');
     IF NOT EXISTS (SELECT 1 FROM exchange.settlement_batches b WHERE b.id = p_batch_id) THEN
         RAISE EXCEPTION USING ERRCODE = 'EX422',
             MESSAGE = format('unknown settlement batch %s', COALESCE(p_batch_id::text, 'NULL')),
@@ -76,7 +76,7 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM exchange._require_permission('report', 'read');
+    PERFORM exchange._require_admin('report', 'read');
     RETURN QUERY
     SELECT b.* FROM exchange.settlement_batches b
      ORDER BY b.business_date DESC
@@ -95,8 +95,9 @@ GRANT EXECUTE ON FUNCTION exchange.list_settlement_batches(integer) TO exchange_
 -- A user's daily statement: per asset, what the user's trades of the UTC day bought, sold
 -- and paid in fees, and the net; with the settlement batch that cleared the day, if any.
 -- Computed from the trades themselves, so a day not cleared yet has a statement too.
--- The acting user is the user themselves or holds report:read (no acting user: trusted).
--- Raises: EX309 no such user; EX321 not allowed; EX411 date or user NULL. Locks: none.
+-- Access: the user, or an acting user with report:read (exchange._authorize_for_user).
+-- Raises: EX320, EX360, EX303, EX321, EX322 (access); EX309 no such user; EX411 date or user
+-- NULL. Locks: none.
 CREATE OR REPLACE FUNCTION exchange.user_statement(p_user_id bigint, p_business_date date)
 RETURNS TABLE (user_id bigint, business_date date, asset text, trades_count bigint,
                bought numeric, sold numeric, fees_paid numeric, net numeric,
@@ -107,16 +108,13 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_acting bigint := exchange._acting_user_id();
     v_from   timestamptz := p_business_date::timestamp AT TIME ZONE 'UTC';
 BEGIN
     IF p_user_id IS NULL OR p_business_date IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'EX411',
             MESSAGE = 'a statement needs a user and a date', HINT = 'Pass both.';
     END IF;
-    IF v_acting IS NOT NULL AND v_acting <> p_user_id THEN
-        PERFORM exchange._require_permission(v_acting, 'report', 'read');
-    END IF;
+    PERFORM exchange._authorize_for_user(p_user_id, 'report', 'read');
     IF NOT EXISTS (SELECT 1 FROM exchange.users u WHERE u.id = p_user_id) THEN
         RAISE EXCEPTION USING ERRCODE = 'EX309',
             MESSAGE = format('user %s does not exist', p_user_id),

@@ -9,6 +9,7 @@
 --    on API functions is granted by each function's own file, and taken away here from every
 --    internal helper (exchange._*) and trigger function (exchange.tg_*), and from PUBLIC on
 --    every function;
+--  * exchange_custody and exchange_worker: the same (USAGE, EXECUTE on their functions only);
 --  * exchange_readonly: SELECT on every view except user_profiles; exchange_auditor: SELECT
 --    on every view and on audit_logs;
 --  * nobody but exchange_owner may create in the schema, create temporary tables in this
@@ -74,26 +75,30 @@ BEGIN
         EXECUTE format('ALTER ROUTINE %s OWNER TO exchange_owner', v_obj.name);
         EXECUTE format('REVOKE EXECUTE ON ROUTINE %s FROM PUBLIC', v_obj.name);
         IF v_obj.proname LIKE '\_%' OR v_obj.proname LIKE 'tg\_%' THEN
-            EXECUTE format('REVOKE EXECUTE ON ROUTINE %s FROM exchange_app, exchange_readonly, exchange_auditor',
-                           v_obj.name);
+            EXECUTE format('REVOKE EXECUTE ON ROUTINE %s FROM exchange_app, exchange_readonly, '
+                           'exchange_auditor, exchange_custody, exchange_worker', v_obj.name);
         END IF;
     END LOOP;
 
     -- Schema and database privileges.
     REVOKE ALL ON SCHEMA exchange FROM PUBLIC;
-    GRANT USAGE ON SCHEMA exchange TO exchange_app, exchange_readonly, exchange_auditor;
-    REVOKE CREATE ON SCHEMA exchange FROM exchange_app, exchange_readonly, exchange_auditor;
+    GRANT USAGE ON SCHEMA exchange TO exchange_app, exchange_readonly, exchange_auditor,
+        exchange_custody, exchange_worker;
+    REVOKE CREATE ON SCHEMA exchange FROM exchange_app, exchange_readonly, exchange_auditor,
+        exchange_custody, exchange_worker;
     REVOKE CREATE ON SCHEMA public FROM PUBLIC;
     EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
     EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO exchange_owner', current_database());
-    EXECUTE format('GRANT CONNECT ON DATABASE %I TO exchange_app, exchange_readonly, exchange_auditor',
-                   current_database());
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO exchange_app, exchange_readonly, exchange_auditor, '
+                   'exchange_custody, exchange_worker', current_database());
     REVOKE ALL ON SCHEMA exchange_crypto FROM PUBLIC;
     GRANT USAGE ON SCHEMA exchange_crypto TO exchange_owner;
 
     -- No table, view or sequence privilege for the application or PUBLIC.
-    REVOKE ALL ON ALL TABLES IN SCHEMA exchange FROM PUBLIC, exchange_app;
-    REVOKE ALL ON ALL SEQUENCES IN SCHEMA exchange FROM PUBLIC, exchange_app;
+    REVOKE ALL ON ALL TABLES IN SCHEMA exchange FROM PUBLIC, exchange_app, exchange_custody,
+        exchange_worker;
+    REVOKE ALL ON ALL SEQUENCES IN SCHEMA exchange FROM PUBLIC, exchange_app, exchange_custody,
+        exchange_worker;
     REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER
         ON ALL TABLES IN SCHEMA exchange FROM exchange_readonly, exchange_auditor;
 

@@ -19,7 +19,7 @@ DECLARE
     v_table text;
 BEGIN
     IF NOT pg_has_role(session_user, 'exchange_auditor', 'MEMBER') THEN
-        PERFORM exchange._require_permission('audit', 'read');
+        PERFORM exchange._require_admin('audit', 'read');
     END IF;
     IF p_entity IS NULL OR p_entity !~ '^[a-z][a-z_]{0,62}$' THEN
         RAISE EXCEPTION USING

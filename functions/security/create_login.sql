@@ -1,6 +1,9 @@
 -- exchange.create_login(p_name text, p_kind text, p_password text) RETURNS text
--- Creates a database login role that is a member of exchange_app, exchange_readonly or
--- exchange_auditor (p_kind app | readonly | auditor) and returns the group's name.
+-- Creates a database login role that is a member of one group role by duty and returns the
+-- group's name: p_kind app (exchange_app, the user-facing application), custody
+-- (exchange_custody, the deposit watcher and withdrawal processor), worker (exchange_worker,
+-- the outbox relay and notification worker), readonly, auditor, or owner (exchange_owner:
+-- a DBA login; the DBA path of docs/security.md).
 -- p_password should be a SCRAM-SHA-256 verifier ('SCRAM-SHA-256$...', as libpq's
 -- PQencryptPasswordConn makes it: pyexchange db create-login sends one), so no clear password
 -- reaches the server or its logs; a clear password is accepted and encrypted by the server.
@@ -18,14 +21,17 @@ DECLARE
     v_group text;
 BEGIN
     v_group := CASE p_kind WHEN 'app' THEN 'exchange_app'
+                           WHEN 'custody' THEN 'exchange_custody'
+                           WHEN 'worker' THEN 'exchange_worker'
                            WHEN 'readonly' THEN 'exchange_readonly'
-                           WHEN 'auditor' THEN 'exchange_auditor' END;
+                           WHEN 'auditor' THEN 'exchange_auditor'
+                           WHEN 'owner' THEN 'exchange_owner' END;
     IF v_group IS NULL OR p_name IS NULL OR p_name !~ '^[a-z_][a-z0-9_]{0,62}$'
        OR p_name LIKE 'pg\_%' OR p_name LIKE 'exchange\_%' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX350',
             MESSAGE = 'invalid login role',
-            DETAIL = 'the kind is app, readonly or auditor; the name is lower-case letters, digits and _, not pg_* or exchange_*',
+            DETAIL = 'the kind is app, custody, worker, readonly, auditor or owner; the name is lower-case letters, digits and _, not pg_* or exchange_*',
             HINT = 'e.g. pyexchange db create-login api_1 --role app';
     END IF;
     IF p_password IS NULL OR p_password = '' THEN
@@ -37,5 +43,5 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION exchange.create_login(text, text, text) IS
-    'Creates a login role in exchange_app, exchange_readonly or exchange_auditor (caller''s rights; pass a SCRAM verifier). Raises EX350.';
+    'Creates a login role in exchange_app, exchange_custody, exchange_worker, exchange_readonly, exchange_auditor or exchange_owner (caller''s rights; pass a SCRAM verifier). Raises EX350.';
 REVOKE ALL ON FUNCTION exchange.create_login(text, text, text) FROM PUBLIC;

@@ -2,6 +2,7 @@
 --   RETURNS SETOF exchange.order_result
 -- Cancels every open order of the user (resting and PENDING stops), on one pair or on all,
 -- releasing each hold exactly. Returns the canceled orders (none: an empty result).
+-- Access: the user, or an acting user with order:cancel_any (exchange._authorize_for_user).
 -- Raises: EX201 unknown pair (when p_symbol is given).
 -- Locks: the markets concerned in ascending id, first; then the accounts ascending.
 CREATE OR REPLACE FUNCTION exchange.cancel_all_orders(p_user_id bigint, p_symbol text DEFAULT NULL)
@@ -20,6 +21,7 @@ DECLARE
     v_ids     bigint[];
     v_created timestamptz[];
 BEGIN
+    PERFORM exchange._authorize_for_user(p_user_id, 'order', 'cancel_any');
     IF p_symbol IS NOT NULL THEN
         SELECT id INTO v_filter FROM exchange.trading_pairs WHERE symbol = p_symbol;
         IF v_filter IS NULL THEN

@@ -4,6 +4,7 @@
 -- Cancels one open order of the user (NEW, PARTIALLY_FILLED, or a PENDING stop): it leaves
 -- the book, its status becomes CANCELED and its hold is released exactly (hold_amount 0).
 -- Allowed on a halted pair. Returns the canceled order (one row).
+-- Access: the user, or an acting user with order:cancel_any (exchange._authorize_for_user).
 -- Raises: EX216 no such order of this user (another user's order reads as unknown),
 --         EX217 the order is not open (filled, canceled, expired).
 -- Locks: the order's market first (pg_advisory_xact_lock(1601, pair id)), then the user's
@@ -21,6 +22,7 @@ DECLARE
     v_pair_id  integer;
     v_created  timestamptz;
 BEGIN
+    PERFORM exchange._authorize_for_user(p_user_id, 'order', 'cancel_any');
     -- where is it? (open orders only; the market lock then makes the answer stable)
     SELECT b.trading_pair_id INTO v_pair_id FROM exchange.order_book b
      WHERE b.order_id = p_order_id AND b.user_id = p_user_id;
@@ -68,6 +70,7 @@ AS $$
 DECLARE
     v_order_id bigint;
 BEGIN
+    PERFORM exchange._authorize_for_user(p_user_id, 'order', 'cancel_any');
     SELECT c.order_id INTO v_order_id FROM exchange.client_order_ids c
      WHERE c.user_id = p_user_id AND c.client_order_id = p_client_order_id;
     IF v_order_id IS NULL THEN

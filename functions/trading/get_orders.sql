@@ -3,7 +3,9 @@
 --     p_order_id bigint DEFAULT NULL) RETURNS SETOF exchange.order_result
 -- The user's orders, newest first (fills NULL): all, one pair's, only open ones
 -- (NEW, PARTIALLY_FILLED, PENDING), or one order by id.
--- Raises: nothing (an unknown pair gives no rows). Locks: none.
+-- Access: the user, or an acting user with order:read (exchange._authorize_for_user).
+-- Raises: EX320, EX360, EX303, EX321, EX322 (access); nothing else (an unknown pair gives no rows).
+-- Locks: none.
 CREATE OR REPLACE FUNCTION exchange.get_orders(
     p_user_id bigint,
     p_symbol text DEFAULT NULL,
@@ -12,11 +14,14 @@ CREATE OR REPLACE FUNCTION exchange.get_orders(
     p_order_id bigint DEFAULT NULL
 )
 RETURNS SETOF exchange.order_result
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
+BEGIN
+    PERFORM exchange._authorize_for_user(p_user_id, 'order', 'read');
+    RETURN QUERY
     SELECT o.id, o.uuid, o.user_id, tp.symbol::text, o.client_order_id::text, o.side, o.type,
            o.time_in_force, o.stp_mode, o.status, o.price::numeric, o.stop_price::numeric,
            o.amount::numeric, o.quote_amount::numeric, o.filled_amount::numeric,
@@ -30,6 +35,7 @@ AS $$
        AND (p_order_id IS NULL OR o.id = p_order_id)
      ORDER BY o.created_at DESC, o.id DESC
      LIMIT COALESCE(p_limit, 100);
+END;
 $$;
 COMMENT ON FUNCTION exchange.get_orders(bigint, text, boolean, integer, bigint) IS
     'The user''s orders, newest first; optionally one pair, open only, or one order.';

@@ -22,6 +22,8 @@
 -- Fees: rate x what each side receives, rounded DOWN to that asset's decimals, per trade,
 -- credited to the pair's FEE account of that asset.
 --
+-- Access: each order's user must be the acting user (exchange._authorize_for_user; a DBA
+-- session without an acting user may place for anyone). Raises EX320, EX360, EX303, EX321, EX322.
 -- Raises: EX201 unknown pair, EX202 pair halted, EX203 unknown side, EX204 unknown type,
 --         EX205 unknown or unusable time in force, EX206 unknown STP mode, EX207 price or
 --         stop price missing, EX208 price, stop price or quote amount superfluous,
@@ -182,6 +184,13 @@ DECLARE
     res_created     timestamptz[] := '{}'::timestamptz[];
     res_fills       jsonb[] := '{}'::jsonb[];
 BEGIN
+    -- Access (docs/security.md): every order's user is the acting user, checked once per user.
+    IF v_n = 1 THEN
+        PERFORM exchange._authorize_for_user(p_orders[1].user_id);
+    ELSIF v_n > 1 THEN
+        PERFORM exchange._authorize_for_user(s.user_id)
+           FROM (SELECT DISTINCT o.user_id FROM unnest(p_orders) o) s;
+    END IF;
     IF v_n = 0 THEN
         RETURN;
     END IF;

@@ -49,18 +49,18 @@ SELECT r || ':' || a, r, a
         ('role', 'read'), ('role', 'grant'),
         ('kyc', 'read'), ('kyc', 'review'), ('kyc', 'limits'),
         ('asset', 'create'), ('asset', 'update'),
-        ('trading_pair', 'create'), ('trading_pair', 'update'), ('trading_pair', 'halt'),
+        ('trading_pair', 'create'), ('trading_pair', 'halt'),
         ('deposit', 'create'),
-        ('withdrawal', 'request'), ('withdrawal', 'read'), ('withdrawal', 'approve'),
-        ('transfer', 'create'),
-        ('order', 'place'), ('order', 'cancel'), ('order', 'cancel_any'),
+        ('withdrawal', 'read'), ('withdrawal', 'approve'),
+        ('account', 'read'), ('account', 'hold'),
+        ('order', 'read'), ('order', 'cancel_any'),
         ('risk_rule', 'manage'), ('risk_event', 'resolve'),
-        ('settlement', 'run'), ('partition', 'manage'),
+        ('settlement', 'run'), ('notification', 'manage'),
         ('audit', 'read'), ('report', 'read')) AS p(r, a);
 
 INSERT INTO exchange.roles (name, description) VALUES
     ('admin', 'Everything, including granting roles and managing assets and pairs'),
-    ('trader', 'A customer: places and cancels orders, requests withdrawals, transfers (given at registration)'),
+    ('trader', 'A customer: acts on their own account only, which needs no permission (given at registration)'),
     ('risk_officer', 'Risk rules and events, halting pairs, suspending users, approving withdrawals'),
     ('auditor', 'Reads the audit log, users, KYC and reports; changes nothing'),
     ('support', 'Reads users and KYC, activates users, reviews KYC submissions');
@@ -70,16 +70,16 @@ SELECT r.id, p.id
   FROM exchange.roles r
   JOIN exchange.permissions p ON
        r.name = 'admin'
-    OR (r.name = 'trader' AND p.name IN ('order:place', 'order:cancel', 'withdrawal:request',
-                                         'transfer:create'))
     OR (r.name = 'risk_officer' AND p.name IN ('risk_rule:manage', 'risk_event:resolve',
                                                'trading_pair:halt', 'user:read', 'user:suspend',
                                                'withdrawal:read', 'withdrawal:approve',
+                                               'account:read', 'order:read',
                                                'order:cancel_any', 'audit:read', 'report:read'))
     OR (r.name = 'auditor' AND p.name IN ('audit:read', 'user:read', 'kyc:read', 'role:read',
-                                          'withdrawal:read', 'report:read'))
+                                          'withdrawal:read', 'account:read', 'order:read',
+                                          'report:read'))
     OR (r.name = 'support' AND p.name IN ('user:read', 'user:activate', 'kyc:read', 'kyc:review',
-                                          'withdrawal:read'));
+                                          'withdrawal:read', 'account:read', 'order:read'));
 
 -- KYC limits: level 0 deposits only; level 1 trades and withdraws up to a daily amount per
 -- asset; level 2 trades without limit and withdraws up to a higher daily amount. Amounts are
@@ -98,6 +98,7 @@ INSERT INTO exchange.kyc_limits (level, action, asset_id, allowed, daily_limit) 
 \ir ../../functions/identity/_acting_user_id.sql
 \ir ../../functions/identity/_require_permission.sql
 \ir ../../functions/identity/_require_admin.sql
+\ir ../../functions/identity/_authorize_for_user.sql
 \ir ../../functions/identity/_check_kyc_limit.sql
 \ir ../../functions/identity/_audit_action.sql
 \ir ../../functions/identity/_hash_password.sql

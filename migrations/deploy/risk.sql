@@ -107,11 +107,14 @@ COMMENT ON TABLE exchange.risk_order_rate IS
 -- Settings of the risk engine (one row). How a refused call reaches the database again to
 -- record its risk events in a transaction of their own (dblink): loopback_conninfo, or when
 -- it is NULL host loopback_host (set by the risk_engine migration to the server's first
--- unix socket directory), this server's port, this database, role exchange_risk_writer.
+-- unix socket directory), this server's port, this database, role exchange_risk_writer with
+-- password loopback_password (set by the risk_engine migration; docs/security.md). Readable
+-- by exchange_owner only, like every table.
 CREATE TABLE exchange.risk_settings (
     id                boolean NOT NULL DEFAULT true,
     loopback_host     text,
     loopback_conninfo text,
+    loopback_password text,
     CONSTRAINT risk_settings_pkey PRIMARY KEY (id),
     CONSTRAINT risk_settings_one_row CHECK (id)
 );

@@ -10,7 +10,7 @@ DECLARE
     v_role text;
 BEGIN
     FOREACH v_role IN ARRAY ARRAY['exchange_owner', 'exchange_app', 'exchange_readonly',
-                                  'exchange_auditor'] LOOP
+                                  'exchange_auditor', 'exchange_custody', 'exchange_worker'] LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = v_role) THEN
             EXECUTE format('CREATE ROLE %I NOLOGIN', v_role);
         END IF;

@@ -2,7 +2,8 @@
 BEGIN;
 SELECT 'exchange_crypto.crypt(text, text)'::regprocedure;
 SELECT 'exchange._require_permission(text, text)'::regprocedure;
-SELECT 'exchange._require_admin(text, text)'::regprocedure;
+SELECT 'exchange._require_admin(text, text, text)'::regprocedure;
+SELECT 'exchange._authorize_for_user(bigint, text, text, text)'::regprocedure;
 SELECT 'exchange._require_permission(bigint, text, text)'::regprocedure;
 SELECT 'exchange._check_kyc_limit(bigint, text, integer, numeric)'::regprocedure;
 SELECT 'exchange.register_user(text, text, text, text, text, text)'::regprocedure;

@@ -262,8 +262,8 @@ class IdentityAPI(ClientBase):
                                          "limit": limit}, AuditEntry)
 
     def create_login(self, name: str, kind: str, password: str | None) -> str:
-        """``exchange.create_login``: a login role in exchange_app / exchange_readonly /
-        exchange_auditor (``kind`` app, readonly, auditor). The password is turned into a
+        """``exchange.create_login``: a login role in one group by duty (``kind`` app, custody,
+        worker, readonly, auditor, owner; docs/security.md). The password is turned into a
         SCRAM-SHA-256 verifier by libpq before it is sent. Needs CREATEROLE."""
         with self.connection() as conn:
             verifier = None

@@ -231,14 +231,17 @@ def audit(app: AppContext, entity: str, entity_id: str, limit: int) -> None:
 # --- pyexchange db create-login ----------------------------------------------------------
 @db.command("create-login")
 @click.argument("name")
-@click.option("--role", "kind", type=click.Choice(["app", "readonly", "auditor"]),
-              required=True, help="The group the login joins.")
+@click.option("--role", "kind",
+              type=click.Choice(["app", "custody", "worker", "readonly", "auditor", "owner"]),
+              required=True, help="The group the login joins (docs/security.md, roles by duty).")
 @click.option("--password", envvar="PYEXCHANGE_LOGIN_PASSWORD", prompt=True, hide_input=True,
               confirmation_prompt=True, show_envvar=True,
               help="Read from PYEXCHANGE_LOGIN_PASSWORD or prompted for; sent as a SCRAM verifier.")
 @pass_app
 def create_login(app: AppContext, name: str, kind: str, password: str) -> None:
-    """Create a database login role NAME in exchange_app, exchange_readonly or exchange_auditor.
+    """Create a database login role NAME in one group by duty: app (the web application),
+    custody (deposit watcher, withdrawal processor), worker (relay, notification worker),
+    readonly, auditor or owner (a DBA).
 
     A PostgreSQL role belongs to the whole server, not to this database: it outlives the
     database (DROP DATABASE and `server reset` leave it; DROP ROLE removes it)."""

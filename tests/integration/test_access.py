@@ -201,8 +201,8 @@ def test_injection_attempts_change_nothing_and_raise_typed_errors(
             # as a login, an injection is just an unknown user
             assert ex.authenticate(p, p).error_code == "EX301"
             assert ex.authenticate("root", p).error_code == "EX301"
-        with pytest.raises(InvalidKycDocuments):
-            ex.submit_kyc(ids["user"], 1, ["not", "an", "object"])  # type: ignore[arg-type]
+    with Exchange(app, acting_user_id=ids["user"]) as ex, pytest.raises(InvalidKycDocuments):
+        ex.submit_kyc(ids["user"], 1, ["not", "an", "object"])  # type: ignore[arg-type]
     with Exchange(app, acting_user_id=ids["admin"]) as ex:
         for p in payloads:
             with pytest.raises(InvalidAuditEntity):
@@ -253,7 +253,9 @@ def test_every_function_follows_the_privilege_rules(template_dsn: str) -> None:
         rows = conn.execute("""
             SELECT p.oid::regprocedure::text, p.proname::text, p.prosecdef,
                    coalesce(array_to_string(p.proconfig, ','), '') AS config,
-                   has_function_privilege('exchange_app', p.oid, 'EXECUTE') AS app,
+                   has_function_privilege('exchange_app', p.oid, 'EXECUTE')
+                   OR has_function_privilege('exchange_custody', p.oid, 'EXECUTE')
+                   OR has_function_privilege('exchange_worker', p.oid, 'EXECUTE') AS app,
                    has_function_privilege('exchange_readonly', p.oid, 'EXECUTE') AS ro,
                    p.proowner::regrole::text AS owner
               FROM pg_proc p
@@ -267,9 +269,9 @@ def test_every_function_follows_the_privilege_rules(template_dsn: str) -> None:
         if owner != "exchange_owner":
             problems.append(f"{name}: owned by {owner}")
         if internal and (app or ro):
-            problems.append(f"{name}: internal but executable by exchange_app/readonly")
+            problems.append(f"{name}: internal but executable by exchange_app/custody/worker/readonly")
         if app and not secdef:
-            problems.append(f"{name}: executable by exchange_app but not SECURITY DEFINER")
+            problems.append(f"{name}: executable by exchange_app/custody/worker but not SECURITY DEFINER")
         if not internal and "search_path=exchange, pg_catalog, pg_temp" not in config:
             problems.append(f"{name}: search_path not pinned ({config!r})")
     assert not problems, "\n".join(problems)

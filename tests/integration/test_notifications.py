@@ -20,7 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from pyexchange import Exchange
-from pyexchange.errors import NotificationAccessDenied, TemplatePlaceholderInvalid
+from pyexchange.errors import ActingUserMismatch, TemplatePlaceholderInvalid
 from pyexchange.notifier import SIGNATURE_HEADER, Notifier, NotifierConfig, verify_signature
 
 SECRET = "a-webhook-secret-of-some-length"
@@ -91,8 +91,8 @@ def receiver() -> Iterator[tuple[str, Receiver]]:
 
 def make_user(dsn: str, name: str) -> int:
     with psycopg.connect(dsn) as conn:
-        row = conn.execute("INSERT INTO exchange.users (username, email, password_hash) "
-                           "VALUES (%s, %s, 'x') RETURNING id", (name, f"{name}@example.com")
+        row = conn.execute("INSERT INTO exchange.users (username, email, password_hash, status) "
+                           "VALUES (%s, %s, 'x', 'ACTIVE') RETURNING id", (name, f"{name}@example.com")
                            ).fetchone()
         assert row is not None
         return int(row[0])
@@ -121,6 +121,27 @@ def wait_until_due(dsn: str, timeout: float = 10.0) -> None:
                 return
             assert time.monotonic() < deadline, "the retry never came due"
             time.sleep(0.02)
+
+
+@pytest.fixture
+def worker_dsn(clone_dsn: str) -> Iterator[str]:
+    """A DSN of a login that is only a member of exchange_worker (dropped after the test)."""
+    import uuid
+
+    from psycopg import sql
+
+    role = f"pyx_notifier_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(clone_dsn, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE exchange_worker").format(
+            sql.Identifier(role)))
+    try:
+        yield psycopg.conninfo.make_conninfo(clone_dsn, user=role)
+    finally:
+        with psycopg.connect(clone_dsn, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
+                          (role,))
+            admin.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 
 
 def notifier(dsn: str, **kw: Any) -> Notifier:
@@ -155,7 +176,8 @@ def test_email_is_sent_through_smtp_after_a_refusal(
 
 
 def test_webhook_is_posted_signed_and_retried(
-        clone_dsn: str, receiver: tuple[str, Receiver]) -> None:
+        clone_dsn: str, worker_dsn: str, receiver: tuple[str, Receiver]) -> None:
+    """... by a notifier that logs in as a member of exchange_worker only."""
     url, state = receiver
     uid = make_user(clone_dsn, "hook_user")
     with Exchange(clone_dsn) as ex:
@@ -164,11 +186,11 @@ def test_webhook_is_posted_signed_and_retried(
                                         "{{username}} is active")
     emit_activated(clone_dsn, uid, "hook_user")
     state.statuses = [500]
-    stats = notifier(clone_dsn, max_attempts=3).run(once=True)
+    stats = notifier(worker_dsn, max_attempts=3).run(once=True)
     # --once retries what is due while it runs: the first answer is 500, then 200 once due.
     if stats.sent == 0:
         wait_until_due(clone_dsn)
-        stats.add(notifier(clone_dsn, max_attempts=3).run(once=True))
+        stats.add(notifier(worker_dsn, max_attempts=3).run(once=True))
     assert stats.sent == 1 and not stats.failed
     assert notification_rows(clone_dsn) == [("WEBHOOK", "SENT", 2, None)]
     assert len(state.requests) == 2
@@ -214,7 +236,7 @@ def test_in_app_notifications_preferences_and_templates_through_the_client(clone
         assert ex.mark_notification_read(alice, note.id) == 1
         assert ex.list_notifications(alice, unread_only=True) == []
         assert ex.list_notifications(alice)[0].read_at is not None
-    with Exchange(clone_dsn, acting_user_id=bob) as ex, pytest.raises(NotificationAccessDenied):
+    with Exchange(clone_dsn, acting_user_id=bob) as ex, pytest.raises(ActingUserMismatch):
         ex.list_notifications(alice)
     assert sorted(notification_rows(clone_dsn)) == [
         ("EMAIL", "PENDING", 0, None), ("EMAIL", "PENDING", 0, None), ("IN_APP", "SENT", 0, None)]

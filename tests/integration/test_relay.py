@@ -373,28 +373,35 @@ def test_prune_and_status_from_the_command_line(clone_dsn: str) -> None:
     assert statuses(clone_dsn) == {"PUBLISHED": 1, "PENDING": 1}
 
 
-def test_relay_and_notification_reading_work_as_the_app_role(
+def test_relay_works_as_the_worker_role_and_not_as_the_app_role(
         clone_dsn: str, stream: StreamSpec) -> None:
-    """Least privilege: a login that is only a member of exchange_app runs the relay and
-    reads notifications (API functions only; no table access)."""
+    """Least privilege: a login that is only a member of exchange_worker runs the relay (API
+    functions only; no table access); a login of exchange_app cannot claim or mark events."""
     import uuid
 
-    role = f"pyx_relay_{uuid.uuid4().hex[:8]}"
+    role, app_role = f"pyx_relay_{uuid.uuid4().hex[:8]}", f"pyx_app_{uuid.uuid4().hex[:8]}"
     admin = psycopg.connect(clone_dsn, autocommit=True)
     try:
-        admin.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE exchange_app").format(
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE exchange_worker").format(
             sql.Identifier(role)))
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE exchange_app").format(
+            sql.Identifier(app_role)))
         emit(clone_dsn, [("user", "5", "user_activated", {"user_id": 5, "username": "x"})])
-        app_dsn = psycopg.conninfo.make_conninfo(clone_dsn, user=role)
-        with psycopg.connect(app_dsn) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        worker_dsn = psycopg.conninfo.make_conninfo(clone_dsn, user=role)
+        app_dsn = psycopg.conninfo.make_conninfo(clone_dsn, user=app_role)
+        with psycopg.connect(worker_dsn) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT count(*) FROM exchange.outbox_events")
-        stats = asyncio.run(Relay(config(app_dsn, stream)).run(once=True))
+        with psycopg.connect(app_dsn) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT * FROM exchange.claim_outbox_events(10)")
+        assert statuses(clone_dsn) == {"PENDING": 1}
+        stats = asyncio.run(Relay(config(worker_dsn, stream)).run(once=True))
         assert stats.published == 1 and not stats.failed
-        with psycopg.connect(app_dsn) as conn:
+        with psycopg.connect(worker_dsn) as conn:
             assert conn.execute("SELECT count(*) FROM exchange.outbox_stats()").fetchone() == (3,)
     finally:
-        admin.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
-        admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+        for r in (role, app_role):
+            admin.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(r)))
+            admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(r)))
         admin.close()
     assert statuses(clone_dsn) == {"PUBLISHED": 1}
 

@@ -3,8 +3,8 @@
 BEGIN;
 SELECT plan(30);
 
-INSERT INTO exchange.users (username, email, password_hash)
-VALUES ('ev_alice', 'ev_alice@example.com', 'x'), ('ev_bob', 'ev_bob@example.com', 'x');
+INSERT INTO exchange.users (username, email, password_hash, status)
+VALUES ('ev_alice', 'ev_alice@example.com', 'x', 'ACTIVE'), ('ev_bob', 'ev_bob@example.com', 'x', 'ACTIVE');
 CREATE TEMP TABLE ev_u AS
     SELECT (SELECT id FROM exchange.users WHERE username = 'ev_alice') AS alice,
            (SELECT id FROM exchange.users WHERE username = 'ev_bob') AS bob;
@@ -101,7 +101,7 @@ SELECT is(ARRAY(SELECT u.username || ':' || n.channel || ':' || n.status
 SELECT is((SELECT subject || ' / ' || body FROM exchange.list_notifications((SELECT alice FROM ev_u))),
           'Withdrawal 10 sent / Sent 0.5 BTC.', 'in-app notifications are filled from the payload');
 SELECT set_config('exchange.acting_user_id', (SELECT bob::text FROM ev_u), true);
-SELECT throws_ok($$SELECT * FROM exchange.list_notifications((SELECT alice FROM ev_u))$$, 'EX506',
+SELECT throws_ok($$SELECT * FROM exchange.list_notifications((SELECT alice FROM ev_u))$$, 'EX322',
                  NULL, 'a user cannot read another user''s notifications');
 SELECT throws_ok($$SELECT exchange.mark_notification_read((SELECT bob FROM ev_u),
                      (SELECT max(id) + 1000 FROM exchange.notifications))$$, 'EX505', NULL,
