@@ -6,7 +6,8 @@
 -- a pending verification. Approval raises the user's kyc_level to the requested level (never
 -- lowers it); rejection needs a note. Nobody reviews their own verification.
 -- Raises: EX320/EX321/EX322/EX303 the reviewer's checks; EX332 no such verification;
---         EX333 not pending; EX334 own verification; EX001 rejection without a note.
+--         EX333 not pending; EX334 own verification; EX001 rejection without a note, a note over 1000
+--         characters.
 -- Emits: kyc_decided (approve and reject) (exchange._emit_event; payloads in docs/events.md).
 -- Locks: the verification row, then the user row (updated on approval, locked on rejection
 -- so that the kyc_decided event is emitted under the aggregate's lock).
@@ -19,6 +20,7 @@ DECLARE
     v_kyc exchange.kyc_verifications;
 BEGIN
     PERFORM exchange._require_permission(p_reviewer_id, 'kyc', 'review');
+    PERFORM exchange._check_text(p_note, 'review note', 1000, 'EX001', false);
     SELECT * INTO v_kyc FROM exchange.kyc_verifications WHERE id = p_verification_id FOR UPDATE;
     IF v_kyc.id IS NULL THEN
         RAISE EXCEPTION USING

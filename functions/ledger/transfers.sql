@@ -11,7 +11,8 @@
 -- Insufficient funds are judged on the netted batch (a batch may pass funds along a chain).
 -- Raises: EX118 (no transfers, more than 1000, or a key twice in the batch), EX109 (bad
 --         key), EX108 (key used by another request), EX103 (unknown asset), EX102 (unknown
---         user), EX106 (transfer to oneself), EX104 (inactive asset), EX105 (invalid
+--         user), EX106 (transfer to oneself), EX303 (receiver PENDING or CLOSED), EX104
+--         (inactive asset), EX105 (invalid
 --         amount), EX101 (insufficient available funds).
 -- Locks: the keys (ascending); then every account touched, in ascending id.
 -- The single transfer (the common call, and transfer()'s) runs a short path: one statement

@@ -25,8 +25,10 @@ BEGIN
     IF p_note IS NULL OR btrim(p_note) = '' THEN
         RAISE EXCEPTION USING ERRCODE = 'EX411',
             MESSAGE = 'a resolution note is required',
+            DETAIL = 'The note is NULL, empty or only whitespace.',
             HINT = 'Say what was done, or why the event is a false positive.';
     END IF;
+    PERFORM exchange._check_text(p_note, 'resolution note', 1000, 'EX411');
     SELECT e.* INTO v_event FROM exchange.risk_events e WHERE e.id = p_event_id FOR UPDATE;
     IF v_event.id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'EX407',

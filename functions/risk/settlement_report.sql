@@ -96,7 +96,7 @@ GRANT EXECUTE ON FUNCTION exchange.list_settlement_batches(integer) TO exchange_
 -- and paid in fees, and the net; with the settlement batch that cleared the day, if any.
 -- Computed from the trades themselves, so a day not cleared yet has a statement too.
 -- The acting user is the user themselves or holds report:read (no acting user: trusted).
--- Raises: EX321 not allowed; EX411 date or user NULL. Locks: none.
+-- Raises: EX321 not allowed; EX411 date or user NULL, or a date outside 1970..9999. Locks: none.
 CREATE OR REPLACE FUNCTION exchange.user_statement(p_user_id bigint, p_business_date date)
 RETURNS TABLE (user_id bigint, business_date date, asset text, trades_count bigint,
                bought numeric, sold numeric, fees_paid numeric, net numeric,
@@ -108,12 +108,17 @@ SET search_path = exchange, pg_catalog, pg_temp
 AS $$
 DECLARE
     v_acting bigint := exchange._acting_user_id();
-    v_from   timestamptz := p_business_date::timestamp AT TIME ZONE 'UTC';
+    v_from   timestamptz;
 BEGIN
-    IF p_user_id IS NULL OR p_business_date IS NULL THEN
+    IF p_user_id IS NULL OR p_business_date IS NULL
+       OR NOT (p_business_date BETWEEN date '1970-01-01' AND date '9999-12-30') THEN
         RAISE EXCEPTION USING ERRCODE = 'EX411',
-            MESSAGE = 'a statement needs a user and a date', HINT = 'Pass both.';
+            MESSAGE = 'a statement needs a user and a date',
+            DETAIL = format('user %s, date %s (dates from 1970-01-01 to 9999-12-30)',
+                            p_user_id, p_business_date),
+            HINT = 'Pass both, the date a finite day.';
     END IF;
+    v_from := p_business_date::timestamp AT TIME ZONE 'UTC';
     IF v_acting IS NOT NULL AND v_acting <> p_user_id THEN
         PERFORM exchange._require_permission(v_acting, 'report', 'read');
     END IF;
