@@ -24,17 +24,22 @@ BEGIN
     SELECT * INTO v_kyc FROM exchange.kyc_verifications WHERE id = p_verification_id FOR UPDATE;
     IF v_kyc.id IS NULL THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'EX332', MESSAGE = format('KYC verification %s does not exist', p_verification_id);
+            ERRCODE = 'EX332', MESSAGE = format('KYC verification %s does not exist', p_verification_id),
+            DETAIL = 'exchange.kyc_verifications has no verification with this id.',
+            HINT = 'list_kyc_verifications() shows the pending verifications.';
     END IF;
     IF v_kyc.status <> 'PENDING' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX333',
-            MESSAGE = format('KYC verification %s is already %s', p_verification_id, v_kyc.status);
+            MESSAGE = format('KYC verification %s is already %s', p_verification_id, v_kyc.status),
+            DETAIL = 'A verification is reviewed once.',
+            HINT = 'Submit a new verification to change the level again.';
     END IF;
     IF v_kyc.user_id = p_reviewer_id THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX334',
             MESSAGE = 'a reviewer cannot review their own KYC verification',
+            DETAIL = format('reviewer %s submitted verification %s', p_reviewer_id, p_verification_id),
             HINT = 'Ask another reviewer.';
     END IF;
     UPDATE exchange.kyc_verifications
@@ -88,6 +93,7 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'EX001',
             MESSAGE = 'a KYC rejection needs a note',
+            DETAIL = 'The note is NULL, empty or only whitespace.',
             HINT = 'Say why the verification is rejected.';
     END IF;
     RETURN exchange._review_kyc(p_reviewer_id, p_verification_id, false, p_note);

@@ -21,7 +21,9 @@ BEGIN
     END IF;
     SELECT * INTO v_result FROM exchange.user_profiles WHERE id = p_user_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = format('user %s does not exist', p_user_id);
+        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = format('user %s does not exist', p_user_id),
+            DETAIL = 'exchange.users has no user with this id.',
+            HINT = 'Check the user id.';
     END IF;
     RETURN v_result;
 END;
@@ -49,7 +51,9 @@ BEGIN
         IF exchange._acting_user_id() IS NOT NULL THEN
             PERFORM exchange._require_permission('user', 'read');
         END IF;
-        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = 'no such user';
+        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = 'no such user',
+            DETAIL = 'No user has this login.',
+            HINT = 'Check the username or email.';
     END IF;
     RETURN exchange.get_user(v_id);
 END;

@@ -33,6 +33,7 @@ BEGIN
     IF v_event.id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'EX407',
             MESSAGE = format('unknown risk event %s', COALESCE(p_event_id::text, 'NULL')),
+            DETAIL = 'exchange.risk_events has no event with this id.',
             HINT = 'list_risk_events() shows the events.';
     END IF;
     IF v_event.status <> 'ACTIVE' THEN
@@ -48,6 +49,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'EX409',
             MESSAGE = format('risk event %s holds withdrawal %s under review', v_event.id,
                              v_event.reference_id),
+            DETAIL = 'The event closes with the withdrawal''s review.',
             HINT = 'Approve or reject the withdrawal (approve_withdrawal / reject_withdrawal); that closes the event.';
     END IF;
     UPDATE exchange.risk_events e
@@ -95,6 +97,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'EX411',
             MESSAGE = format('invalid risk event filter (level %s, status %s, limit %s)',
                              p_level, p_status, p_limit),
+            DETAIL = 'An unknown level or status, or a limit outside 1..10000.',
             HINT = 'level LOW|MEDIUM|HIGH|CRITICAL, status ACTIVE|RESOLVED|DISMISSED, limit 1..10000.';
     END IF;
     RETURN QUERY

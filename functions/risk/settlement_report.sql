@@ -24,6 +24,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM exchange.settlement_batches b WHERE b.id = p_batch_id) THEN
         RAISE EXCEPTION USING ERRCODE = 'EX422',
             MESSAGE = format('unknown settlement batch %s', COALESCE(p_batch_id::text, 'NULL')),
+            DETAIL = 'exchange.settlement_batches has no batch with this id.',
             HINT = 'list_settlement_batches() shows the batches.';
     END IF;
     RETURN QUERY
