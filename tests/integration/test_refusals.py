@@ -321,3 +321,46 @@ def _partition_index(index: str) -> str:
             "orders_user_created_at_idx": "user_id_created_at_id_idx",
             "orders_user_pair_created_at_idx": "user_id_trading_pair_id_created_at_id_idx",
             }.get(index, index)
+
+
+def test_the_client_and_the_command_line_page_too(world: World,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from pyexchange import cli
+    from pyexchange.cli import main
+    from pyexchange.client import Exchange
+    from pyexchange.errors import InvalidArgument
+
+    with Exchange(world.dsn) as ex:
+        first = ex.get_orders(world.alice, "TA-TB", limit=4)
+        rest = ex.get_orders(world.alice, "TA-TB", limit=4, before_id=first[-1].id)
+        assert [o.id for o in first + rest] == sorted(world.orders, reverse=True)
+        assert [o.id for o in ex.get_orders(world.alice, limit=4, after_id=rest[0].id)] == [
+            o.id for o in first]
+        trades = ex.get_recent_trades(None, 2, before_id=world.trades[2])
+        assert [t.id for t in trades] == [world.trades[1], world.trades[0]]
+        assert [t.symbol for t in trades] == ["TA-TB", "TA-TB"]
+        page = ex.account_history(world.bob, "TB", limit=2)
+        after = ex.account_history(world.bob, "TB", limit=2, after_id=page[-1].entry_id)
+        every = ex.account_history(world.bob, "TB")
+        assert [h.entry_id for h in page + after] == [h.entry_id for h in every[:4]]
+        with pytest.raises(InvalidArgument):
+            ex.get_recent_trades("TA-TB", 0)
+
+    monkeypatch.setattr(cli.console, "width", 250)
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(main, ["--dsn", world.dsn, *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    out = run("trades", "--limit", "2", "--before", str(world.trades[2]))
+    assert f" {world.trades[1]} " in out and f" {world.trades[0]} " in out
+    assert f" {world.trades[3]} " not in out
+    out = run("order", "list", "--user", str(world.alice), "--limit", "2", "--before",
+              str(world.orders[2]))
+    assert f" {world.orders[1]} " in out and f" {world.orders[3]} " not in out
+    out = run("history", str(world.bob), "TB", "--limit", "1", "--after", str(every[0].entry_id))
+    assert f" {every[1].entry_id} " in out and f" {every[2].entry_id} " not in out
