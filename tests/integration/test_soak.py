@@ -18,7 +18,7 @@ def soaked(databases: Any, template_name: str) -> Iterator[tuple[str, SoakReport
     name = databases.create("pyx_soak", template=template_name)
     try:
         dsn = databases.dsn(name)
-        yield dsn, soak(dsn, duration=5.0, clients=4, users=8, check_every=1.5)
+        yield dsn, soak(dsn, duration=4.0, clients=4, users=8, check_every=1.2)
     finally:
         databases.drop(name)
 
