@@ -23,6 +23,10 @@ REPEATABLE READ snapshot:
   ``order_placed`` (a stop order a second one, marked triggered, when it enters the book), every deposit one ``deposit_credited``, every withdrawal its
   ``withdrawal_requested`` and, when it ended, its ``withdrawal_completed`` or
   ``withdrawal_cancelled``.
+With ``--risk``, every risk rule type is active (ORDER_RATE, MAX_OPEN_ORDERS, PRICE_BAND as
+FLAG, MAX_ORDER_NOTIONAL as REJECT, DAILY_WITHDRAWAL_LIMIT as FLAG, LARGE_WITHDRAWAL_REVIEW
+as REVIEW) and every other user is KYC level 1 (daily trade and withdrawal limits): the
+per-user counter rows that place_orders and withdraw lock join the game.
 It exits 1 when anything failed or broke. It creates its own database (dropped afterwards)
 unless given ``--database-dsn`` (tests pass their clone).
 """
@@ -41,6 +45,7 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from benchmarks.common import bench_database, server_dsn
 
@@ -148,9 +153,27 @@ class SoakReport:
         return not self.failures and not self.violations
 
 
-def setup(dsn: str, users: int) -> list[int]:
-    """Assets, the pairs (every base against one quote), ACTIVE users funded in every asset."""
+RISK_RULES = (
+    ("soak rate", "ORDER_RATE", {"max_orders": 1000, "window_seconds": 1}, "FLAG"),
+    ("soak open", "MAX_OPEN_ORDERS", {"max_open_orders": 500, "symbol": f"{BASES[0]}-{QUOTE}"},
+     "FLAG"),
+    ("soak band", "PRICE_BAND", {"max_deviation_pct": 2}, "FLAG"),
+    ("soak notional", "MAX_ORDER_NOTIONAL", {"max_notional": "250", "symbol": f"{BASES[0]}-{QUOTE}"},
+     "REJECT"),
+    ("soak daily", "DAILY_WITHDRAWAL_LIMIT", {"asset": QUOTE, "max_amount": "100000"}, "FLAG"),
+    ("soak large", "LARGE_WITHDRAWAL_REVIEW", {"threshold": "15", "asset": BASES[0]}, "REVIEW"),
+)
+
+
+def setup(dsn: str, users: int, *, risk: bool = False) -> list[int]:
+    """Assets, the pairs (every base against one quote), ACTIVE users funded in every asset;
+    with ``risk``, a rule of every type and every other user at KYC level 1."""
     with psycopg.connect(dsn, autocommit=True) as conn:
+        if risk:
+            row = conn.execute("SELECT id FROM exchange.bootstrap_admin('soakadmin', "
+                               "'soakadmin@example.org', 'a long passphrase')").fetchone()
+            assert row is not None
+            conn.execute("SELECT set_config('exchange.acting_user_id', %s, false)", (str(row[0]),))
         for sym in (QUOTE, *BASES):
             conn.execute("SELECT exchange.create_asset(%s, %s, 'CRYPTO', 8)", (sym, sym))
         for base in BASES:
@@ -161,13 +184,18 @@ def setup(dsn: str, users: int) -> list[int]:
         for n in range(users):
             row = conn.execute(
                 "INSERT INTO exchange.users (username, email, password_hash, status, kyc_level) "
-                "VALUES (%s, %s, 'x', 'ACTIVE', 2) RETURNING id",
-                (f"soak{tag}{n}", f"soak{tag}{n}@example.org")).fetchone()
+                "VALUES (%s, %s, 'x', 'ACTIVE', %s) RETURNING id",
+                (f"soak{tag}{n}", f"soak{tag}{n}@example.org", 1 if risk and n % 2 else 2)
+            ).fetchone()
             assert row is not None
             ids.append(row[0])
             for sym, amount in ((QUOTE, "1000000"), *((b, "5000") for b in BASES)):
                 conn.execute("SELECT exchange.deposit(%s, %s, %s, %s)",
                              (row[0], sym, D(amount), f"soak-fund-{tag}-{n}-{sym}"))
+        if risk:
+            for name, kind, conditions, action in RISK_RULES:
+                conn.execute("SELECT exchange.create_risk_rule(%s, %s, %s, %s)",
+                             (name, kind, Jsonb(conditions), Jsonb({"action": action})))
         return ids
 
 
@@ -299,9 +327,9 @@ def check(dsn: str, report: SoakReport) -> list[str]:
 
 
 def soak(dsn: str, duration: float, clients: int, *, users: int = 12, seed: int = 1,
-         check_every: float = 2.0) -> SoakReport:
+         check_every: float = 2.0, risk: bool = False) -> SoakReport:
     """Set up the market in ``dsn`` (a migrated database), run, check; the report."""
-    ids = setup(dsn, users)
+    ids = setup(dsn, users, risk=risk)
     report = SoakReport()
     deadline = time.monotonic() + duration
     workers = [Client(dsn, ids, seed * 1000 + i, deadline, report) for i in range(clients)]
@@ -339,16 +367,18 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--users", type=int, default=12)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--check-every", type=float, default=2.0, help="seconds between checks")
+    ap.add_argument("--risk", action="store_true",
+                    help="every risk rule type active, every other user at KYC level 1")
     ap.add_argument("--dsn", help="the server (default: PYEXCHANGE_BENCH_DSN or libpq env)")
     ap.add_argument("--database-dsn", help="soak this migrated database instead of a new one")
     args = ap.parse_args(argv)
     if args.database_dsn:
         report = soak(args.database_dsn, args.duration, args.clients, users=args.users,
-                      seed=args.seed, check_every=args.check_every)
+                      seed=args.seed, check_every=args.check_every, risk=args.risk)
     else:
         with bench_database(server_dsn(args.dsn), "pyx_soak", migrate=True) as dsn:
             report = soak(dsn, args.duration, args.clients, users=args.users, seed=args.seed,
-                          check_every=args.check_every)
+                          check_every=args.check_every, risk=args.risk)
     print_report(report, args.duration, args.clients)
     return 0 if report.ok else 1
 
