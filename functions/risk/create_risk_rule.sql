@@ -155,7 +155,7 @@ AS $$
 BEGIN
     IF p_level IS NULL OR p_level NOT IN ('LOW', 'MEDIUM', 'HIGH', 'CRITICAL') THEN
         RAISE EXCEPTION USING ERRCODE = 'EX402',
-            MESSAGE = format('invalid risk rule: level %s', COALESCE(p_level, 'NULL')),
+            MESSAGE = format('invalid risk rule: level %s', exchange._quote(p_level)),
             DETAIL = 'field level: must be LOW, MEDIUM, HIGH or CRITICAL',
             HINT = 'See docs/risk.md.';
     END IF;

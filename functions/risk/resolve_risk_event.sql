@@ -96,7 +96,7 @@ BEGIN
        OR p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 10000 THEN
         RAISE EXCEPTION USING ERRCODE = 'EX411',
             MESSAGE = format('invalid risk event filter (level %s, status %s, limit %s)',
-                             p_level, p_status, p_limit),
+                             exchange._quote(p_level), exchange._quote(p_status), p_limit),
             DETAIL = 'An unknown level or status, or a limit outside 1..10000.',
             HINT = 'level LOW|MEDIUM|HIGH|CRITICAL, status ACTIVE|RESOLVED|DISMISSED, limit 1..10000.';
     END IF;

@@ -77,7 +77,7 @@ BEGIN
             DETAIL = format('base %s has %s decimals, quote %s has %s; price_precision %s, amount_precision %s, fee rates %s/%s, stp %s',
                             v_base.symbol, v_base.decimals, v_quote.symbol, v_quote.decimals,
                             p_price_precision, p_amount_precision, p_maker_fee_rate,
-                            p_taker_fee_rate, p_stp_mode),
+                            p_taker_fee_rate, exchange._quote(p_stp_mode)),
             HINT = 'Symbol BASE-QUOTE in capitals, naming the base and quote assets given; amount_precision <= base decimals; price_precision + amount_precision <= quote decimals; fee rates in [0, 1) with at most 6 decimals; STP mode EXPIRE_MAKER, EXPIRE_TAKER or EXPIRE_BOTH.';
     END IF;
     IF EXISTS (SELECT 1 FROM exchange.trading_pairs
