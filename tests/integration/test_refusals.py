@@ -175,6 +175,18 @@ CASES: list[tuple[str, str, str]] = [
      "SELECT * FROM exchange.cancel_withdrawal(1, repeat('r', 2001))", "EX001"),
     ("withdrawal-complete-long-ref",
      "SELECT * FROM exchange.complete_withdrawal(1, repeat('r', 201))", "EX001"),
+    # a 100 kB argument: refused, and quoted in the error by a bounded prefix only
+    ("huge-pair-trades", "SELECT * FROM exchange.get_recent_trades(%(big)s)", "EX201"),
+    ("huge-pair-book", "SELECT * FROM exchange.get_order_book(%(big)s)", "EX201"),
+    ("huge-pair-symbol", "SELECT exchange.create_trading_pair(%(big)s, 'TA', 'TB')", "EX220"),
+    ("huge-asset-symbol", "SELECT exchange.create_asset(%(big)s, 'n', 'CRYPTO', 8)", "EX111"),
+    ("huge-deposit-asset", "SELECT exchange.deposit(%(alice)s, %(big)s, 1, 'k17-big')", "EX103"),
+    ("huge-deposit-key", "SELECT exchange.deposit(%(alice)s, 'TA', 1, %(big)s)", "EX109"),
+    ("huge-hold-reference",
+     "SELECT exchange.freeze(%(alice)s, 'TA', 1, %(big)s, 1, 'f17-big')", "EX117"),
+    ("huge-history-asset", "SELECT * FROM exchange.account_history(%(alice)s, %(big)s)", "EX103"),
+    ("huge-template-body", "SELECT exchange.create_notification_template("
+     "'order_placed', 'IN_APP', 'en', 's', %(big)s)", "EX001"),
     # item 4: paging arguments
     ("orders-limit-over", "SELECT * FROM exchange.get_orders(%(alice)s, NULL, false, 1001)",
      "EX001"),
