@@ -158,7 +158,7 @@ def _load(dsn: str, users: list[int], seed: int, log: Log, stop: threading.Event
                 log.calls.append(call)
             try:
                 row = conn.execute(SQL[call.kind], call.args).fetchone()
-            except psycopg.OperationalError:
+            except (psycopg.OperationalError, psycopg.InterfaceError):
                 call.in_flight = True  # sent or not, answered or not: unknown
                 return
             except psycopg.Error as exc:
