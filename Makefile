@@ -64,6 +64,15 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
+# The soak (benchmarks/soak.py): every kind of call from many connections for a while, the
+# invariants checked as it runs and at the end; exits 1 on any failure or broken invariant.
+#   make soak SOAK_DURATION=300 SOAK_CLIENTS=8
+SOAK_DURATION ?= 60
+SOAK_CLIENTS ?= 8
+.PHONY: soak
+soak: $(STAMP)
+	$(BIN)/python -m benchmarks.soak --duration $(SOAK_DURATION) --clients $(SOAK_CLIENTS) $(SOAK_ARGS)
+
 # sql/: the schema as the migrations make it, one file per sqitch change (see
 # pyexchange/schema_dump.py); a test fails when the committed files drift.
 schema-dump: $(STAMP)

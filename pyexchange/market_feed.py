@@ -139,7 +139,8 @@ def watch(dsn: str, symbol: str, depth: int = 20, timeout: float | None = None,
                     book = cur.fetchone()
                 with conn.cursor(row_factory=class_row(Trade)) as cur:
                     cur.execute(query("get_recent_trades"),
-                                {"symbol": symbol, "limit": recent_trades})
+                                {"symbol": symbol, "limit": recent_trades, "before_id": None,
+                                 "after_id": None})
                     recent = cur.fetchall()
             assert book is not None
             live.load(book)

@@ -6,8 +6,10 @@ At least once, never lost, in order per aggregate (docs/events.md explains the d
   (their oldest pending event, with ``SKIP LOCKED``, then its later siblings), the relay
   publishes them, marks the acknowledged ones PUBLISHED, records the failures, and commits.
   If the relay dies in between, the transaction rolls back and the events are PENDING again;
-  the next relay republishes them with the same ``Nats-Msg-Id`` and the stream's duplicate
-  window drops the copies;
+  the next relay republishes them with the same ``Nats-Msg-Id`` (the event's uuid, unique
+  across databases and re-creations) and the stream's duplicate window drops the copies;
+  an acknowledgement flagged duplicate counts as published only once the message the stream
+  holds under that id is read back and is this very event (else it is a failure);
 - within a batch, the events of one aggregate are published one after the other (the next
   only after the broker acknowledged the previous one), different aggregates in parallel
   (pipelined); a failed event stops its aggregate for this batch and is retried with backoff,
@@ -61,6 +63,7 @@ class OutboxEvent:
     correlation_id: UUID | None
     attempts: int
     created_at: datetime
+    event_uuid: UUID
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ def envelope(event: OutboxEvent) -> bytes:
     return json.dumps(
         {
             "id": event.id,
+            "uuid": str(event.event_uuid),
             "aggregate_type": event.aggregate_type,
             "aggregate_id": event.aggregate_id,
             "event_type": event.event_type,
@@ -383,7 +387,7 @@ class Relay:
             round_events = [lane[i] for lane in lanes if len(lane) > i]
             futures: list[tuple[OutboxEvent, asyncio.Future[PubAck] | BaseException]] = []
             for event in round_events:
-                headers = {"Nats-Msg-Id": str(event.id)}
+                headers = {"Nats-Msg-Id": str(event.event_uuid)}
                 if event.correlation_id is not None:
                     headers["Exchange-Correlation-Id"] = str(event.correlation_id)
                 try:
@@ -408,6 +412,8 @@ class Relay:
                     problem = TimeoutError(f"no ack within {self.config.publish_timeout}s")
                 else:
                     problem = fut.exception()
+                    if problem is None and fut.result().duplicate:
+                        problem = await self._check_duplicate(event, fut.result())
                 if problem is not None:
                     error = f"{type(problem).__name__}: {problem}".strip()
                     failures.setdefault(error, []).append(event.id)
@@ -418,6 +424,28 @@ class Relay:
                 lanes = [lane for lane in lanes
                          if (lane[0].aggregate_type, lane[0].aggregate_id) not in stopped]
         return published, failures
+
+    async def _check_duplicate(self, event: OutboxEvent, ack: PubAck) -> BaseException | None:
+        """The stream acknowledged ``event`` as a duplicate: it already holds a message
+        under the event's ``Nats-Msg-Id``. That is a success only if the stored message is
+        this very event (published by an earlier attempt whose commit was lost); anything
+        else (another message under the same id, or one that cannot be read back) is a
+        failure, so that an event is never marked PUBLISHED without reaching the stream."""
+        assert self._js is not None
+        try:
+            stored = await self._js.get_msg(ack.stream, ack.seq)
+        except Exception as exc:  # deleted meanwhile, no permission, timeout...
+            return DuplicateRefused(f"duplicate ack for event {event.id} ({event.event_uuid}) "
+                                    f"not verifiable at {ack.stream}#{ack.seq}: {exc!r}")
+        if (stored.headers or {}).get("Nats-Msg-Id") == str(event.event_uuid) \
+                and (stored.data or b"") == envelope(event):
+            return None
+        return DuplicateRefused(f"duplicate ack for event {event.id} ({event.event_uuid}): "
+                                f"{ack.stream}#{ack.seq} holds another message under its id")
+
+
+class DuplicateRefused(Exception):
+    """JetStream acknowledged an event as a duplicate of a message that is not this event."""
 
 
 def install_signal_handlers(relay: Relay) -> None:

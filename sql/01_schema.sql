@@ -4,6 +4,8 @@
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
 -- Functions (their source, with the header that documents them, is in functions/):
+--   exchange._check_text(text, text, integer, text, boolean)  ->  functions/schema/_check_text.sql
+--   exchange._quote(text, integer)  ->  functions/schema/_quote.sql
 --   exchange.tg_set_updated_at()  ->  functions/schema/tg_set_updated_at.sql
 --
 
@@ -315,7 +317,31 @@ CREATE TYPE exchange.user_status AS ENUM (
 ALTER TYPE exchange.user_status OWNER TO exchange_owner;
 
 --
+-- Name: FUNCTION _check_text(p_value text, p_field text, p_max integer, p_errcode text, p_required boolean); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._check_text(p_value text, p_field text, p_max integer, p_errcode text, p_required boolean) IS 'Internal: refuses (with the given code) a free text longer than p_max, or, when required, NULL or blank.';
+
+--
+-- Name: FUNCTION _quote(p_value text, p_max integer); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._quote(p_value text, p_max integer) IS 'Internal: a text argument quoted for an error message, cut to its first p_max (64) characters.';
+
+--
 -- Name: FUNCTION tg_set_updated_at(); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
 COMMENT ON FUNCTION exchange.tg_set_updated_at() IS 'BEFORE UPDATE trigger: stamps updated_at with the transaction timestamp.';
+
+--
+-- Name: FUNCTION _check_text(p_value text, p_field text, p_max integer, p_errcode text, p_required boolean); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._check_text(p_value text, p_field text, p_max integer, p_errcode text, p_required boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _quote(p_value text, p_max integer); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._quote(p_value text, p_max integer) FROM PUBLIC;

@@ -232,10 +232,10 @@ CREATE INDEX journal_created_at_idx ON exchange.journal USING brin (created_at);
 CREATE INDEX journal_reference_idx ON exchange.journal USING btree (reference_type, reference_id) WHERE (reference_type IS NOT NULL);
 
 --
--- Name: transactions_account_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
+-- Name: transactions_account_created_at_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
 --
 
-CREATE INDEX transactions_account_idx ON exchange.transactions USING btree (account_id, id);
+CREATE INDEX transactions_account_created_at_idx ON exchange.transactions USING btree (account_id, created_at, id);
 
 --
 -- Name: transactions_journal_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner

@@ -197,7 +197,13 @@ ALTER TABLE ONLY exchange.trading_pairs
 -- Name: orders_user_created_at_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
 --
 
-CREATE INDEX orders_user_created_at_idx ON ONLY exchange.orders USING btree (user_id, created_at DESC);
+CREATE INDEX orders_user_created_at_idx ON ONLY exchange.orders USING btree (user_id, created_at DESC, id DESC);
+
+--
+-- Name: orders_user_pair_created_at_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE INDEX orders_user_pair_created_at_idx ON ONLY exchange.orders USING btree (user_id, trading_pair_id, created_at DESC, id DESC);
 
 --
 -- Name: trades_buyer_order_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
@@ -210,6 +216,12 @@ CREATE INDEX trades_buyer_order_idx ON ONLY exchange.trades USING btree (buyer_o
 --
 
 CREATE INDEX trades_buyer_user_idx ON ONLY exchange.trades USING btree (buyer_user_id, created_at DESC);
+
+--
+-- Name: trades_created_at_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE INDEX trades_created_at_idx ON ONLY exchange.trades USING btree (created_at DESC, id DESC);
 
 --
 -- Name: trades_seller_order_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
@@ -227,7 +239,7 @@ CREATE INDEX trades_seller_user_idx ON ONLY exchange.trades USING btree (seller_
 -- Name: trades_pair_created_at_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner
 --
 
-CREATE INDEX trades_pair_created_at_idx ON ONLY exchange.trades USING btree (trading_pair_id, created_at DESC);
+CREATE INDEX trades_pair_created_at_idx ON ONLY exchange.trades USING btree (trading_pair_id, created_at DESC, id DESC);
 
 --
 -- Name: trading_pairs_quote_idx; Type: INDEX; Schema: exchange; Owner: exchange_owner

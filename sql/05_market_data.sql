@@ -49,26 +49,6 @@ ALTER TABLE exchange.klines ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 --
--- Name: ticker_24hr; Type: TABLE; Schema: exchange; Owner: exchange_owner
---
-
-CREATE TABLE exchange.ticker_24hr (
-    trading_pair_id integer NOT NULL,
-    open_price exchange.amount NOT NULL,
-    high_price exchange.amount NOT NULL,
-    low_price exchange.amount NOT NULL,
-    close_price exchange.amount NOT NULL,
-    volume exchange.amount DEFAULT 0 NOT NULL,
-    quote_volume exchange.amount DEFAULT 0 NOT NULL,
-    trades_count integer DEFAULT 0 NOT NULL,
-    price_change_percent numeric(10,4) DEFAULT 0 NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT ticker_24hr_change_not_nan CHECK ((price_change_percent <> 'NaN'::numeric))
-);
-
-ALTER TABLE exchange.ticker_24hr OWNER TO exchange_owner;
-
---
 -- Name: klines klines_pkey; Type: CONSTRAINT; Schema: exchange; Owner: exchange_owner
 --
 
@@ -76,28 +56,8 @@ ALTER TABLE ONLY exchange.klines
     ADD CONSTRAINT klines_pkey PRIMARY KEY (trading_pair_id, "interval", open_time);
 
 --
--- Name: ticker_24hr ticker_24hr_pkey; Type: CONSTRAINT; Schema: exchange; Owner: exchange_owner
---
-
-ALTER TABLE ONLY exchange.ticker_24hr
-    ADD CONSTRAINT ticker_24hr_pkey PRIMARY KEY (trading_pair_id);
-
---
--- Name: ticker_24hr tg_ticker_24hr__set_updated_at; Type: TRIGGER; Schema: exchange; Owner: exchange_owner
---
-
-CREATE TRIGGER tg_ticker_24hr__set_updated_at BEFORE UPDATE ON exchange.ticker_24hr FOR EACH ROW EXECUTE FUNCTION exchange.tg_set_updated_at();
-
---
 -- Name: klines klines_trading_pair_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner
 --
 
 ALTER TABLE exchange.klines
     ADD CONSTRAINT klines_trading_pair_fkey FOREIGN KEY (trading_pair_id) REFERENCES exchange.trading_pairs(id);
-
---
--- Name: ticker_24hr ticker_24hr_trading_pair_fkey; Type: FK CONSTRAINT; Schema: exchange; Owner: exchange_owner
---
-
-ALTER TABLE ONLY exchange.ticker_24hr
-    ADD CONSTRAINT ticker_24hr_trading_pair_fkey FOREIGN KEY (trading_pair_id) REFERENCES exchange.trading_pairs(id);

@@ -19,6 +19,7 @@ CREATE TABLE exchange.outbox_events (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     published_at timestamp with time zone,
     next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    event_uuid uuid DEFAULT gen_random_uuid() NOT NULL,
     CONSTRAINT outbox_events_attempts_nonnegative CHECK ((attempts >= 0))
 );
 

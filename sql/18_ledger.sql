@@ -12,7 +12,7 @@
 --   exchange._refuse_transfer(exchange.transfer_request, integer, integer, integer, boolean, bigint, bigint)  ->  functions/ledger/_refuse_transfer.sql
 --   exchange._set_asset_active(text, boolean)  ->  functions/ledger/deactivate_asset.sql (a family file)
 --   exchange._transfer_lookup(text, bigint, bigint)  ->  functions/ledger/_transfer_lookup.sql
---   exchange.account_history(bigint, text, timestamp with time zone, timestamp with time zone)  ->  functions/ledger/account_history.sql
+--   exchange.account_history(bigint, text, timestamp with time zone, timestamp with time zone, integer, bigint, bigint)  ->  functions/ledger/account_history.sql
 --   exchange.activate_asset(text)  ->  functions/ledger/deactivate_asset.sql (a family file)
 --   exchange.balance_at(bigint, text, timestamp with time zone)  ->  functions/ledger/balance_at.sql
 --   exchange.balances(bigint)  ->  functions/ledger/balances.sql
@@ -81,7 +81,7 @@ COMMENT ON FUNCTION exchange._check_hold_reference(p_reference_type text, p_refe
 -- Name: FUNCTION _check_idempotency_key(p_key text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange._check_idempotency_key(p_key text) IS 'Internal: raises EX109 unless the idempotency key has 1 to 200 characters.';
+COMMENT ON FUNCTION exchange._check_idempotency_key(p_key text) IS 'Internal: raises EX109 unless the idempotency key has 1 to 200 characters, not only whitespace.';
 
 --
 -- Name: FUNCTION _claim_idempotency_key(p_key text, p_operation text, p_request text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -99,7 +99,7 @@ COMMENT ON FUNCTION exchange._refuse_movement(p_user_id bigint, p_asset text, p_
 -- Name: FUNCTION _refuse_transfer(p_t exchange.transfer_request, p_index integer, p_asset_id integer, p_decimals integer, p_active boolean, p_from_account bigint, p_to_account bigint); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange._refuse_transfer(p_t exchange.transfer_request, p_index integer, p_asset_id integer, p_decimals integer, p_active boolean, p_from_account bigint, p_to_account bigint) IS 'Internal: raises the refusal of one transfer of transfers() from what its lookup found, or returns when it may proceed. Raises EX101, EX102, EX103, EX104, EX105, EX106.';
+COMMENT ON FUNCTION exchange._refuse_transfer(p_t exchange.transfer_request, p_index integer, p_asset_id integer, p_decimals integer, p_active boolean, p_from_account bigint, p_to_account bigint) IS 'Internal: raises the refusal of one transfer of transfers() from what its lookup found, or returns when it may proceed. Raises EX101, EX102, EX103, EX104, EX105, EX106, EX303.';
 
 --
 -- Name: withdrawals; Type: TABLE; Schema: exchange; Owner: exchange_owner
@@ -146,10 +146,10 @@ COMMENT ON FUNCTION exchange._set_asset_active(p_symbol text, p_active boolean) 
 COMMENT ON FUNCTION exchange._transfer_lookup(p_asset text, p_from_user_id bigint, p_to_user_id bigint) IS 'Internal: the asset and both users'' accounts of one transfer (inlined into transfers()).';
 
 --
--- Name: FUNCTION account_history(p_user_id bigint, p_asset text, p_from timestamp with time zone, p_to timestamp with time zone); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+-- Name: FUNCTION account_history(p_user_id bigint, p_asset text, p_from timestamp with time zone, p_to timestamp with time zone, p_limit integer, p_after_id bigint, p_before_id bigint); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.account_history(p_user_id bigint, p_asset text, p_from timestamp with time zone, p_to timestamp with time zone) IS 'The entries of a user''s account for an asset in [p_from, p_to), oldest first. Raises EX102, EX103.';
+COMMENT ON FUNCTION exchange.account_history(p_user_id bigint, p_asset text, p_from timestamp with time zone, p_to timestamp with time zone, p_limit integer, p_after_id bigint, p_before_id bigint) IS 'The entries of a user''s account for an asset in [p_from, p_to), oldest first, at most p_limit, keyset pages after or before an entry id. Raises EX001, EX102, EX103.';
 
 --
 -- Name: FUNCTION activate_asset(p_symbol text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -173,13 +173,13 @@ COMMENT ON FUNCTION exchange.balances(p_user_id bigint) IS 'A user''s balances (
 -- Name: FUNCTION cancel_withdrawal(p_withdrawal_id bigint, p_reason text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.cancel_withdrawal(p_withdrawal_id bigint, p_reason text) IS 'Cancels a PENDING or REVIEW withdrawal and releases its frozen amount + fee; status CANCELLED. Raises EX112, EX113.';
+COMMENT ON FUNCTION exchange.cancel_withdrawal(p_withdrawal_id bigint, p_reason text) IS 'Cancels a PENDING or REVIEW withdrawal and releases its frozen amount + fee; status CANCELLED. Raises EX001, EX112, EX113.';
 
 --
 -- Name: FUNCTION complete_withdrawal(p_withdrawal_id bigint, p_external_ref text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.complete_withdrawal(p_withdrawal_id bigint, p_external_ref text) IS 'Pays out a PENDING withdrawal: frozen amount to EXTERNAL, fee to the withdrawal FEE account; status COMPLETED. Raises EX112, EX113, EX114.';
+COMMENT ON FUNCTION exchange.complete_withdrawal(p_withdrawal_id bigint, p_external_ref text) IS 'Pays out a PENDING withdrawal: frozen amount to EXTERNAL, fee to the withdrawal FEE account; status COMPLETED. Raises EX001, EX112, EX113, EX114.';
 
 --
 -- Name: FUNCTION create_asset(p_symbol text, p_name text, p_type text, p_decimals integer, p_min_withdraw_amount numeric, p_withdraw_fee numeric); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -469,11 +469,11 @@ REVOKE ALL ON FUNCTION exchange._set_asset_active(p_symbol text, p_active boolea
 REVOKE ALL ON FUNCTION exchange._transfer_lookup(p_asset text, p_from_user_id bigint, p_to_user_id bigint) FROM PUBLIC;
 
 --
--- Name: FUNCTION account_history(p_user_id bigint, p_asset text, p_from timestamp with time zone, p_to timestamp with time zone); Type: ACL; Schema: exchange; Owner: exchange_owner
+-- Name: FUNCTION account_history(p_user_id bigint, p_asset text, p_from timestamp with time zone, p_to timestamp with time zone, p_limit integer, p_after_id bigint, p_before_id bigint); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
-REVOKE ALL ON FUNCTION exchange.account_history(p_user_id bigint, p_asset text, p_from timestamp with time zone, p_to timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION exchange.account_history(p_user_id bigint, p_asset text, p_from timestamp with time zone, p_to timestamp with time zone) TO exchange_app;
+REVOKE ALL ON FUNCTION exchange.account_history(p_user_id bigint, p_asset text, p_from timestamp with time zone, p_to timestamp with time zone, p_limit integer, p_after_id bigint, p_before_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION exchange.account_history(p_user_id bigint, p_asset text, p_from timestamp with time zone, p_to timestamp with time zone, p_limit integer, p_after_id bigint, p_before_id bigint) TO exchange_app;
 
 --
 -- Name: FUNCTION activate_asset(p_symbol text); Type: ACL; Schema: exchange; Owner: exchange_owner

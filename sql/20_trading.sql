@@ -11,8 +11,8 @@
 --   exchange.create_trading_pair(text, text, text, integer, integer, numeric, numeric, numeric, numeric, text)  ->  functions/trading/create_trading_pair.sql
 --   exchange.get_klines(text, text, timestamp with time zone, timestamp with time zone, integer)  ->  functions/trading/get_klines.sql
 --   exchange.get_order_book(text, integer)  ->  functions/trading/get_order_book.sql
---   exchange.get_orders(bigint, text, boolean, integer, bigint)  ->  functions/trading/get_orders.sql
---   exchange.get_recent_trades(text, integer)  ->  functions/trading/get_recent_trades.sql
+--   exchange.get_orders(bigint, text, boolean, integer, bigint, bigint, bigint)  ->  functions/trading/get_orders.sql
+--   exchange.get_recent_trades(text, integer, bigint, bigint)  ->  functions/trading/get_recent_trades.sql
 --   exchange.get_ticker_24hr(text)  ->  functions/trading/get_ticker_24hr.sql
 --   exchange.get_trading_pairs()  ->  functions/trading/get_orders.sql (a family file)
 --   exchange.get_user_trades(bigint, text, bigint, integer)  ->  functions/trading/get_user_trades.sql
@@ -113,19 +113,19 @@ COMMENT ON FUNCTION exchange.get_klines(p_symbol text, p_interval text, p_from t
 -- Name: FUNCTION get_order_book(p_symbol text, p_depth integer); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.get_order_book(p_symbol text, p_depth integer) IS 'The book aggregated by price level (best first, p_depth per side) with its sequence number. Raises EX201.';
+COMMENT ON FUNCTION exchange.get_order_book(p_symbol text, p_depth integer) IS 'The book aggregated by price level (best first, p_depth per side) with its sequence number. Raises EX001, EX201.';
 
 --
--- Name: FUNCTION get_orders(p_user_id bigint, p_symbol text, p_open_only boolean, p_limit integer, p_order_id bigint); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+-- Name: FUNCTION get_orders(p_user_id bigint, p_symbol text, p_open_only boolean, p_limit integer, p_order_id bigint, p_before_id bigint, p_after_id bigint); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.get_orders(p_user_id bigint, p_symbol text, p_open_only boolean, p_limit integer, p_order_id bigint) IS 'The user''s orders, newest first; optionally one pair, open only, or one order.';
+COMMENT ON FUNCTION exchange.get_orders(p_user_id bigint, p_symbol text, p_open_only boolean, p_limit integer, p_order_id bigint, p_before_id bigint, p_after_id bigint) IS 'The user''s orders, newest first; optionally one pair, open only, or one order; keyset pages before or after an order id. Raises EX001.';
 
 --
--- Name: FUNCTION get_recent_trades(p_symbol text, p_limit integer); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+-- Name: FUNCTION get_recent_trades(p_symbol text, p_limit integer, p_before_id bigint, p_after_id bigint); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.get_recent_trades(p_symbol text, p_limit integer) IS 'The pair''s latest trades, newest first. Raises EX201.';
+COMMENT ON FUNCTION exchange.get_recent_trades(p_symbol text, p_limit integer, p_before_id bigint, p_after_id bigint) IS 'The pair''s (or, with NULL, every pair''s) latest trades, newest first; keyset pages before or after a trade id. Raises EX001, EX201.';
 
 --
 -- Name: FUNCTION get_ticker_24hr(p_symbol text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -412,18 +412,18 @@ REVOKE ALL ON FUNCTION exchange.get_order_book(p_symbol text, p_depth integer) F
 GRANT ALL ON FUNCTION exchange.get_order_book(p_symbol text, p_depth integer) TO exchange_app;
 
 --
--- Name: FUNCTION get_orders(p_user_id bigint, p_symbol text, p_open_only boolean, p_limit integer, p_order_id bigint); Type: ACL; Schema: exchange; Owner: exchange_owner
+-- Name: FUNCTION get_orders(p_user_id bigint, p_symbol text, p_open_only boolean, p_limit integer, p_order_id bigint, p_before_id bigint, p_after_id bigint); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
-REVOKE ALL ON FUNCTION exchange.get_orders(p_user_id bigint, p_symbol text, p_open_only boolean, p_limit integer, p_order_id bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION exchange.get_orders(p_user_id bigint, p_symbol text, p_open_only boolean, p_limit integer, p_order_id bigint) TO exchange_app;
+REVOKE ALL ON FUNCTION exchange.get_orders(p_user_id bigint, p_symbol text, p_open_only boolean, p_limit integer, p_order_id bigint, p_before_id bigint, p_after_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION exchange.get_orders(p_user_id bigint, p_symbol text, p_open_only boolean, p_limit integer, p_order_id bigint, p_before_id bigint, p_after_id bigint) TO exchange_app;
 
 --
--- Name: FUNCTION get_recent_trades(p_symbol text, p_limit integer); Type: ACL; Schema: exchange; Owner: exchange_owner
+-- Name: FUNCTION get_recent_trades(p_symbol text, p_limit integer, p_before_id bigint, p_after_id bigint); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
-REVOKE ALL ON FUNCTION exchange.get_recent_trades(p_symbol text, p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION exchange.get_recent_trades(p_symbol text, p_limit integer) TO exchange_app;
+REVOKE ALL ON FUNCTION exchange.get_recent_trades(p_symbol text, p_limit integer, p_before_id bigint, p_after_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION exchange.get_recent_trades(p_symbol text, p_limit integer, p_before_id bigint, p_after_id bigint) TO exchange_app;
 
 --
 -- Name: FUNCTION get_ticker_24hr(p_symbol text); Type: ACL; Schema: exchange; Owner: exchange_owner

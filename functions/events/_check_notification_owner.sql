@@ -12,7 +12,8 @@ BEGIN
     PERFORM exchange._authorize_for_user(p_user_id);
     IF p_user_id IS NULL OR NOT EXISTS (SELECT 1 FROM exchange.users WHERE id = p_user_id) THEN
         RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'no such user',
-            DETAIL = format('user id %s', p_user_id);
+            DETAIL = format('user id %s', p_user_id),
+            HINT = 'Name an existing user.';
     END IF;
 END
 $$;

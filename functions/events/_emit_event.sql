@@ -36,8 +36,9 @@ BEGIN
        OR p_aggregate_id IS NULL OR p_aggregate_id = '' OR p_payload IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'EX501',
             MESSAGE = 'invalid event',
-            DETAIL = format('aggregate_type=%L aggregate_id=%L event_type=%L payload null=%s',
-                            p_aggregate_type, p_aggregate_id, p_event_type, p_payload IS NULL),
+            DETAIL = format('aggregate_type=%s aggregate_id=%s event_type=%s payload null=%s',
+                            exchange._quote(p_aggregate_type), exchange._quote(p_aggregate_id),
+                            exchange._quote(p_event_type), p_payload IS NULL),
             HINT = 'Aggregate and event types are lower snake_case (they become NATS subject '
                    'tokens); the aggregate id and the payload are required.';
     END IF;
@@ -47,7 +48,7 @@ BEGIN
             IF v_setting !~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN
                 RAISE EXCEPTION USING ERRCODE = 'EX502',
                     MESSAGE = 'exchange.correlation_id is not a UUID',
-                    DETAIL = format('exchange.correlation_id = %L', v_setting),
+                    DETAIL = format('exchange.correlation_id = %s', exchange._quote(v_setting)),
                     HINT = 'Set it with set_config(''exchange.correlation_id'', <uuid>, true).';
             END IF;
             v_correlation := v_setting::uuid;

@@ -24,7 +24,7 @@ SET search_path = exchange, pg_catalog, pg_temp
 SET enable_bitmapscan = off
 AS $$
 DECLARE
-    v_window constant integer := greatest(2 * p_limit, 200);
+    v_window integer;  -- set once p_limit is known to be in range (2 * p_limit may overflow)
     v_heads bigint[];
     v_locked bigint[];
     v_ids bigint[];
@@ -33,6 +33,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'invalid batch size',
             DETAIL = format('p_limit = %s', p_limit), HINT = 'Claim between 1 and 10000 events.';
     END IF;
+    v_window := greatest(2 * p_limit, 200);
 
     -- 1. Candidate heads. Fast path: the window of the oldest v_window pending events holds,
     --    for every aggregate in it, that aggregate's oldest pending event (nothing pending

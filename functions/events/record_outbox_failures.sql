@@ -5,7 +5,8 @@
 -- that reached p_max_attempts becomes FAILED (dead: the relay reports it; later events of its
 -- aggregate go on); the others stay PENDING and are retried after an exponential backoff,
 -- base * 2^(attempts-1) capped at p_max_delay. Returns the updated rows.
--- Raises: EX001 (p_max_attempts < 1). Locks: the rows updated.
+-- Raises: EX001 (p_max_attempts < 1, a delay NULL, negative or over 30 days). The error is
+-- stored cut to 2000 characters. Locks: the rows updated.
 -- Access: exchange_worker (the outbox relay) and DBA sessions; not exchange_app.
 CREATE OR REPLACE FUNCTION exchange.record_outbox_failures(
     p_ids bigint[],
@@ -26,14 +27,23 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'invalid max attempts',
             DETAIL = format('p_max_attempts = %s', p_max_attempts), HINT = 'Use 1 or more.';
     END IF;
+    IF NOT (p_base_delay >= interval '0' AND p_base_delay <= interval '30 days'
+            AND p_max_delay >= interval '0' AND p_max_delay <= interval '30 days') THEN
+        RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'invalid retry delay',
+            DETAIL = format('p_base_delay = %s, p_max_delay = %s', p_base_delay, p_max_delay),
+            HINT = 'Give delays from 0 to 30 days.';
+    END IF;
     RETURN QUERY
     UPDATE exchange.outbox_events e
        SET attempts = e.attempts + 1,
            last_error = left(p_error, 2000),
            status = CASE WHEN e.attempts + 1 >= p_max_attempts THEN 'FAILED'
                          ELSE 'PENDING' END::exchange.outbox_status,
-           next_attempt_at = now() + least(p_max_delay,
-                                           p_base_delay * power(2, least(e.attempts, 30)))
+           -- In seconds: base * 2^attempts as an interval could overflow its fields.
+           next_attempt_at = now() + least(extract(epoch FROM p_max_delay),
+                                           extract(epoch FROM p_base_delay)
+                                           * (2::numeric ^ least(e.attempts, 30)))::float8
+                                     * interval '1 second'
      WHERE e.id = ANY (p_ids) AND e.status <> 'PUBLISHED' AND e.status <> 'FAILED'  -- PENDING, by primary key
     RETURNING e.id, e.aggregate_type::text, e.aggregate_id::text, e.event_type::text,
               e.attempts, e.status, e.next_attempt_at, e.last_error;

@@ -16,7 +16,7 @@ AS $$
 BEGIN
     IF p_channel IS NULL OR p_channel !~ '^exchange_(outbox|notifications|market_[A-Z0-9]{2,9}-[A-Z0-9]{2,9})$' THEN
         RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'not a listener channel',
-            DETAIL = format('channel %L', p_channel),
+            DETAIL = format('channel %s', exchange._quote(p_channel)),
             HINT = 'exchange_outbox, exchange_notifications or exchange_market_<SYMBOL>.';
     END IF;
     DELETE FROM exchange.event_listeners l

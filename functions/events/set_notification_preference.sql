@@ -18,10 +18,12 @@ BEGIN
     PERFORM exchange._check_notification_owner(p_user_id);
     IF p_channel IS NULL OR p_enabled IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'channel and enabled are required',
+            DETAIL = format('channel %s, enabled %s', p_channel, p_enabled),
             HINT = 'Channels: EMAIL, WEBHOOK, IN_APP.';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM exchange.event_types WHERE event_type = p_event_type) THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX503', MESSAGE = format('unknown event type %s', p_event_type),
+        RAISE EXCEPTION USING ERRCODE = 'EX503', MESSAGE = format('unknown event type %s', exchange._quote(p_event_type)),
+            DETAIL = 'exchange.event_types has no such event type.',
             HINT = 'See docs/events.md for the event types.';
     END IF;
     INSERT INTO exchange.notification_preferences (user_id, event_type, channel, enabled)

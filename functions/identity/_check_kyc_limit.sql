@@ -32,6 +32,7 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'EX001',
             MESSAGE = format('invalid KYC check: %s of %s in asset %s', p_action, p_amount, p_asset_id),
+            DETAIL = 'The action is not DEPOSIT, TRADE or WITHDRAW, or the amount is NULL or negative.',
             HINT = 'p_action is DEPOSIT, TRADE or WITHDRAW; p_amount is not negative.';
     END IF;
 
@@ -50,7 +51,9 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX309',
-            MESSAGE = format('user %s does not exist', p_user_id);
+            MESSAGE = format('user %s does not exist', p_user_id),
+            DETAIL = 'exchange.users has no user with this id.',
+            HINT = 'Check the user id.';
     END IF;
     IF p_action <> 'DEPOSIT' AND v_status <> 'ACTIVE' THEN
         RAISE EXCEPTION USING

@@ -27,6 +27,7 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'EX320',
             MESSAGE = format('%s:%s requires an acting user', p_resource, p_action),
+            DETAIL = 'The setting exchange.acting_user_id is not set in this session.',
             HINT = 'Pass the acting user (Exchange(acting_user_id=...), or SET exchange.acting_user_id).';
     END IF;
     IF v_acting IS NOT NULL AND v_acting <> p_user_id THEN
@@ -52,7 +53,8 @@ BEGIN
                         WHERE resource = p_resource AND action = p_action) THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'EX326',
-                MESSAGE = format('unknown permission %s:%s', p_resource, p_action),
+                MESSAGE = format('unknown permission %s:%s', exchange._quote(p_resource), exchange._quote(p_action)),
+                DETAIL = 'exchange.permissions has no such resource:action (a bug in the calling function).',
                 HINT = 'The permissions are listed in docs/security.md and exchange.permissions.';
         END IF;
         RAISE EXCEPTION USING

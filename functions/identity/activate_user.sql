@@ -22,12 +22,15 @@ BEGIN
     END IF;
     SELECT status INTO v_status FROM exchange.users WHERE id = p_user_id FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = format('user %s does not exist', p_user_id);
+        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = format('user %s does not exist', p_user_id),
+            DETAIL = 'exchange.users has no user with this id.',
+            HINT = 'Check the user id.';
     END IF;
     IF v_status <> 'PENDING' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX310',
             MESSAGE = format('user %s is %s, not PENDING', p_user_id, v_status),
+            DETAIL = format('user %s has status %s', p_user_id, v_status),
             HINT = 'Only a PENDING user can be activated; use set_user_status for the others.';
     END IF;
     UPDATE exchange.users SET status = 'ACTIVE', version = version + 1 WHERE id = p_user_id;

@@ -6,7 +6,8 @@
 -- a pending verification. Approval raises the user's kyc_level to the requested level (never
 -- lowers it); rejection needs a note. Nobody reviews their own verification.
 -- Raises: EX320/EX321/EX322/EX303 the reviewer's checks; EX332 no such verification;
---         EX333 not pending; EX334 own verification; EX001 rejection without a note.
+--         EX333 not pending; EX334 own verification; EX001 rejection without a note, a note over 1000
+--         characters.
 -- Emits: kyc_decided (approve and reject) (exchange._emit_event; payloads in docs/events.md).
 -- Locks: the verification row, then the user row (updated on approval, locked on rejection
 -- so that the kyc_decided event is emitted under the aggregate's lock).
@@ -19,20 +20,26 @@ DECLARE
     v_kyc exchange.kyc_verifications;
 BEGIN
     PERFORM exchange._require_permission(p_reviewer_id, 'kyc', 'review');
+    PERFORM exchange._check_text(p_note, 'review note', 1000, 'EX001', false);
     SELECT * INTO v_kyc FROM exchange.kyc_verifications WHERE id = p_verification_id FOR UPDATE;
     IF v_kyc.id IS NULL THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'EX332', MESSAGE = format('KYC verification %s does not exist', p_verification_id);
+            ERRCODE = 'EX332', MESSAGE = format('KYC verification %s does not exist', p_verification_id),
+            DETAIL = 'exchange.kyc_verifications has no verification with this id.',
+            HINT = 'list_kyc_verifications() shows the pending verifications.';
     END IF;
     IF v_kyc.status <> 'PENDING' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX333',
-            MESSAGE = format('KYC verification %s is already %s', p_verification_id, v_kyc.status);
+            MESSAGE = format('KYC verification %s is already %s', p_verification_id, v_kyc.status),
+            DETAIL = 'A verification is reviewed once.',
+            HINT = 'Submit a new verification to change the level again.';
     END IF;
     IF v_kyc.user_id = p_reviewer_id THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX334',
             MESSAGE = 'a reviewer cannot review their own KYC verification',
+            DETAIL = format('reviewer %s submitted verification %s', p_reviewer_id, p_verification_id),
             HINT = 'Ask another reviewer.';
     END IF;
     UPDATE exchange.kyc_verifications
@@ -86,6 +93,7 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'EX001',
             MESSAGE = 'a KYC rejection needs a note',
+            DETAIL = 'The note is NULL, empty or only whitespace.',
             HINT = 'Say why the verification is rejected.';
     END IF;
     RETURN exchange._review_kyc(p_reviewer_id, p_verification_id, false, p_note);

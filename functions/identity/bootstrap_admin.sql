@@ -23,6 +23,7 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'EX325',
             MESSAGE = 'an active admin already exists',
+            DETAIL = 'bootstrap_admin creates the first admin only.',
             HINT = 'Ask an admin to grant the role (exchange.grant_role).';
     END IF;
     v_user := exchange.register_user(p_username, p_email, p_password);

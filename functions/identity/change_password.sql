@@ -22,7 +22,9 @@ BEGIN
       FROM exchange.users WHERE id = p_user_id FOR UPDATE;
     IF v_hash IS NULL OR p_current_password IS NULL OR v_hash NOT LIKE '$2_$%'
        OR exchange_crypto.crypt(p_current_password, v_hash) <> v_hash THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX301', MESSAGE = 'invalid login or password';
+        RAISE EXCEPTION USING ERRCODE = 'EX301', MESSAGE = 'invalid login or password',
+            DETAIL = 'The current password does not match.',
+            HINT = 'Pass the current password; forgotten passwords are reset by an admin.';
     END IF;
     UPDATE exchange.users
        SET password_hash = exchange._hash_password(p_new_password, v_name), version = version + 1

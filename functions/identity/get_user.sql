@@ -19,7 +19,9 @@ BEGIN
     PERFORM exchange._authorize_for_user(p_user_id, 'user', 'read');
     SELECT * INTO v_result FROM exchange.user_profiles WHERE id = p_user_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = format('user %s does not exist', p_user_id);
+        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = format('user %s does not exist', p_user_id),
+            DETAIL = 'exchange.users has no user with this id.',
+            HINT = 'Check the user id.';
     END IF;
     RETURN v_result;
 END;
@@ -45,7 +47,9 @@ BEGIN
     IF v_id IS NULL THEN
         -- Only a reader of other users learns that a login does not exist.
         PERFORM exchange._authorize_for_user(NULL, 'user', 'read');
-        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = 'no such user';
+        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = 'no such user',
+            DETAIL = 'No user has this login.',
+            HINT = 'Check the username or email.';
     END IF;
     RETURN exchange.get_user(v_id);
 END;

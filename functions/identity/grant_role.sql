@@ -22,15 +22,20 @@ BEGIN
     IF v_role_id IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX323',
-            MESSAGE = format('no role named %L', left(p_role, 50)),
+            MESSAGE = format('no role named %s', exchange._quote(p_role)),
+            DETAIL = 'exchange.roles has no role with this name.',
             HINT = 'The roles are admin, trader, risk_officer, auditor and support.';
     END IF;
     SELECT status INTO v_status FROM exchange.users WHERE id = p_user_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = format('user %s does not exist', p_user_id);
+        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = format('user %s does not exist', p_user_id),
+            DETAIL = 'exchange.users has no user with this id.',
+            HINT = 'Check the user id.';
     END IF;
     IF v_status = 'CLOSED' THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX303', MESSAGE = format('user %s is CLOSED', p_user_id);
+        RAISE EXCEPTION USING ERRCODE = 'EX303', MESSAGE = format('user %s is CLOSED', p_user_id),
+            DETAIL = 'A CLOSED user is final and gets no roles.',
+            HINT = 'Grant the role to an open account.';
     END IF;
     INSERT INTO exchange.user_roles (user_id, role_id, granted_by)
     VALUES (p_user_id, v_role_id, v_actor)
@@ -59,11 +64,14 @@ BEGIN
     IF v_role_id IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX323',
-            MESSAGE = format('no role named %L', left(p_role, 50)),
+            MESSAGE = format('no role named %s', exchange._quote(p_role)),
+            DETAIL = 'exchange.roles has no role with this name.',
             HINT = 'The roles are admin, trader, risk_officer, auditor and support.';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM exchange.users WHERE id = p_user_id) THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = format('user %s does not exist', p_user_id);
+        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = format('user %s does not exist', p_user_id),
+            DETAIL = 'exchange.users has no user with this id.',
+            HINT = 'Check the user id.';
     END IF;
     IF p_role = 'admin' THEN
         PERFORM exchange._guard_last_admin(p_user_id);

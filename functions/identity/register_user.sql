@@ -26,6 +26,7 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'EX304',
             MESSAGE = 'invalid username',
+            DETAIL = format('username of %s characters', length(p_username)),
             HINT = 'A username is 3 to 50 letters, digits, _ . or -, starting with a letter or digit.';
     END IF;
     IF p_email IS NULL OR char_length(p_email) > 100
@@ -33,6 +34,7 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'EX305',
             MESSAGE = 'invalid email address',
+            DETAIL = format('email of %s characters', length(p_email)),
             HINT = 'An email is local@domain.tld, at most 100 characters.';
     END IF;
     PERFORM exchange._validate_profile(p_first_name, p_last_name, p_phone);
@@ -48,11 +50,13 @@ BEGIN
             RAISE EXCEPTION USING
                 ERRCODE = 'EX308',
                 MESSAGE = 'this email is already registered',
+                DETAIL = 'Emails are unique, compared case-insensitively.',
                 HINT = 'Log in, or use another email.';
         END IF;
         RAISE EXCEPTION USING
             ERRCODE = 'EX307',
             MESSAGE = 'this username is taken',
+            DETAIL = 'Usernames are unique, compared case-insensitively.',
             HINT = 'Choose another username.';
     END;
 

@@ -19,12 +19,16 @@ BEGIN
     PERFORM exchange._require_admin('kyc', 'limits');
     IF p_level IS NULL OR p_level NOT BETWEEN 0 AND 2 OR p_allowed IS NULL
        OR p_action IS NULL OR p_action NOT IN ('DEPOSIT', 'TRADE', 'WITHDRAW')
-       OR p_daily_limit < 0 OR p_daily_limit = 'NaN'::numeric
+       OR (p_daily_limit IS NOT NULL AND NOT (p_daily_limit >= 0 AND p_daily_limit < 1e18
+                                               AND round(p_daily_limit, 18) = p_daily_limit))
        OR (p_asset_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM exchange.assets WHERE id = p_asset_id)) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX001',
             MESSAGE = 'invalid KYC limit',
-            HINT = 'level 0..2, action DEPOSIT|TRADE|WITHDRAW, an existing asset id or NULL, allowed true|false, daily limit >= 0 or NULL.';
+            DETAIL = format('level %s, action %s, asset id %s, allowed %s, daily limit %s',
+                            p_level, exchange._quote(p_action), p_asset_id, p_allowed,
+                            exchange._quote(p_daily_limit::text)),
+            HINT = 'level 0..2, action DEPOSIT|TRADE|WITHDRAW, an existing asset id or NULL, allowed true|false, daily limit in [0, 1e18) with at most 18 decimals, or NULL.';
     END IF;
     INSERT INTO exchange.kyc_limits AS k (level, action, asset_id, allowed, daily_limit)
     VALUES (p_level::smallint, p_action, p_asset_id, p_allowed, p_daily_limit)

@@ -5,7 +5,7 @@
 -- users): PENDING -> ACTIVE | CLOSED; ACTIVE -> SUSPENDED | CLOSED; SUSPENDED -> ACTIVE |
 -- CLOSED; CLOSED is final. The last ACTIVE admin cannot be suspended or closed. The reason
 -- goes to the audit log.
--- Raises: EX309 no such user; EX310 transition not allowed; EX320/EX321 acting user missing
+-- Raises: EX001 status NULL or reason over 500 characters; EX309 no such user; EX310 transition not allowed; EX320/EX321 acting user missing
 --         or without user:suspend; EX324 the last active admin.
 -- Emits: user_activated (back to ACTIVE) or user_locked (SUSPENDED, CLOSED) (exchange._emit_event; payloads in docs/events.md).
 -- Locks: the admin role row (when the user is an admin), then the user row.
@@ -24,15 +24,18 @@ BEGIN
     IF NOT (p_status = 'CLOSED' AND v_acting = p_user_id) THEN
         PERFORM exchange._require_admin('user', 'suspend');
     END IF;
+    PERFORM exchange._check_text(p_reason, 'reason', 500, 'EX001', false);
     IF p_status IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'p_status is required';
+        RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'p_status is required',
+            DETAIL = 'p_status is NULL.', HINT = 'Pass ACTIVE, SUSPENDED or CLOSED.';
     END IF;
     IF p_status <> 'ACTIVE' THEN
         PERFORM exchange._guard_last_admin(p_user_id);
     END IF;
     SELECT status INTO v_status FROM exchange.users WHERE id = p_user_id FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = format('user %s does not exist', p_user_id);
+        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = format('user %s does not exist', p_user_id),
+            DETAIL = 'exchange.users has no user with this id.', HINT = 'Check the user id.';
     END IF;
     UPDATE exchange.users SET status = p_status, version = version + 1 WHERE id = p_user_id;
     PERFORM exchange._audit_action('SET_STATUS', 'users', p_user_id::text,

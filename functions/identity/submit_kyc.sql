@@ -23,14 +23,20 @@ BEGIN
        OR octet_length(p_documents::text) > 65536 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX337',
-            MESSAGE = 'KYC documents must be a JSON object of at most 64 kB';
+            MESSAGE = 'KYC documents must be a JSON object of at most 64 kB',
+            DETAIL = format('documents: %s, %s bytes', jsonb_typeof(p_documents), octet_length(p_documents::text)),
+            HINT = 'Pass the documents as a JSON object of at most 64 kB.';
     END IF;
     SELECT id, status, kyc_level INTO v_user FROM exchange.users WHERE id = p_user_id FOR UPDATE;
     IF v_user.id IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = format('user %s does not exist', p_user_id);
+        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = format('user %s does not exist', p_user_id),
+            DETAIL = 'exchange.users has no user with this id.',
+            HINT = 'Check the user id.';
     END IF;
     IF v_user.status IN ('SUSPENDED', 'CLOSED') THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX303', MESSAGE = format('user %s is %s', p_user_id, v_user.status);
+        RAISE EXCEPTION USING ERRCODE = 'EX303', MESSAGE = format('user %s is %s', p_user_id, v_user.status),
+            DETAIL = 'Only an ACTIVE user submits a KYC verification.',
+            HINT = 'Activate the user first.';
     END IF;
     IF p_level IS NULL OR p_level NOT BETWEEN 1 AND 2 OR p_level <= v_user.kyc_level THEN
         RAISE EXCEPTION USING
@@ -44,6 +50,7 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'EX331',
             MESSAGE = 'a KYC verification is already pending',
+            DETAIL = 'A user has at most one pending verification.',
             HINT = 'Wait for the review of the pending verification.';
     END IF;
     INSERT INTO exchange.kyc_verifications (user_id, requested_level, documents)

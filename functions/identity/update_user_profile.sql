@@ -26,12 +26,16 @@ BEGIN
                                        nullif(p_phone, ''));
     IF p_email IS NOT NULL AND (char_length(p_email) > 100
        OR p_email !~ '^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$') THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX305', MESSAGE = 'invalid email address';
+        RAISE EXCEPTION USING ERRCODE = 'EX305', MESSAGE = 'invalid email address',
+            DETAIL = format('email of %s characters', length(p_email)),
+            HINT = 'An email is local@domain.tld, at most 100 characters.';
     END IF;
 
     SELECT version INTO v_version FROM exchange.users WHERE id = p_user_id FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = format('user %s does not exist', p_user_id);
+        RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = format('user %s does not exist', p_user_id),
+            DETAIL = 'exchange.users has no user with this id.',
+            HINT = 'Check the user id.';
     END IF;
     IF p_expected_version IS DISTINCT FROM v_version THEN
         RAISE EXCEPTION USING
@@ -43,7 +47,9 @@ BEGIN
     END IF;
     IF p_email IS NOT NULL AND EXISTS (
             SELECT 1 FROM exchange.users WHERE lower(email) = lower(p_email) AND id <> p_user_id) THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX308', MESSAGE = 'this email is already registered';
+        RAISE EXCEPTION USING ERRCODE = 'EX308', MESSAGE = 'this email is already registered',
+            DETAIL = 'Emails are unique, compared case-insensitively.',
+            HINT = 'Use another email.';
     END IF;
 
     UPDATE exchange.users

@@ -3,7 +3,7 @@
 -- Internal: the ledger's argument checks, shared by every movement so that each refusal
 -- reads the same. An amount must be positive, finite (not NaN, not Infinity), below 10^18
 -- (NUMERIC(36,18)) and no finer than the asset's decimals (it is refused, never rounded).
--- An idempotency key is 1 to 200 characters. Hot paths test the condition inline and call
+-- An idempotency key is 1 to 200 characters, not only whitespace. Hot paths test the condition inline and call
 -- these only to raise.
 -- Raises: EX105 (invalid amount), EX109 (invalid idempotency key).
 -- Locks: none.
@@ -35,15 +35,16 @@ LANGUAGE plpgsql
 IMMUTABLE
 AS $$
 BEGIN
-    IF p_key IS NULL OR length(p_key) NOT BETWEEN 1 AND 200 THEN
+    IF p_key IS NULL OR length(p_key) NOT BETWEEN 1 AND 200 OR p_key !~ '[^[:space:]]' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX109',
             MESSAGE = 'invalid idempotency key',
-            DETAIL = format('key of %s characters', length(p_key)),
+            DETAIL = format('key of %s characters%s', length(p_key),
+                            CASE WHEN p_key !~ '[^[:space:]]' THEN ', only whitespace' ELSE '' END),
             HINT = 'Pass a key of 1 to 200 characters that is unique per request (a UUID).';
     END IF;
 END;
 $$;
 COMMENT ON FUNCTION exchange._check_idempotency_key(text) IS
-    'Internal: raises EX109 unless the idempotency key has 1 to 200 characters.';
+    'Internal: raises EX109 unless the idempotency key has 1 to 200 characters, not only whitespace.';
 REVOKE ALL ON FUNCTION exchange._check_idempotency_key(text) FROM PUBLIC;

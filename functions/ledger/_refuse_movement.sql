@@ -22,13 +22,15 @@ BEGIN
     IF p_asset_id IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX103',
-            MESSAGE = format('unknown asset %s', COALESCE(p_asset, 'NULL')),
+            MESSAGE = format('unknown asset %s', exchange._quote(p_asset)),
+            DETAIL = 'exchange.assets has no asset with this symbol.',
             HINT = 'list_assets() shows the assets.';
     END IF;
     IF p_user_ok IS NOT TRUE THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX102',
             MESSAGE = format('unknown user %s', COALESCE(p_user_id::text, 'NULL')),
+            DETAIL = 'exchange.users has no user with this id.',
             HINT = 'Register the user first.';
     END IF;
     IF NOT p_active THEN

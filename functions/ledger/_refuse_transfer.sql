@@ -8,7 +8,8 @@
 -- receiver may still lack an account: it is created on this first credit). transfers()
 -- calls it only when its one-expression test of the common case fails, so every refusal
 -- is raised by this one function.
--- Raises: EX103 (unknown asset), EX102 (unknown user), EX106 (transfer to oneself), EX104
+-- Raises: EX103 (unknown asset), EX102 (unknown user), EX106 (transfer to oneself), EX303
+--         (the receiver is PENDING, not activated yet, or CLOSED), EX104
 --         (inactive asset), EX105 (invalid amount), EX101 (the sender holds none).
 CREATE OR REPLACE FUNCTION exchange._refuse_transfer(
     p_t exchange.transfer_request,
@@ -55,6 +56,14 @@ BEGIN
             DETAIL = format('transfer %s of the batch', p_index),
             HINT = 'A transfer needs two different users.';
     END IF;
+    IF EXISTS (SELECT 1 FROM exchange.users u
+                WHERE u.id = p_t.to_user_id AND u.status IN ('PENDING', 'CLOSED')) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX303',
+            MESSAGE = format('user %s cannot receive transfers', p_t.to_user_id),
+            DETAIL = format('transfer %s of the batch: the receiver is PENDING (not activated) or CLOSED', p_index),
+            HINT = 'Activate the user first; a closed user receives nothing.';
+    END IF;
     IF NOT p_active THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX104',
@@ -77,5 +86,5 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION exchange._refuse_transfer(exchange.transfer_request, integer, integer, integer, boolean, bigint, bigint) IS
-    'Internal: raises the refusal of one transfer of transfers() from what its lookup found, or returns when it may proceed. Raises EX101, EX102, EX103, EX104, EX105, EX106.';
+    'Internal: raises the refusal of one transfer of transfers() from what its lookup found, or returns when it may proceed. Raises EX101, EX102, EX103, EX104, EX105, EX106, EX303.';
 REVOKE ALL ON FUNCTION exchange._refuse_transfer(exchange.transfer_request, integer, integer, integer, boolean, bigint, bigint) FROM PUBLIC;

@@ -19,6 +19,7 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'EX010',
             MESSAGE = format('no system account of kind %s for pair %s', p_kind, p_trading_pair_id),
+            DETAIL = 'The pair''s fee accounts are created with the pair; this one is missing.',
             HINT = 'This is a bug in the calling function.';
     END IF;
     SELECT id INTO v_id FROM exchange.accounts

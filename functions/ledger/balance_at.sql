@@ -27,18 +27,23 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'EX001',
             MESSAGE = 'balance_at needs a time',
+            DETAIL = 'p_at is NULL.',
             HINT = 'Pass p_at (e.g. now()).';
     END IF;
     SELECT a.id INTO v_asset_id FROM exchange.assets a WHERE a.symbol = p_asset;
     IF v_asset_id IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX103',
-            MESSAGE = format('unknown asset %s', COALESCE(p_asset, 'NULL'));
+            MESSAGE = format('unknown asset %s', exchange._quote(p_asset)),
+            DETAIL = 'exchange.assets has no asset with this symbol.',
+            HINT = 'list_assets() shows the assets.';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM exchange.users u WHERE u.id = p_user_id) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX102',
-            MESSAGE = format('unknown user %s', COALESCE(p_user_id::text, 'NULL'));
+            MESSAGE = format('unknown user %s', COALESCE(p_user_id::text, 'NULL')),
+            DETAIL = 'exchange.users has no user with this id.',
+            HINT = 'Check the user id.';
     END IF;
     SELECT acc.id INTO v_account FROM exchange.accounts acc
      WHERE acc.user_id = p_user_id AND acc.asset_id = v_asset_id AND acc.kind = 'USER';

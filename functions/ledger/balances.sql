@@ -17,7 +17,9 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM exchange.users u WHERE u.id = p_user_id) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX102',
-            MESSAGE = format('unknown user %s', COALESCE(p_user_id::text, 'NULL'));
+            MESSAGE = format('unknown user %s', COALESCE(p_user_id::text, 'NULL')),
+            DETAIL = 'exchange.users has no user with this id.',
+            HINT = 'Check the user id.';
     END IF;
     RETURN QUERY
         SELECT a.symbol::text, acc.available_balance::numeric, acc.frozen_balance::numeric,

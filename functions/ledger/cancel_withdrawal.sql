@@ -7,7 +7,7 @@
 --         (exchange._authorize_for_user); without an acting user, members of exchange_custody
 --         (the withdrawal processor) or exchange_owner (a DBA).
 -- Raises: EX320/EX360/EX303/EX321 (access), EX112 (unknown withdrawal), EX113 (already completed
---         or cancelled).
+--         or cancelled), EX001 (a reason over 2000 characters).
 -- Emits: withdrawal_cancelled (exchange._emit_event; payloads in docs/events.md).
 -- Locks: the withdrawal row; then the user's account row.
 CREATE OR REPLACE FUNCTION exchange.cancel_withdrawal(
@@ -25,11 +25,14 @@ AS $$
 DECLARE
     v_w exchange.withdrawals;
 BEGIN
+    PERFORM exchange._check_text(p_reason, 'reason', 2000, 'EX001', false);
     SELECT w.* INTO v_w FROM exchange.withdrawals w WHERE w.id = p_withdrawal_id FOR UPDATE;
     IF v_w.id IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX112',
-            MESSAGE = format('unknown withdrawal %s', COALESCE(p_withdrawal_id::text, 'NULL'));
+            MESSAGE = format('unknown withdrawal %s', COALESCE(p_withdrawal_id::text, 'NULL')),
+            DETAIL = 'exchange.withdrawals has no withdrawal with this id.',
+            HINT = 'Check the withdrawal id (get_withdrawal).';
     END IF;
     -- Access: the withdrawal's owner (ACTIVE) may cancel it, another acting user needs
     -- withdrawal:approve (exchange._authorize_for_user); a session without one must belong to
@@ -39,6 +42,7 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'EX113',
             MESSAGE = format('withdrawal %s is already %s', v_w.id, v_w.status),
+            DETAIL = 'Only a PENDING or REVIEW withdrawal can be cancelled.',
             HINT = 'A completed or cancelled withdrawal is final.';
     END IF;
 
@@ -59,6 +63,6 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION exchange.cancel_withdrawal(bigint, text) IS
-    'Cancels a PENDING or REVIEW withdrawal and releases its frozen amount + fee; status CANCELLED. Raises EX112, EX113.';
+    'Cancels a PENDING or REVIEW withdrawal and releases its frozen amount + fee; status CANCELLED. Raises EX001, EX112, EX113.';
 REVOKE ALL ON FUNCTION exchange.cancel_withdrawal(bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION exchange.cancel_withdrawal(bigint, text) TO exchange_app, exchange_custody;

@@ -10,7 +10,8 @@
 --         (the withdrawal processor) or exchange_owner (a DBA). Granted to exchange_custody
 --         only, not to exchange_app.
 -- Raises: EX320/EX321/EX303 (access, see docs/security.md), EX112 (unknown withdrawal),
---         EX114 (in REVIEW), EX113 (already completed or cancelled).
+--         EX114 (in REVIEW), EX113 (already completed or cancelled), EX001 (an external reference over
+--         200 characters).
 -- Emits: withdrawal_completed (exchange._emit_event; payloads in docs/events.md).
 -- Locks: the withdrawal row; then the user's, EXTERNAL and FEE account rows, ascending.
 CREATE OR REPLACE FUNCTION exchange.complete_withdrawal(
@@ -31,22 +32,27 @@ BEGIN
     -- Access: an acting user (exchange.acting_user_id) needs withdrawal:approve; a session without
     -- one must belong to exchange_custody (the withdrawal processor) or exchange_owner (a DBA).
     PERFORM exchange._require_admin('withdrawal', 'approve', 'exchange_custody');
+    PERFORM exchange._check_text(p_external_ref, 'external reference', 200, 'EX001', false);
     SELECT w.* INTO v_w FROM exchange.withdrawals w WHERE w.id = p_withdrawal_id FOR UPDATE;
     IF v_w.id IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX112',
-            MESSAGE = format('unknown withdrawal %s', COALESCE(p_withdrawal_id::text, 'NULL'));
+            MESSAGE = format('unknown withdrawal %s', COALESCE(p_withdrawal_id::text, 'NULL')),
+            DETAIL = 'exchange.withdrawals has no withdrawal with this id.',
+            HINT = 'Check the withdrawal id (get_withdrawal).';
     END IF;
     IF v_w.status = 'REVIEW' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX114',
             MESSAGE = format('withdrawal %s is under review', v_w.id),
+            DETAIL = 'A risk rule held the withdrawal for review (status REVIEW).',
             HINT = 'Approve it (status PENDING) before completing it, or cancel it.';
     END IF;
     IF v_w.status <> 'PENDING' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX113',
             MESSAGE = format('withdrawal %s is already %s', v_w.id, v_w.status),
+            DETAIL = 'Only a PENDING withdrawal can be completed.',
             HINT = 'A completed or cancelled withdrawal is final.';
     END IF;
 
@@ -72,6 +78,6 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION exchange.complete_withdrawal(bigint, text) IS
-    'Pays out a PENDING withdrawal: frozen amount to EXTERNAL, fee to the withdrawal FEE account; status COMPLETED. Raises EX112, EX113, EX114.';
+    'Pays out a PENDING withdrawal: frozen amount to EXTERNAL, fee to the withdrawal FEE account; status COMPLETED. Raises EX001, EX112, EX113, EX114.';
 REVOKE ALL ON FUNCTION exchange.complete_withdrawal(bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION exchange.complete_withdrawal(bigint, text) TO exchange_custody;

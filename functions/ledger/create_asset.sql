@@ -33,11 +33,11 @@ BEGIN
 
     v_problem := CASE
         WHEN p_symbol IS NULL OR p_symbol !~ '^[A-Z0-9]{2,20}$'
-            THEN format('symbol %L must be 2 to 20 characters A-Z, 0-9', p_symbol)
-        WHEN p_name IS NULL OR length(btrim(p_name)) = 0 OR length(p_name) > 100
-            THEN 'name must be 1 to 100 characters'
+            THEN format('symbol %s must be 2 to 20 characters A-Z, 0-9', exchange._quote(p_symbol))
+        WHEN p_name IS NULL OR p_name !~ '[^[:space:]]' OR length(p_name) > 100
+            THEN 'name must be 1 to 100 characters, not only whitespace'
         WHEN p_type IS NULL OR p_type NOT IN ('CRYPTO', 'FIAT')
-            THEN format('type %L must be CRYPTO or FIAT', p_type)
+            THEN format('type %s must be CRYPTO or FIAT', exchange._quote(p_type))
         WHEN p_decimals IS NULL OR p_decimals NOT BETWEEN 0 AND 18
             THEN format('decimals %s must be between 0 and 18', p_decimals)
         WHEN NOT COALESCE(p_min_withdraw_amount >= 0 AND p_min_withdraw_amount < 1e18
@@ -66,6 +66,7 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'EX110',
             MESSAGE = format('asset %s already exists', p_symbol),
+            DETAIL = 'exchange.assets holds an asset with this symbol.',
             HINT = 'Symbols are unique; deactivate_asset() retires an asset.';
     END IF;
 

@@ -24,7 +24,8 @@ BEGIN
     IF v_asset.id IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX103',
-            MESSAGE = format('unknown asset %s', COALESCE(p_symbol, 'NULL')),
+            MESSAGE = format('unknown asset %s', exchange._quote(p_symbol)),
+            DETAIL = 'exchange.assets has no asset with this symbol.',
             HINT = 'list_assets() shows the assets.';
     END IF;
     RETURN v_asset;

@@ -23,7 +23,9 @@ BEGIN
     IF v_w.id IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX112',
-            MESSAGE = format('unknown withdrawal %s', COALESCE(p_withdrawal_id::text, 'NULL'));
+            MESSAGE = format('unknown withdrawal %s', COALESCE(p_withdrawal_id::text, 'NULL')),
+            DETAIL = 'exchange.withdrawals has no withdrawal with this id (of this user).',
+            HINT = 'Check the withdrawal id.';
     END IF;
     PERFORM exchange._authorize_for_user(v_w.user_id, 'withdrawal', 'read', 'exchange_custody');
     RETURN v_w;

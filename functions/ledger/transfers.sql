@@ -13,7 +13,8 @@
 -- session without an acting user. Raises EX320, EX360, EX303, EX321, EX322.
 -- Raises: EX118 (no transfers, more than 1000, or a key twice in the batch), EX109 (bad
 --         key), EX108 (key used by another request), EX103 (unknown asset), EX102 (unknown
---         user), EX106 (transfer to oneself), EX104 (inactive asset), EX105 (invalid
+--         user), EX106 (transfer to oneself), EX303 (receiver PENDING or CLOSED), EX104
+--         (inactive asset), EX105 (invalid
 --         amount), EX101 (insufficient available funds).
 -- Locks: the keys (ascending); then every account touched, in ascending id.
 -- The single transfer (the common call, and transfer()'s) runs a short path: one statement
@@ -68,7 +69,8 @@ BEGIN
     END IF;
     IF v_n = 1 THEN
         v_t := p_transfers[1];
-        IF v_t.idempotency_key IS NULL OR length(v_t.idempotency_key) NOT BETWEEN 1 AND 200 THEN
+        IF v_t.idempotency_key IS NULL OR length(v_t.idempotency_key) NOT BETWEEN 1 AND 200
+           OR v_t.idempotency_key !~ '[^[:space:]]' THEN
             PERFORM exchange._check_idempotency_key(v_t.idempotency_key);
         END IF;
         -- Claim the key, storing the journal id taken now as its result, and look up the
@@ -109,6 +111,7 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'EX118',
             MESSAGE = format('a batch holds 1 to 1000 transfers, not %s', COALESCE(v_n, 0)),
+            DETAIL = 'p_transfers is NULL, empty or longer than 1000.',
             HINT = 'Split large batches.';
     END IF;
 
@@ -122,7 +125,8 @@ BEGIN
     v_jids := array_fill(NULL::bigint, ARRAY[v_n]);
     FOR v_i IN 1..v_n LOOP
         v_t := p_transfers[v_i];
-        IF v_t.idempotency_key IS NULL OR length(v_t.idempotency_key) NOT BETWEEN 1 AND 200 THEN
+        IF v_t.idempotency_key IS NULL OR length(v_t.idempotency_key) NOT BETWEEN 1 AND 200
+           OR v_t.idempotency_key !~ '[^[:space:]]' THEN
             PERFORM exchange._check_idempotency_key(v_t.idempotency_key);
         END IF;
         v_keys[v_i] := v_t.idempotency_key;
@@ -137,6 +141,7 @@ BEGIN
             RAISE EXCEPTION USING
                 ERRCODE = 'EX118',
                 MESSAGE = 'an idempotency key appears twice in the batch',
+                DETAIL = 'Each transfer of a batch is identified by its own key.',
                 HINT = 'Give each transfer of a batch its own key.';
         END IF;
     END IF;
@@ -168,8 +173,8 @@ BEGIN
             IF v_row.operation <> 'TRANSFER' OR v_row.first_request <> v_row.request THEN
                 RAISE EXCEPTION USING
                     ERRCODE = 'EX108',
-                    MESSAGE = format('idempotency key %L was used for another request',
-                                     v_keys[v_row.ord]),
+                    MESSAGE = format('idempotency key %s was used for another request',
+                                     exchange._quote(v_keys[v_row.ord])),
                     DETAIL = format('first used by %s (%s); now TRANSFER (%s)', v_row.operation,
                                     v_row.first_request, v_row.request),
                     HINT = 'Use a new key for a new request; retry a request with its original key and arguments.';

@@ -69,6 +69,7 @@ BEGIN
             ERRCODE = 'EX115',
             MESSAGE = format('user %s has no %s hold for %s %s', p_user_id, p_asset,
                              p_reference_type, p_reference_id),
+            DETAIL = 'exchange.holds has no hold for this account and reference.',
             HINT = 'freeze() places holds; unfreeze() names the same user, asset and reference.';
     END IF;
     v_amount := COALESCE(p_amount, v_held);

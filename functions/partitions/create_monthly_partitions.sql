@@ -6,7 +6,8 @@
 -- considered, with created = true for those made now.
 -- New partitions are built apart and then attached (ATTACH PARTITION takes SHARE UPDATE
 -- EXCLUSIVE on the parent), so trading is not blocked while they are made.
--- Raises: EX001 (p_months_ahead outside 0..120, or NULL arguments).
+-- Raises: EX001 (p_months_ahead outside 0..120, p_from not a date in 1970..9999, or NULL
+-- arguments).
 -- New partitions are given to the owner of their table.
 -- Locks: a transaction advisory lock serialising partition maintenance.
 CREATE OR REPLACE FUNCTION exchange.create_monthly_partitions(
@@ -26,10 +27,12 @@ DECLARE
     v_name    text;
     v_exists  boolean;
 BEGIN
-    IF p_months_ahead IS NULL OR p_from IS NULL OR p_months_ahead NOT BETWEEN 0 AND 120 THEN
+    IF p_months_ahead IS NULL OR p_from IS NULL OR p_months_ahead NOT BETWEEN 0 AND 120
+       OR NOT (p_from >= date '1970-01-01' AND p_from <= date '9989-12-31') THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX001',
             MESSAGE = format('invalid partition horizon: %s months from %s', p_months_ahead, p_from),
+            DETAIL = 'p_months_ahead must be in 0..120 and p_from a finite date from 1970-01-01 to 9989-12-31.',
             HINT = 'p_months_ahead must be between 0 and 120 and p_from a date.';
     END IF;
 

@@ -34,6 +34,7 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'EX001',
             MESSAGE = format('invalid retention: keep %s months', p_keep_months),
+            DETAIL = 'p_keep_months is NULL or outside 0..1200.',
             HINT = 'p_keep_months must be between 0 and 1200 (0 keeps only the current month).';
     END IF;
 
@@ -105,6 +106,7 @@ BEGIN
                         ERRCODE = 'EX003',
                         MESSAGE = format('partition %s still holds %s open order(s)',
                                          v_children[i], v_open),
+                        DETAIL = 'Dropping it would delete open orders and their holds.',
                         HINT = 'Cancel or expire those orders first, or keep more months.';
                 END IF;
             END IF;

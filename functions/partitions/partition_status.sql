@@ -27,6 +27,7 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'EX001',
             MESSAGE = format('invalid partition horizon: %s months', p_months_ahead),
+            DETAIL = 'p_months_ahead is NULL or outside 0..120.',
             HINT = 'p_months_ahead must be between 0 and 120.';
     END IF;
 

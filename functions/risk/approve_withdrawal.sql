@@ -25,16 +25,21 @@ BEGIN
     IF p_note IS NULL OR btrim(p_note) = '' THEN
         RAISE EXCEPTION USING ERRCODE = 'EX411',
             MESSAGE = 'a review note is required',
+            DETAIL = 'The note is NULL, empty or only whitespace.',
             HINT = 'Say why the withdrawal is approved or rejected.';
     END IF;
+    PERFORM exchange._check_text(p_note, 'review note', 1000, 'EX411');
     SELECT w.* INTO v_w FROM exchange.withdrawals w WHERE w.id = p_withdrawal_id FOR UPDATE;
     IF v_w.id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'EX112',
-            MESSAGE = format('unknown withdrawal %s', COALESCE(p_withdrawal_id::text, 'NULL'));
+            MESSAGE = format('unknown withdrawal %s', COALESCE(p_withdrawal_id::text, 'NULL')),
+            DETAIL = 'exchange.withdrawals has no withdrawal with this id.',
+            HINT = 'list the withdrawals under review with exchange.list_risk_events().';
     END IF;
     IF v_w.status <> 'REVIEW' THEN
         RAISE EXCEPTION USING ERRCODE = 'EX410',
             MESSAGE = format('withdrawal %s is %s, not under review', v_w.id, v_w.status),
+            DETAIL = 'Only a withdrawal in status REVIEW is approved or rejected.',
             HINT = 'Only a withdrawal held by a risk rule (status REVIEW) is approved or rejected.';
     END IF;
     v_note := CASE WHEN p_approve THEN 'approved: ' ELSE 'rejected: ' END || btrim(p_note);

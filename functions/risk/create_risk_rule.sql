@@ -33,6 +33,7 @@ DECLARE
     v_result exchange.risk_rules;
 BEGIN
     v_actor := exchange._require_admin('risk_rule', 'manage');
+    PERFORM exchange._check_text(p_name, 'name', 100, 'EX402');
     PERFORM exchange._check_risk_level(p_level);
     INSERT INTO exchange.risk_rules AS r
         (name, type, conditions, actions, level, priority, is_active, created_by,
@@ -66,6 +67,7 @@ DECLARE
     v_result exchange.risk_rules;
 BEGIN
     PERFORM exchange._require_admin('risk_rule', 'manage');
+    PERFORM exchange._check_text(p_name, 'name', 100, 'EX402', false);
     IF p_level IS NOT NULL THEN
         PERFORM exchange._check_risk_level(p_level);
     END IF;
@@ -80,6 +82,7 @@ BEGIN
     IF v_result.id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'EX403',
             MESSAGE = format('unknown risk rule %s', COALESCE(p_rule_id::text, 'NULL')),
+            DETAIL = 'exchange.risk_rules has no rule with this id.',
             HINT = 'list_risk_rules() shows the rules.';
     END IF;
     RETURN v_result;
@@ -111,6 +114,7 @@ BEGIN
     IF v_result.id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'EX403',
             MESSAGE = format('unknown risk rule %s', COALESCE(p_rule_id::text, 'NULL')),
+            DETAIL = 'exchange.risk_rules has no rule with this id.',
             HINT = 'list_risk_rules() shows the rules.';
     END IF;
     RETURN v_result;
@@ -151,7 +155,7 @@ AS $$
 BEGIN
     IF p_level IS NULL OR p_level NOT IN ('LOW', 'MEDIUM', 'HIGH', 'CRITICAL') THEN
         RAISE EXCEPTION USING ERRCODE = 'EX402',
-            MESSAGE = format('invalid risk rule: level %s', COALESCE(p_level, 'NULL')),
+            MESSAGE = format('invalid risk rule: level %s', exchange._quote(p_level)),
             DETAIL = 'field level: must be LOW, MEDIUM, HIGH or CRITICAL',
             HINT = 'See docs/risk.md.';
     END IF;

@@ -25,12 +25,15 @@ BEGIN
     IF p_note IS NULL OR btrim(p_note) = '' THEN
         RAISE EXCEPTION USING ERRCODE = 'EX411',
             MESSAGE = 'a resolution note is required',
+            DETAIL = 'The note is NULL, empty or only whitespace.',
             HINT = 'Say what was done, or why the event is a false positive.';
     END IF;
+    PERFORM exchange._check_text(p_note, 'resolution note', 1000, 'EX411');
     SELECT e.* INTO v_event FROM exchange.risk_events e WHERE e.id = p_event_id FOR UPDATE;
     IF v_event.id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'EX407',
             MESSAGE = format('unknown risk event %s', COALESCE(p_event_id::text, 'NULL')),
+            DETAIL = 'exchange.risk_events has no event with this id.',
             HINT = 'list_risk_events() shows the events.';
     END IF;
     IF v_event.status <> 'ACTIVE' THEN
@@ -46,6 +49,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'EX409',
             MESSAGE = format('risk event %s holds withdrawal %s under review', v_event.id,
                              v_event.reference_id),
+            DETAIL = 'The event closes with the withdrawal''s review.',
             HINT = 'Approve or reject the withdrawal (approve_withdrawal / reject_withdrawal); that closes the event.';
     END IF;
     UPDATE exchange.risk_events e
@@ -92,7 +96,8 @@ BEGIN
        OR p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 10000 THEN
         RAISE EXCEPTION USING ERRCODE = 'EX411',
             MESSAGE = format('invalid risk event filter (level %s, status %s, limit %s)',
-                             p_level, p_status, p_limit),
+                             exchange._quote(p_level), exchange._quote(p_status), p_limit),
+            DETAIL = 'An unknown level or status, or a limit outside 1..10000.',
             HINT = 'level LOW|MEDIUM|HIGH|CRITICAL, status ACTIVE|RESOLVED|DISMISSED, limit 1..10000.';
     END IF;
     RETURN QUERY

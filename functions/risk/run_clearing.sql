@@ -22,7 +22,9 @@
 -- later trades of that day are taken by the next day's batch.
 -- Access: settlement:run for an acting user, or a DBA session without one (the one rule of
 -- administrative functions, exchange._require_admin); audited (RUN_CLEARING).
--- Raises: EX320/EX321 acting user; EX421 date NULL or in the future (UTC).
+-- Raises: EX320/EX321 acting user; EX421 date NULL, in the future (UTC), or before the
+--         exchange's first activity (the UTC day of its first journal record, of its
+--         earliest trade or settlement batch; today when there is none yet).
 -- Locks: pg_advisory_xact_lock(1602, 0) (one clearing at a time); the batch's trades (row
 --        update); FEE and REVENUE accounts, ascending, for the sweep.
 CREATE OR REPLACE FUNCTION exchange.run_clearing(p_business_date date)
@@ -36,13 +38,21 @@ DECLARE
     v_today  date := (now() AT TIME ZONE 'UTC')::date;
     v_day    date;
     v_batch  exchange.settlement_batches;
+    v_first  date;
 BEGIN
     v_actor := exchange._require_admin('settlement', 'run');
-    IF p_business_date IS NULL OR p_business_date > v_today THEN
+    -- The first day anything happened: each probe reads one end of an index.
+    v_first := least(
+        v_today,
+        (SELECT (j.created_at AT TIME ZONE 'UTC')::date FROM exchange.journal j ORDER BY j.id LIMIT 1),
+        (SELECT (min(t.created_at) AT TIME ZONE 'UTC')::date FROM exchange.trades t),
+        (SELECT min(b.business_date) FROM exchange.settlement_batches b));
+    IF p_business_date IS NULL OR p_business_date > v_today OR p_business_date < v_first THEN
         RAISE EXCEPTION USING ERRCODE = 'EX421',
             MESSAGE = format('cannot clear business date %s', COALESCE(p_business_date::text, 'NULL')),
-            DETAIL = format('today (UTC) is %s', v_today),
-            HINT = 'Clear a day that has begun: today (the trades so far) or an earlier day.';
+            DETAIL = format('today (UTC) is %s; the exchange''s first activity was on %s',
+                            v_today, v_first),
+            HINT = 'Clear a day that has begun and is not before the exchange''s first activity: today (the trades so far) or an earlier day.';
     END IF;
     PERFORM pg_advisory_xact_lock(1602, 0);
 

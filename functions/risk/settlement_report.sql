@@ -24,6 +24,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM exchange.settlement_batches b WHERE b.id = p_batch_id) THEN
         RAISE EXCEPTION USING ERRCODE = 'EX422',
             MESSAGE = format('unknown settlement batch %s', COALESCE(p_batch_id::text, 'NULL')),
+            DETAIL = 'exchange.settlement_batches has no batch with this id.',
             HINT = 'list_settlement_batches() shows the batches.';
     END IF;
     RETURN QUERY
@@ -97,7 +98,7 @@ GRANT EXECUTE ON FUNCTION exchange.list_settlement_batches(integer) TO exchange_
 -- Computed from the trades themselves, so a day not cleared yet has a statement too.
 -- Access: the user, or an acting user with report:read (exchange._authorize_for_user).
 -- Raises: EX320, EX360, EX303, EX321, EX322 (access); EX309 no such user; EX411 date or user
--- NULL. Locks: none.
+-- NULL, or a date outside 1970..9999. Locks: none.
 CREATE OR REPLACE FUNCTION exchange.user_statement(p_user_id bigint, p_business_date date)
 RETURNS TABLE (user_id bigint, business_date date, asset text, trades_count bigint,
                bought numeric, sold numeric, fees_paid numeric, net numeric,
@@ -108,16 +109,22 @@ SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_from   timestamptz := p_business_date::timestamp AT TIME ZONE 'UTC';
+    v_from   timestamptz;
 BEGIN
-    IF p_user_id IS NULL OR p_business_date IS NULL THEN
+    IF p_user_id IS NULL OR p_business_date IS NULL
+       OR NOT (p_business_date BETWEEN date '1970-01-01' AND date '9999-12-30') THEN
         RAISE EXCEPTION USING ERRCODE = 'EX411',
-            MESSAGE = 'a statement needs a user and a date', HINT = 'Pass both.';
+            MESSAGE = 'a statement needs a user and a date',
+            DETAIL = format('user %s, date %s (dates from 1970-01-01 to 9999-12-30)',
+                            p_user_id, p_business_date),
+            HINT = 'Pass both, the date a finite day.';
     END IF;
+    v_from := p_business_date::timestamp AT TIME ZONE 'UTC';
     PERFORM exchange._authorize_for_user(p_user_id, 'report', 'read');
     IF NOT EXISTS (SELECT 1 FROM exchange.users u WHERE u.id = p_user_id) THEN
         RAISE EXCEPTION USING ERRCODE = 'EX309',
             MESSAGE = format('user %s does not exist', p_user_id),
+            DETAIL = 'exchange.users has no user with this id.',
             HINT = 'A statement is for an existing user: check the user id.';
     END IF;
     RETURN QUERY

@@ -25,6 +25,7 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'EX341',
             MESSAGE = 'invalid audit entity',
+            DETAIL = 'The entity is not a lower-case table name.',
             HINT = 'Name a table, e.g. users, assets, trading_pairs, kyc_verifications.';
     END IF;
     v_table := CASE p_entity

@@ -26,7 +26,8 @@ BEGIN
         SELECT id INTO v_filter FROM exchange.trading_pairs WHERE symbol = p_symbol;
         IF v_filter IS NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'EX201',
-                MESSAGE = format('unknown trading pair %s', p_symbol),
+                MESSAGE = format('unknown trading pair %s', exchange._quote(p_symbol)),
+                DETAIL = 'exchange.trading_pairs has no pair with this symbol.',
                 HINT = 'List the pairs with exchange.get_trading_pairs().';
         END IF;
     END IF;

@@ -44,10 +44,12 @@ BEGIN
         IF EXISTS (SELECT 1 FROM exchange.orders o WHERE o.id = p_order_id AND o.user_id = p_user_id) THEN
             RAISE EXCEPTION USING ERRCODE = 'EX217',
                 MESSAGE = format('order %s is not open', p_order_id),
+                DETAIL = 'The order is FILLED, CANCELED or EXPIRED.',
                 HINT = 'Only NEW, PARTIALLY_FILLED and PENDING orders can be canceled.';
         END IF;
         RAISE EXCEPTION USING ERRCODE = 'EX216',
             MESSAGE = format('order %s not found for user %s', p_order_id, p_user_id),
+            DETAIL = 'Another user''s order reads as not found.',
             HINT = 'Check the order id (and that it is this user''s order).';
     END IF;
     RETURN QUERY SELECT * FROM exchange._cancel_orders(ARRAY[p_order_id], ARRAY[v_created]);
@@ -76,7 +78,8 @@ BEGIN
     IF v_order_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'EX216',
             MESSAGE = format('no order with client order id %s for user %s',
-                             COALESCE(p_client_order_id, 'NULL'), p_user_id),
+                             exchange._quote(p_client_order_id), p_user_id),
+            DETAIL = 'Another user''s order reads as not found.',
             HINT = 'Check the client order id.';
     END IF;
     RETURN QUERY SELECT * FROM exchange.cancel_order(p_user_id, v_order_id);

@@ -28,13 +28,15 @@ BEGIN
     SELECT tp.id INTO v_pair_id FROM exchange.trading_pairs tp WHERE tp.symbol = p_symbol;
     IF v_pair_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'EX201',
-            MESSAGE = format('unknown trading pair %s', COALESCE(p_symbol, 'NULL')),
+            MESSAGE = format('unknown trading pair %s', exchange._quote(p_symbol)),
+            DETAIL = 'exchange.trading_pairs has no pair with this symbol.',
             HINT = 'List the pairs with exchange.get_trading_pairs().';
     END IF;
     IF p_interval IS NULL OR p_interval NOT IN ('1m', '5m', '15m', '1h', '4h', '1d')
        OR p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 10000 THEN
         RAISE EXCEPTION USING ERRCODE = 'EX223',
-            MESSAGE = format('invalid kline interval %s or limit %s', p_interval, p_limit),
+            MESSAGE = format('invalid kline interval %s or limit %s', exchange._quote(p_interval), p_limit),
+            DETAIL = 'The interval is not one of 1m, 5m, 15m, 1h, 4h, 1d, or the limit is outside 1..10000.',
             HINT = 'Intervals: 1m, 5m, 15m, 1h, 4h, 1d; limit 1 to 10000.';
     END IF;
     RETURN QUERY

@@ -21,7 +21,8 @@ BEGIN
     IF p_symbol IS NOT NULL AND NOT EXISTS (
            SELECT 1 FROM exchange.trading_pairs tp WHERE tp.symbol = p_symbol) THEN
         RAISE EXCEPTION USING ERRCODE = 'EX201',
-            MESSAGE = format('unknown trading pair %s', p_symbol),
+            MESSAGE = format('unknown trading pair %s', exchange._quote(p_symbol)),
+            DETAIL = 'exchange.trading_pairs has no pair with this symbol.',
             HINT = 'List the pairs with exchange.get_trading_pairs().';
     END IF;
     RETURN QUERY

@@ -6,10 +6,10 @@
 -- it, with the user's order, side, role (MAKER or TAKER), the fee the user paid and its asset
 -- (a buyer pays in the base asset, a seller in the quote asset: the asset each receives).
 -- Optionally one pair's, or one order's (the fills of `pyexchange order show`).
--- Raises: EX309 no such user; EX321 not allowed (from _require_permission).
--- Locks: none.
--- Access: the acting user (exchange.acting_user_id) is p_user_id or holds user:read; a
--- session without an acting user is the trusted application (as get_orders, get_user).
+-- Access: the user, or an acting user with order:read (exchange._authorize_for_user, the
+-- rule of get_orders).
+-- Raises: EX320, EX360, EX303, EX321, EX322 (access); EX309 no such user; EX001 p_limit
+-- outside 1..1000. Locks: none.
 CREATE OR REPLACE FUNCTION exchange.get_user_trades(
     p_user_id bigint,
     p_symbol text DEFAULT NULL,
@@ -24,15 +24,18 @@ STABLE
 SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_acting bigint := exchange._acting_user_id();
 BEGIN
-    IF v_acting IS NOT NULL AND v_acting IS DISTINCT FROM p_user_id THEN
-        PERFORM exchange._require_permission(v_acting, 'user', 'read');
+    PERFORM exchange._authorize_for_user(p_user_id, 'order', 'read');
+    IF COALESCE(p_limit, 100) NOT BETWEEN 1 AND 1000 THEN
+        RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'invalid fills query',
+            DETAIL = format('limit %s', p_limit),
+            HINT = 'A limit of 1 to 1000.';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM exchange.users u WHERE u.id = p_user_id) THEN
         RAISE EXCEPTION USING ERRCODE = 'EX309',
-            MESSAGE = format('user %s does not exist', COALESCE(p_user_id::text, 'NULL'));
+            MESSAGE = format('user %s does not exist', COALESCE(p_user_id::text, 'NULL')),
+            DETAIL = 'exchange.users has no user with this id.',
+            HINT = 'Check the user id.';
     END IF;
     RETURN QUERY
     SELECT f.trade_id, f.symbol, f.order_id, f.side, f.role, f.price, f.amount,
@@ -67,6 +70,6 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION exchange.get_user_trades(bigint, text, bigint, integer) IS
-    'A user''s fills, newest first, with order, side, role, fee and fee asset; one pair''s or one order''s. Self or user:read; no acting user = trusted application. Raises EX309, EX321.';
+    'A user''s fills, newest first, with order, side, role, fee and fee asset; one pair''s or one order''s. The user or order:read (exchange._authorize_for_user). Raises EX001, EX309, EX320, EX321, EX322, EX360, EX303.';
 REVOKE ALL ON FUNCTION exchange.get_user_trades(bigint, text, bigint, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION exchange.get_user_trades(bigint, text, bigint, integer) TO exchange_app;

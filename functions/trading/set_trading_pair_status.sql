@@ -19,13 +19,15 @@ BEGIN
     PERFORM exchange._require_admin('trading_pair', 'halt');
     IF p_status IS NULL OR p_status NOT IN ('TRADING', 'HALTED') THEN
         RAISE EXCEPTION USING ERRCODE = 'EX220',
-            MESSAGE = format('unknown trading pair status %s', COALESCE(p_status, 'NULL')),
+            MESSAGE = format('unknown trading pair status %s', exchange._quote(p_status)),
+            DETAIL = 'A pair is TRADING or HALTED.',
             HINT = 'Use TRADING or HALTED.';
     END IF;
     SELECT * INTO v_pair FROM exchange.trading_pairs WHERE symbol = p_symbol;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'EX201',
-            MESSAGE = format('unknown trading pair %s', COALESCE(p_symbol, 'NULL')),
+            MESSAGE = format('unknown trading pair %s', exchange._quote(p_symbol)),
+            DETAIL = 'exchange.trading_pairs has no pair with this symbol.',
             HINT = 'List the pairs with exchange.get_trading_pairs().';
     END IF;
     PERFORM pg_advisory_xact_lock(1601, v_pair.id);

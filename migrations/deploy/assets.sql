@@ -132,6 +132,7 @@ CREATE TABLE exchange.transactions (
 COMMENT ON TABLE exchange.transactions IS
     'Journal entries: one per account bucket touched by a movement, with the balance before and after.';
 CREATE INDEX transactions_journal_idx ON exchange.transactions (journal_id);
-CREATE INDEX transactions_account_idx ON exchange.transactions (account_id, id);
+-- An account's entries by time (account_history and its pages, balance_at).
+CREATE INDEX transactions_account_created_at_idx ON exchange.transactions (account_id, created_at, id);
 
 COMMIT;

@@ -31,23 +31,8 @@ CREATE TABLE exchange.klines (
 ) PARTITION BY RANGE (open_time);
 COMMENT ON TABLE exchange.klines IS 'Candlesticks per pair and interval, range-partitioned by month on open_time.';
 
-CREATE TABLE exchange.ticker_24hr (
-    trading_pair_id      integer NOT NULL,
-    open_price           exchange.amount NOT NULL,
-    high_price           exchange.amount NOT NULL,
-    low_price            exchange.amount NOT NULL,
-    close_price          exchange.amount NOT NULL,
-    volume               exchange.amount NOT NULL DEFAULT 0,
-    quote_volume         exchange.amount NOT NULL DEFAULT 0,
-    trades_count         integer NOT NULL DEFAULT 0,
-    price_change_percent numeric(10, 4) NOT NULL DEFAULT 0,
-    updated_at           timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT ticker_24hr_pkey PRIMARY KEY (trading_pair_id),
-    CONSTRAINT ticker_24hr_trading_pair_fkey FOREIGN KEY (trading_pair_id)
-        REFERENCES exchange.trading_pairs (id),
-    CONSTRAINT ticker_24hr_change_not_nan CHECK (price_change_percent <> 'NaN'::numeric)
-);
-CREATE TRIGGER tg_ticker_24hr__set_updated_at BEFORE UPDATE ON exchange.ticker_24hr
-    FOR EACH ROW EXECUTE FUNCTION exchange.tg_set_updated_at();
+-- No ticker_24hr table: the 24-hour ticker is computed when read (get_ticker_24hr, from
+-- the 1m K-lines of the window). A table kept true would cost a write on every trade, and a
+-- rolling window cannot be kept by increments alone (trades leave it as time passes).
 
 COMMIT;

@@ -76,7 +76,9 @@ CREATE TABLE exchange.orders (
     CONSTRAINT orders_fill_arithmetic CHECK (amount IS NULL OR filled_amount + remaining_amount = amount)
 ) PARTITION BY RANGE (created_at);
 COMMENT ON TABLE exchange.orders IS 'Orders, range-partitioned by month on created_at.';
-CREATE INDEX orders_user_created_at_idx ON exchange.orders (user_id, created_at DESC);
+-- A user's orders newest first, and one pair's of them (get_orders, its keyset pages).
+CREATE INDEX orders_user_created_at_idx ON exchange.orders (user_id, created_at DESC, id DESC);
+CREATE INDEX orders_user_pair_created_at_idx ON exchange.orders (user_id, trading_pair_id, created_at DESC, id DESC);
 -- The seed's idx_orders_price_side is not created: matching reads exchange.order_book (the
 -- resting orders only, one index per side in price-time order; migrations/deploy/trading.sql),
 -- and an index on orders over the open ones would only add a write to every placement and
@@ -115,7 +117,9 @@ CREATE TABLE exchange.trades (
     CONSTRAINT trades_distinct_orders CHECK (buyer_order_id <> seller_order_id)
 ) PARTITION BY RANGE (created_at);
 COMMENT ON TABLE exchange.trades IS 'Trades (fills), range-partitioned by month on created_at.';
-CREATE INDEX trades_pair_created_at_idx ON exchange.trades (trading_pair_id, created_at DESC);
+-- A pair's latest trades, and every pair's (get_recent_trades, its keyset pages).
+CREATE INDEX trades_pair_created_at_idx ON exchange.trades (trading_pair_id, created_at DESC, id DESC);
+CREATE INDEX trades_created_at_idx ON exchange.trades (created_at DESC, id DESC);
 CREATE INDEX trades_buyer_order_idx ON exchange.trades (buyer_order_id);
 CREATE INDEX trades_seller_order_idx ON exchange.trades (seller_order_id);
 CREATE INDEX trades_buyer_user_idx ON exchange.trades (buyer_user_id, created_at DESC);

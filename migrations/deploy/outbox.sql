@@ -17,6 +17,10 @@ CREATE TABLE exchange.outbox_events (
     published_at   timestamptz,
     -- The relay's retry schedule: a PENDING event is not claimed before this time.
     next_attempt_at timestamptz NOT NULL DEFAULT now(),
+    -- The event's identity outside this database: the relay's Nats-Msg-Id. The id above is
+    -- unique only inside one database (a second database, or this one re-created, reuses
+    -- it), and JetStream drops a repeated Nats-Msg-Id within its duplicate window.
+    event_uuid     uuid NOT NULL DEFAULT gen_random_uuid(),
     CONSTRAINT outbox_events_pkey PRIMARY KEY (id),
     CONSTRAINT outbox_events_attempts_nonnegative CHECK (attempts >= 0)
 );

@@ -66,5 +66,7 @@ CREATE TYPE exchange.notification_channel AS ENUM ('EMAIL', 'WEBHOOK', 'IN_APP')
 CREATE TYPE exchange.notification_status AS ENUM ('PENDING', 'SENT', 'FAILED');
 
 \ir ../../functions/schema/tg_set_updated_at.sql
+\ir ../../functions/schema/_quote.sql
+\ir ../../functions/schema/_check_text.sql
 
 COMMIT;

@@ -2,7 +2,7 @@
 BEGIN;
 DROP FUNCTION exchange.reconcile();
 DROP FUNCTION exchange.balance_at(bigint, text, timestamptz);
-DROP FUNCTION exchange.account_history(bigint, text, timestamptz, timestamptz);
+DROP FUNCTION exchange.account_history(bigint, text, timestamptz, timestamptz, integer, bigint, bigint);
 DROP FUNCTION exchange.balances(bigint);
 DROP FUNCTION exchange.unfreeze(bigint, text, numeric, text, bigint, text);
 DROP FUNCTION exchange.freeze(bigint, text, numeric, text, bigint, text);

@@ -1,4 +1,4 @@
 -- Revert pyexchange:market_data from pg
 BEGIN;
-DROP TABLE exchange.ticker_24hr, exchange.klines;
+DROP TABLE exchange.klines;
 COMMIT;

@@ -2,10 +2,10 @@
 BEGIN;
 DROP FUNCTION exchange.get_ticker_24hr(text);
 DROP FUNCTION exchange.get_klines(text, text, timestamptz, timestamptz, integer);
-DROP FUNCTION exchange.get_recent_trades(text, integer);
+DROP FUNCTION exchange.get_recent_trades(text, integer, bigint, bigint);
 DROP FUNCTION exchange.get_order_book(text, integer);
 DROP FUNCTION exchange.get_trading_pairs();
-DROP FUNCTION exchange.get_orders(bigint, text, boolean, integer, bigint);
+DROP FUNCTION exchange.get_orders(bigint, text, boolean, integer, bigint, bigint, bigint);
 DROP FUNCTION exchange.get_user_trades(bigint, text, bigint, integer);
 DROP FUNCTION exchange.cancel_all_orders(bigint, text);
 DROP FUNCTION exchange.cancel_order_by_client_id(bigint, text);

@@ -22,7 +22,7 @@ SELECT 'exchange.transfer(bigint, bigint, text, numeric, text)'::regprocedure;
 SELECT 'exchange.freeze(bigint, text, numeric, text, bigint, text)'::regprocedure;
 SELECT 'exchange.unfreeze(bigint, text, numeric, text, bigint, text)'::regprocedure;
 SELECT 'exchange.balances(bigint)'::regprocedure;
-SELECT 'exchange.account_history(bigint, text, timestamptz, timestamptz)'::regprocedure;
+SELECT 'exchange.account_history(bigint, text, timestamptz, timestamptz, integer, bigint, bigint)'::regprocedure;
 SELECT 'exchange.balance_at(bigint, text, timestamptz)'::regprocedure;
 SELECT 'exchange.reconcile()'::regprocedure;
 SELECT 'exchange._claim_idempotency_key(text, text, text)'::regprocedure;

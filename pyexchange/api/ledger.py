@@ -289,10 +289,16 @@ class LedgerAPI(ClientBase):
         return self._one("balance_at", {"user_id": user_id, "asset": asset, "at": at}, BalanceAt)
 
     def account_history(self, user_id: int, asset: str, from_time: datetime | None = None,
-                        to_time: datetime | None = None) -> list[HistoryEntry]:
-        """``exchange.account_history``: the account's entries in [from_time, to_time)."""
+                        to_time: datetime | None = None, *, limit: int = 1000,
+                        after_id: int | None = None,
+                        before_id: int | None = None) -> list[HistoryEntry]:
+        """``exchange.account_history``: the account's entries in [from_time, to_time),
+        oldest first, at most ``limit``; ``after_id`` pages to later entries (pass the last
+        entry_id of a page), ``before_id`` to earlier ones."""
         return self._all("account_history", {"user_id": user_id, "asset": asset,
-                                             "from_time": from_time, "to_time": to_time},
+                                             "from_time": from_time, "to_time": to_time,
+                                             "limit": limit, "after_id": after_id,
+                                             "before_id": before_id},
                          HistoryEntry)
 
     def reconcile(self) -> list[Discrepancy]:

@@ -342,14 +342,19 @@ class TradingAPI(ClientBase):
         return self._all("cancel_all_orders", {"user_id": user_id, "symbol": symbol}, Order)
 
     def get_orders(self, user_id: int, symbol: str | None = None, *, open_only: bool = False,
-                   limit: int = 100) -> list[Order]:
+                   limit: int = 100, before_id: int | None = None,
+                   after_id: int | None = None) -> list[Order]:
+        """``exchange.get_orders``: newest first; ``before_id`` pages to older orders (pass
+        the last id of a page), ``after_id`` to newer ones (the first id of a page)."""
         return self._all("get_orders", {"user_id": user_id, "symbol": symbol,
                                         "open_only": open_only, "limit": limit,
-                                        "order_id": None}, Order)
+                                        "order_id": None, "before_id": before_id,
+                                        "after_id": after_id}, Order)
 
     def get_order(self, user_id: int, order_id: int) -> Order:
         return self._one("get_orders", {"user_id": user_id, "symbol": None, "open_only": False,
-                                        "limit": 1, "order_id": order_id}, Order)
+                                        "limit": 1, "order_id": order_id, "before_id": None,
+                                        "after_id": None}, Order)
 
     def get_user_trades(self, user_id: int, symbol: str | None = None, *,
                         order_id: int | None = None, limit: int = 100) -> list[UserTrade]:
@@ -362,8 +367,14 @@ class TradingAPI(ClientBase):
     def get_order_book(self, symbol: str, depth: int = 20) -> OrderBook:
         return self._one("get_order_book", {"symbol": symbol, "depth": depth}, OrderBook)
 
-    def get_recent_trades(self, symbol: str, limit: int = 50) -> list[Trade]:
-        return self._all("get_recent_trades", {"symbol": symbol, "limit": limit}, Trade)
+    def get_recent_trades(self, symbol: str | None, limit: int = 50, *,
+                          before_id: int | None = None,
+                          after_id: int | None = None) -> list[Trade]:
+        """``exchange.get_recent_trades``: the pair's (every pair's for None) latest trades,
+        newest first; ``before_id``/``after_id`` page to older/newer trades."""
+        return self._all("get_recent_trades", {"symbol": symbol, "limit": limit,
+                                               "before_id": before_id, "after_id": after_id},
+                         Trade)
 
     def get_klines(self, symbol: str, interval: KlineInterval | str = KlineInterval.M1, *,
                    start: datetime | None = None, end: datetime | None = None,

@@ -202,12 +202,17 @@ def balances(app: AppContext, user_id: int) -> None:
 @click.argument("asset_symbol", metavar="ASSET")
 @click.option("--from", "from_time", type=click.DateTime(), default=None)
 @click.option("--to", "to_time", type=click.DateTime(), default=None)
+@click.option("--limit", type=int, default=1000, show_default=True)
+@click.option("--after", "after_id", type=int, help="After this entry id (next page).")
+@click.option("--before", "before_id", type=int, help="Before this entry id (previous page).")
 @output_format
 @pass_app
 def history(app: AppContext, user_id: int, asset_symbol: str, from_time: datetime | None,
-            to_time: datetime | None) -> None:
-    """USER's journal entries for ASSET, oldest first."""
-    rows = app.exchange.account_history(user_id, asset_symbol, from_time, to_time)
+            to_time: datetime | None, limit: int, after_id: int | None,
+            before_id: int | None) -> None:
+    """USER's journal entries for ASSET, oldest first (page with --after LAST_ENTRY)."""
+    rows = app.exchange.account_history(user_id, asset_symbol, from_time, to_time, limit=limit,
+                                        after_id=after_id, before_id=before_id)
     print_table(f"history of user {user_id} in {asset_symbol}",
                 ["entry", "journal", "time", "type", "bucket", "amount", "before", "after",
                  "reference"],

@@ -293,13 +293,16 @@ def order_cancel(app: AppContext, user_id: int, order_id: int | None,
 @click.option("--symbol")
 @click.option("--open", "open_only", is_flag=True, help="Only open orders.")
 @click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--before", "before_id", type=int, help="Older than this order id (next page).")
+@click.option("--after", "after_id", type=int, help="Newer than this order id (previous page).")
 @output_format
 @pass_app
 def order_list(app: AppContext, user_id: int, symbol: str | None, open_only: bool,
-               limit: int) -> None:
-    """List a user's orders, newest first."""
+               limit: int, before_id: int | None, after_id: int | None) -> None:
+    """List a user's orders, newest first (page with --before LAST_ID)."""
     print_orders(f"orders of user {user_id}",
-                 app.exchange.get_orders(user_id, symbol, open_only=open_only, limit=limit))
+                 app.exchange.get_orders(user_id, symbol, open_only=open_only, limit=limit,
+                                         before_id=before_id, after_id=after_id))
 
 
 # --- market data -------------------------------------------------------------------------
@@ -314,16 +317,21 @@ def book(app: AppContext, symbol: str, depth: int) -> None:
 
 
 @click.command("trades")
-@click.argument("symbol")
+@click.argument("symbol", required=False)
 @click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--before", "before_id", type=int, help="Older than this trade id (next page).")
+@click.option("--after", "after_id", type=int, help="Newer than this trade id (previous page).")
 @output_format
 @pass_app
-def trades(app: AppContext, symbol: str, limit: int) -> None:
-    """The latest trades of SYMBOL."""
-    print_table(f"{symbol} trades", ["id", "time", "taker", "price", "amount", "quote"], [
-        (t.id, t.created_at.strftime("%Y-%m-%d %H:%M:%S"), t.taker_side.value, _fmt(t.price),
-         _fmt(t.amount), _fmt(t.quote_amount))
-        for t in app.exchange.get_recent_trades(symbol, limit)])
+def trades(app: AppContext, symbol: str | None, limit: int, before_id: int | None,
+           after_id: int | None) -> None:
+    """The latest trades of SYMBOL (of every pair without it), newest first."""
+    print_table(f"{symbol or 'all'} trades",
+                ["id", "pair", "time", "taker", "price", "amount", "quote"], [
+        (t.id, t.symbol, t.created_at.strftime("%Y-%m-%d %H:%M:%S"), t.taker_side.value,
+         _fmt(t.price), _fmt(t.amount), _fmt(t.quote_amount))
+        for t in app.exchange.get_recent_trades(symbol, limit, before_id=before_id,
+                                                after_id=after_id)])
 
 
 @click.command("klines")

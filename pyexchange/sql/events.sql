@@ -2,7 +2,7 @@
 
 -- name: claim_outbox_events
 SELECT id, aggregate_type, aggregate_id, event_type, event_data, correlation_id, attempts,
-       created_at
+       created_at, event_uuid
   FROM exchange.claim_outbox_events(%(limit)s);
 
 -- name: mark_outbox_events_published

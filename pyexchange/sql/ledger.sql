@@ -97,7 +97,8 @@ SELECT trim_scale(b.available) AS available, trim_scale(b.frozen) AS frozen,
 SELECT h.entry_id, h.journal_id, h.created_at, h.type, h.bucket, trim_scale(h.amount) AS amount,
        trim_scale(h.balance_before) AS balance_before,
        trim_scale(h.balance_after) AS balance_after, h.reference_type, h.reference_id
-  FROM exchange.account_history(%(user_id)s, %(asset)s, %(from_time)s, %(to_time)s) AS h;
+  FROM exchange.account_history(%(user_id)s, %(asset)s, %(from_time)s, %(to_time)s, %(limit)s,
+                                %(after_id)s, %(before_id)s) AS h;
 
 -- name: reconcile
 SELECT r.check_name, r.asset, r.account_id, r.user_id, r.journal_id,

@@ -58,7 +58,8 @@ SELECT * FROM exchange.cancel_order_by_client_id(%(user_id)s, %(client_order_id)
 SELECT * FROM exchange.cancel_all_orders(%(user_id)s, %(symbol)s);
 
 -- name: get_orders
-SELECT * FROM exchange.get_orders(%(user_id)s, %(symbol)s, %(open_only)s, %(limit)s, %(order_id)s);
+SELECT * FROM exchange.get_orders(%(user_id)s, %(symbol)s, %(open_only)s, %(limit)s, %(order_id)s,
+                                  %(before_id)s, %(after_id)s);
 
 -- name: get_user_trades
 SELECT trade_id, symbol, order_id, side, role, trim_scale(price) AS price,
@@ -72,7 +73,7 @@ SELECT symbol, sequence, bids, asks FROM exchange.get_order_book(%(symbol)s, %(d
 -- name: get_recent_trades
 SELECT id, symbol, price, amount, quote_amount, taker_side, is_maker_buyer, buyer_fee,
        seller_fee, created_at
-  FROM exchange.get_recent_trades(%(symbol)s, %(limit)s);
+  FROM exchange.get_recent_trades(%(symbol)s, %(limit)s, %(before_id)s, %(after_id)s);
 
 -- name: get_klines
 SELECT open_time, close_time, open, high, low, close, volume, quote_volume, trades_count

@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 from pyexchange import Exchange
 from pyexchange.cli import main
 from pyexchange.cli.errors import cli_words
-from pyexchange.errors import PermissionDenied, UserNotFound
+from pyexchange.errors import NotAuthenticated, PermissionDenied, UserNotFound
 from tests.integration._trading_support import place, setup_market
 from tests.integration.test_access import _counts, login_as  # noqa: F401 - fixture
 
@@ -108,7 +108,9 @@ def test_user_trades_access_from_both_sides(clone_dsn: str, market: dict[str, in
         assert [t.role for t in ex.get_user_trades(market["alice"])] == ["TAKER"]
         with pytest.raises(PermissionDenied):  # nor learn whether another user exists
             ex.get_user_trades(999_999)
-    with Exchange(app) as ex, pytest.raises(UserNotFound):  # the trusted application does
+    with Exchange(app) as ex, pytest.raises(NotAuthenticated):  # an app login acts for someone
+        ex.get_user_trades(market["alice"])
+    with Exchange(clone_dsn) as ex, pytest.raises(UserNotFound):  # a DBA session learns it
         ex.get_user_trades(999_999)
 
 

@@ -22,8 +22,10 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import sql
+from psycopg.rows import class_row
 
-from pyexchange.relay import Relay, RelayConfig
+from pyexchange.queries import query
+from pyexchange.relay import OutboxEvent, Relay, RelayConfig, envelope
 from tests.integration._events_support import (
     NATS_URL,
     StreamSpec,
@@ -126,7 +128,7 @@ def test_every_event_type_reaches_a_subscriber(clone_dsn: str, stream: StreamSpe
         body = json.loads(msg.data)
         aggregate_type, payload = expected[body["event_type"]]
         assert msg.subject == f"{stream.prefix}.{aggregate_type}.{body['event_type']}"
-        assert msg.headers["Nats-Msg-Id"] == str(body["id"])
+        assert msg.headers["Nats-Msg-Id"] == body["uuid"]
         assert body["aggregate_type"] == aggregate_type
         assert body["data"] == payload
         assert body["correlation_id"] == "0b9e2f0c-7f43-4d5e-9a31-2c1f4b5a6d7e"
@@ -277,7 +279,8 @@ def test_sigkill_mid_batch_then_restart_loses_and_duplicates_nothing(
     assert statuses(clone_dsn) == {"PUBLISHED": n}
     messages = read_stream(stream.name)
     assert len(messages) == n, "the broker dropped the republished copies of the first batch"
-    assert sorted(int(m.msg_id) for m in messages) == ids
+    assert sorted(m.body["id"] for m in messages) == ids
+    assert all(m.msg_id == m.body["uuid"] for m in messages)
     assert_order_per_aggregate(messages)
 
 
@@ -325,7 +328,8 @@ def test_two_relays_keep_each_aggregates_order(
         assert p.returncode == 0, err.decode()  # a clean stop
         outputs.append(out.decode())
     messages = read_stream(stream.name)
-    assert sorted(int(m.msg_id) for m in messages) == ids  # no duplicates: nobody crashed
+    assert sorted(m.body["id"] for m in messages) == ids  # no duplicates: nobody crashed
+    assert all(m.msg_id == m.body["uuid"] for m in messages)
     by_aggregate = assert_order_per_aggregate(messages)
     assert len(by_aggregate) == 11
     published = [int(o.split("published ")[1].split()[0]) for o in outputs]
@@ -430,3 +434,72 @@ def test_relay_reconnects_after_losing_its_database_sessions(
 
     asyncio.run(scenario())
     assert statuses(clone_dsn) == {"PUBLISHED": 1}
+
+
+# --- message ids across databases ------------------------------------------------------------
+def test_two_fresh_databases_share_a_stream_and_every_event_arrives(
+        databases: Any, template_name: str, stream: StreamSpec) -> None:
+    """Both databases number their events 1..10: the message id must not be that number."""
+    names = [databases.create("pyx_relay2", template=template_name) for _ in range(2)]
+    try:
+        dsns = [databases.dsn(n) for n in names]
+        for k, dsn in enumerate(dsns):
+            ids = emit(dsn, [("order", f"db{k}-{n}", "order_placed", {"n": n}) for n in range(10)])
+            assert ids == list(range(ids[0], ids[0] + 10))
+        ids_by_db = [emit_ids for emit_ids in (_outbox_ids(d) for d in dsns)]
+        assert ids_by_db[0] == ids_by_db[1]  # the same local ids in both
+        for dsn in dsns:
+            stats = asyncio.run(Relay(config(dsn, stream)).run(once=True))
+            assert stats.published == 10 and not stats.failed
+        stored = read_stream(stream.name)
+        assert len(stored) == 20
+        assert len({m.msg_id for m in stored}) == 20
+        assert sorted(m.body["aggregate_id"] for m in stored) == sorted(
+            f"db{k}-{n}" for k in range(2) for n in range(10))
+        assert all(statuses(d) == {"PUBLISHED": 10} for d in dsns)
+    finally:
+        for n in names:
+            databases.drop(n)
+
+
+def _outbox_ids(dsn: str) -> list[int]:
+    with psycopg.connect(dsn) as conn:
+        return [r[0] for r in conn.execute("SELECT id FROM exchange.outbox_events ORDER BY id")]
+
+
+def test_a_duplicate_ack_for_another_message_is_a_failure_not_a_publish(
+        clone_dsn: str, stream: StreamSpec) -> None:
+    """The stream already holds a message under an event's id. If it is another message, the
+    event never reached the stream: a failure, not PUBLISHED. If it is this very event (an
+    earlier publish whose commit was lost), it is published."""
+    foreign_id, own_id = emit(clone_dsn, [("order", "1", "order_placed", {"n": 1}),
+                                          ("order", "2", "order_placed", {"n": 2})])
+    with psycopg.connect(clone_dsn) as conn:
+        with conn.cursor(row_factory=class_row(OutboxEvent)) as cur:
+            events = {e.id: e for e in cur.execute(
+                query("claim_outbox_events"), {"limit": 10}).fetchall()}
+        conn.rollback()
+
+    async def scenario() -> Any:
+        relay = Relay(config(clone_dsn, stream, publish_timeout=2.0))
+        await relay.connect()
+        assert relay._js is not None
+        try:
+            await relay._js.publish(f"{stream.prefix}.order.order_placed", b'{"other":1}',
+                                    headers={"Nats-Msg-Id": str(events[foreign_id].event_uuid)})
+            await relay._js.publish(f"{stream.prefix}.order.order_placed",
+                                    envelope(events[own_id]),
+                                    headers={"Nats-Msg-Id": str(events[own_id].event_uuid)})
+            return await relay.relay_batch()
+        finally:
+            await relay.close()
+
+    stats = asyncio.run(scenario())
+    assert stats.published == 1 and stats.retried == 1
+    with psycopg.connect(clone_dsn) as conn:
+        rows = dict(conn.execute("SELECT id, status::text FROM exchange.outbox_events"))
+        error = conn.execute("SELECT last_error FROM exchange.outbox_events WHERE id = %s",
+                             (foreign_id,)).fetchone()
+    assert rows == {foreign_id: "PENDING", own_id: "PUBLISHED"}
+    assert error is not None and "DuplicateRefused" in error[0]
+    assert len(read_stream(stream.name)) == 2

@@ -7,7 +7,7 @@ SELECT is(
     ARRAY(SELECT unnest(ARRAY[
         'users', 'roles', 'permissions', 'role_permissions', 'user_roles', 'kyc_verifications',
         'assets', 'accounts', 'journal', 'transactions',
-        'trading_pairs', 'orders', 'trades', 'klines', 'ticker_24hr',
+        'trading_pairs', 'orders', 'trades', 'klines',
         'risk_rules', 'risk_events',
         'settlement_batches', 'settlement_details', 'settlement_pair_totals',
         'settlement_discrepancies',
