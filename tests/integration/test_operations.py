@@ -343,3 +343,28 @@ def test_pg_cron_runs_the_scheduled_maintenance(embedded: EmbeddedServer) -> Non
     assert [(j.jobname, j.last_status) for j in jobs] == [("pyexchange-maintenance", "succeeded")]
     code, out = _cli(conninfo, "partitions", "status")
     assert code == 0, out
+    # under pg_cron, a bloated index gets a one-off REINDEX CONCURRENTLY job, removed by the
+    # next run once the index is rebuilt
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("INSERT INTO exchange.users (username, email, password_hash, status) "
+                     "VALUES ('ops_c', 'ops_c@example.org', 'x', 'ACTIVE')")
+        conn.execute("""
+            INSERT INTO exchange.kyc_daily_usage (user_id, day, action, asset_id, used)
+            SELECT u.id, current_date, 'TRADE', a, 1
+              FROM exchange.users u, generate_series(1, 20000) a WHERE u.username = 'ops_c'""")
+        conn.execute("DELETE FROM exchange.kyc_daily_usage WHERE asset_id % 10 <> 0")
+        conn.execute("VACUUM exchange.kyc_daily_usage")
+        conn.execute("UPDATE exchange.maintenance_settings "
+                     "SET reindex_bloat_ratio = 0.5, reindex_min_bytes = 0")
+        rows = conn.execute("SELECT target, outcome FROM exchange.run_maintenance(false, true) "
+                            "WHERE step = 'reindex'").fetchall()
+        assert ("kyc_daily_usage_pkey", "scheduled") in rows
+        job = conn.execute("SELECT command FROM cron.job WHERE jobname = "
+                           "'pyexchange-reindex-kyc_daily_usage_pkey'").fetchone()
+        assert job == ("REINDEX INDEX CONCURRENTLY exchange.kyc_daily_usage_pkey",)
+        conn.execute(job[0])  # what the job will run
+        rows = conn.execute("SELECT target, outcome FROM exchange.run_maintenance(false, true) "
+                            "WHERE step = 'reindex'").fetchall()
+        assert ("kyc_daily_usage_pkey", "unscheduled") in rows
+        assert conn.execute("SELECT count(*) FROM cron.job WHERE jobname LIKE "
+                            "'pyexchange-reindex-%'").fetchone() == (0,)
