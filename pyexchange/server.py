@@ -15,6 +15,11 @@ When no DSN is configured (no ``--dsn``, no ``PYEXCHANGE_DSN``, no libpq environ
   (mode 0700) and local connections use trust authentication: only the cluster's owner (and
   root) can reach it.
 
+Before each start it (re)writes ``data/pyexchange-monitoring.conf``: the libraries of
+:data:`PRELOAD_LIBRARIES` the server has (pg_stat_statements, auto_explain, pg_cron), the
+slow-statement log at ``$PYEXCHANGE_SLOW_QUERY_MS`` (100 ms) and pg_cron pointed at the
+database (docs/operations.md).
+
 The base directory is ``$PYEXCHANGE_HOME``, else, as root, ``/var/lib/pyexchange`` (root's home
 is private and PostgreSQL refuses to run as root: the cluster is run by the ``postgres``
 system user through ``runuser``, and must live where that user can reach), else

@@ -195,12 +195,15 @@ def test_monitoring_is_for_readonly_and_auditor_not_the_application(
         assert ov["outbox_pending"] == 1 and ov["outbox_oldest_pending_seconds"] >= 90
         assert "slow_statements" in ov and isinstance(snap["slow_statements"], list)
         assert any(c["role_name"] for c in snap["connections"])
+        code, out = _cli(dsn, "monitor", "--once")
+        assert code == 0 and "partition horizon" in out and "cache hit ratio" in out, out
         with Exchange(dsn) as ex:
             assert {p.table_name for p in ex.partition_status()} == set(PARTITIONED)
             assert any(t.table_name == "orders" and t.partitioned for t in ex.monitor_table_sizes())
             assert any(i.index_name == "orders_pkey" for i in ex.monitor_index_usage())
             assert ex.monitor_reconcile() == []
             assert ex.monitor_replication() == []
+    assert _cli(readonly, "monitor", "--json")[0] == 2  # --json needs --once
     with Exchange(app) as ex:
         for call in (ex.monitor_overview, ex.monitor_connections, ex.monitor_slow_statements,
                      ex.monitor_bloat, ex.partition_status, ex.monitor_reconcile):
