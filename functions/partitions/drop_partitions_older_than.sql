@@ -18,6 +18,8 @@
 -- Locks: a transaction advisory lock serialising partition maintenance; DETACH takes ACCESS
 --        EXCLUSIVE on each parent table for the moment of the detach (the transaction keeps it
 --        until commit, so run it off-peak).
+-- Access: a DBA (a superuser or a member of exchange_owner, runs with the caller's rights);
+--         not granted to any exchange role. exchange.run_maintenance calls it per table.
 CREATE OR REPLACE FUNCTION exchange.drop_partitions_older_than(
     p_keep_months integer,
     p_dry_run boolean DEFAULT false,
