@@ -72,6 +72,12 @@ class PartitionInUse(ExchangeError):
     sqlstate = "EX003"
 
 
+class UnknownPartitionedTable(ExchangeError):
+    """Retention named a table that is not a partitioned table of schema exchange."""
+
+    sqlstate = "EX020"
+
+
 class LedgerInvariantViolated(ExchangeError):
     """Internal guard: a movement that would break double entry (a bug, never user input)."""
 

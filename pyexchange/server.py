@@ -15,6 +15,11 @@ When no DSN is configured (no ``--dsn``, no ``PYEXCHANGE_DSN``, no libpq environ
   (mode 0700) and local connections use trust authentication: only the cluster's owner (and
   root) can reach it.
 
+Before each start it (re)writes ``data/pyexchange-monitoring.conf``: the libraries of
+:data:`PRELOAD_LIBRARIES` the server has (pg_stat_statements, auto_explain, pg_cron), the
+slow-statement log at ``$PYEXCHANGE_SLOW_QUERY_MS`` (100 ms) and pg_cron pointed at the
+database (docs/operations.md).
+
 The base directory is ``$PYEXCHANGE_HOME``, else, as root, ``/var/lib/pyexchange`` (root's home
 is private and PostgreSQL refuses to run as root: the cluster is run by the ``postgres``
 system user through ``runuser``, and must live where that user can reach), else
@@ -49,6 +54,17 @@ PORT = 5432
 DEBIAN_BINDIRS = "/usr/lib/postgresql/*/bin"
 #: The system user that runs the cluster when pyexchange runs as root.
 ROOT_RUN_AS = "postgres"
+
+#: Libraries the embedded server preloads when the server has them (a missing one is skipped:
+#: preloading it would stop the server from starting). pg_stat_statements feeds the slow
+#: statements of the monitoring functions, auto_explain logs slow plans, pg_cron runs the
+#: scheduled maintenance (docs/operations.md). Append to it to preload another library.
+PRELOAD_LIBRARIES: list[str] = ["pg_stat_statements", "auto_explain", "pg_cron"]
+#: The embedded server logs statements (and the plans) that take at least this many ms;
+#: ``PYEXCHANGE_SLOW_QUERY_MS`` overrides it (-1 turns the log off).
+DEFAULT_SLOW_QUERY_MS = 100
+#: The include file, rewritten at every start, that holds the settings above.
+MONITORING_CONF = "pyexchange-monitoring.conf"
 
 INSTALL_HINT = (
     "Install the PostgreSQL server (Debian/Ubuntu: sudo apt-get install postgresql; "
@@ -115,6 +131,66 @@ def find_bindir(bindir: str | os.PathLike[str] | None = None) -> Path:
     raise ConfigurationError(
         "no PostgreSQL server binaries found (initdb and pg_ctl: looked at pg_config --bindir, "
         f"PATH and {DEBIAN_BINDIRS}), and no database is configured", hint=INSTALL_HINT)
+
+
+def slow_query_ms() -> int:
+    """``$PYEXCHANGE_SLOW_QUERY_MS``, else :data:`DEFAULT_SLOW_QUERY_MS`."""
+    env = os.environ.get("PYEXCHANGE_SLOW_QUERY_MS")
+    if env is None or env.strip() == "":
+        return DEFAULT_SLOW_QUERY_MS
+    try:
+        value = int(env)
+    except ValueError:
+        raise ConfigurationError(f"PYEXCHANGE_SLOW_QUERY_MS must be an integer, not {env!r}") from None
+    if value < -1:
+        raise ConfigurationError("PYEXCHANGE_SLOW_QUERY_MS must be -1 (off), 0 or more")
+    return value
+
+
+def _pkglibdir(bindir: Path) -> Path:
+    """Where the server's loadable libraries live (``pg_config --pkglibdir`` of the same
+    installation when it has one; Debian: ``/usr/lib/postgresql/<v>/lib``)."""
+    pg_config = bindir / "pg_config"
+    if os.access(pg_config, os.X_OK):
+        with contextlib.suppress(OSError, subprocess.CalledProcessError):
+            out = subprocess.run([str(pg_config), "--pkglibdir"], capture_output=True,
+                                 text=True, check=True, timeout=10).stdout.strip()
+            if out:
+                return Path(out)
+    return bindir.parent / "lib"
+
+
+def available_preload_libraries(bindir: Path) -> list[str]:
+    """The :data:`PRELOAD_LIBRARIES` this server installation has."""
+    libdir = _pkglibdir(bindir)
+    return [lib for lib in PRELOAD_LIBRARIES if (libdir / f"{lib}.so").exists()]
+
+
+def monitoring_settings(libraries: Sequence[str], *, database: str, slow_ms: int,
+                        server_major: int) -> list[str]:
+    """postgresql.conf lines: the preloaded libraries, the slow-statement log (no parameter
+    values: they may carry passwords) and auto_explain's plans of slow statements, and
+    pg_cron pointed at the exchange database (docs/operations.md)."""
+    lines = [f"shared_preload_libraries = '{','.join(libraries)}'",
+             f"log_min_duration_statement = {slow_ms}",
+             "log_parameter_max_length = 0"]
+    # Top-level statements only (an API call is one statement): timing every statement inside
+    # the PL/pgSQL functions would tax the hot path. A DBA diagnosing a slow call turns on
+    # auto_explain.log_nested_statements in their session (docs/operations.md).
+    if "pg_stat_statements" in libraries:
+        lines += ["pg_stat_statements.track = top"]
+    if "auto_explain" in libraries:
+        lines += [f"auto_explain.log_min_duration = {slow_ms}",
+                  "auto_explain.log_analyze = off",
+                  "auto_explain.log_nested_statements = off"]
+        if server_major >= 16:
+            lines.append("auto_explain.log_parameter_max_length = 0")
+    if "pg_cron" in libraries:
+        lines += [f"cron.database_name = '{database}'",
+                  # no TCP in the embedded server: jobs run in background workers
+                  "cron.use_background_workers = on",
+                  "cron.max_running_jobs = 4"]
+    return lines
 
 
 @dataclass(frozen=True)
@@ -259,6 +335,29 @@ class EmbeddedServer:
                 "unix_socket_permissions = 0700\n"
             )
 
+    def _write_monitoring_conf(self, bindir: Path) -> None:
+        """(Re)write :data:`MONITORING_CONF` before each start (the libraries installed and
+        the slow-statement threshold may have changed) and include it once from
+        postgresql.conf."""
+        try:
+            major = int((self.data_dir / "PG_VERSION").read_text().strip().split(".")[0])
+        except (OSError, ValueError):
+            major = 0
+        lines = monitoring_settings(available_preload_libraries(bindir), database=self.database,
+                                    slow_ms=slow_query_ms(), server_major=major)
+        conf = self.data_dir / MONITORING_CONF
+        conf.write_text("# written by pyexchange at every start: see pyexchange/server.py\n"
+                        + "\n".join(lines) + "\n", encoding="utf-8")
+        main_conf = self.data_dir / "postgresql.conf"
+        include = f"include_if_exists = '{MONITORING_CONF}'"
+        if include not in main_conf.read_text(encoding="utf-8"):
+            with open(main_conf, "a", encoding="utf-8") as fh:
+                fh.write(f"\n# pyexchange: preloaded libraries, slow-statement log, pg_cron\n"
+                         f"{include}\n")
+        if self.run_as is not None and os.geteuid() == 0:
+            pw = pwd.getpwnam(self.run_as)
+            os.chown(conf, pw.pw_uid, pw.pw_gid)
+
     def status(self) -> ServerStatus:
         running, pid = False, None
         if self.is_initialised():
@@ -281,6 +380,7 @@ class EmbeddedServer:
             if not self.is_initialised():
                 self._initdb(bindir)
             if not self.status().running:
+                self._write_monitoring_conf(bindir)
                 self._run([str(bindir / "pg_ctl"), "start", "-D", str(self.data_dir),
                            "-l", str(self.log_file), "-w", "-t", "60", "-s"])
             self._ensure_database()

@@ -4,15 +4,15 @@
 -- Monthly partitions are omitted (see exchange.partition_status()).
 --
 -- Functions (their source, with the header that documents them, is in functions/):
---   exchange.drop_partitions_older_than(integer, boolean)  ->  functions/partitions/drop_partitions_older_than.sql
+--   exchange.drop_partitions_older_than(integer, boolean, text)  ->  functions/partitions/drop_partitions_older_than.sql
 --   exchange.partition_status(integer, boolean)  ->  functions/partitions/partition_status.sql
 --
 
 --
--- Name: FUNCTION drop_partitions_older_than(p_keep_months integer, p_dry_run boolean); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+-- Name: FUNCTION drop_partitions_older_than(p_keep_months integer, p_dry_run boolean, p_table_name text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.drop_partitions_older_than(p_keep_months integer, p_dry_run boolean) IS 'Retention: detaches then drops the monthly partitions older than the current month (UTC) and the p_keep_months before it; refuses (EX003) while one holds an open order or a kept trade references it. Raises EX001, EX003.';
+COMMENT ON FUNCTION exchange.drop_partitions_older_than(p_keep_months integer, p_dry_run boolean, p_table_name text) IS 'Retention: detaches then drops the monthly partitions older than the current month (UTC) and the p_keep_months before it; refuses (EX003) while one holds an open order or a kept trade references it; p_table_name limits it to one table. Raises EX001, EX003, EX020.';
 
 --
 -- Name: FUNCTION partition_status(p_months_ahead integer, p_exact boolean); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -21,13 +21,15 @@ COMMENT ON FUNCTION exchange.drop_partitions_older_than(p_keep_months integer, p
 COMMENT ON FUNCTION exchange.partition_status(p_months_ahead integer, p_exact boolean) IS 'Per partitioned exchange table: each partition''s month, range, rows and size, and the months missing among the current month (UTC) and the p_months_ahead after it. Raises EX001.';
 
 --
--- Name: FUNCTION drop_partitions_older_than(p_keep_months integer, p_dry_run boolean); Type: ACL; Schema: exchange; Owner: exchange_owner
+-- Name: FUNCTION drop_partitions_older_than(p_keep_months integer, p_dry_run boolean, p_table_name text); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
-REVOKE ALL ON FUNCTION exchange.drop_partitions_older_than(p_keep_months integer, p_dry_run boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION exchange.drop_partitions_older_than(p_keep_months integer, p_dry_run boolean, p_table_name text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION partition_status(p_months_ahead integer, p_exact boolean); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
 REVOKE ALL ON FUNCTION exchange.partition_status(p_months_ahead integer, p_exact boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION exchange.partition_status(p_months_ahead integer, p_exact boolean) TO exchange_readonly;
+GRANT ALL ON FUNCTION exchange.partition_status(p_months_ahead integer, p_exact boolean) TO exchange_auditor;

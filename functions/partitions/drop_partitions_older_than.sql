@@ -1,6 +1,8 @@
--- exchange.drop_partitions_older_than(p_keep_months int, p_dry_run boolean DEFAULT false)
+-- exchange.drop_partitions_older_than(p_keep_months int, p_dry_run boolean DEFAULT false,
+--                                     p_table_name text DEFAULT NULL)
 -- Retention: drops every monthly partition of the partitioned exchange tables (orders, trades,
--- klines, notifications, audit_logs) whose whole range lies before the kept window. The kept
+-- klines, notifications, audit_logs; only p_table_name's when given, so that each table has
+-- its own retention) whose whole range lies before the kept window. The kept
 -- window is the current month (UTC) and the p_keep_months months before it, so
 -- p_keep_months = 0 keeps only this month and the months ahead. Each partition is detached
 -- first (its rows stop being visible through the parent) and then dropped.
@@ -9,13 +11,19 @@
 -- still references an order of a partition to drop. With p_dry_run it only reports what it
 -- would drop (after the same checks). Returns one row per partition dropped, oldest first;
 -- trades partitions come before orders partitions of the same month (trades reference orders).
--- Raises: EX001 (p_keep_months NULL or outside 0..1200), EX003 (a partition still in use).
+-- An orders partition is also refused while any trade not dropped by the same call (with
+-- p_table_name = 'orders': any trade) references one of its orders: prune trades first.
+-- Raises: EX001 (p_keep_months NULL or outside 0..1200), EX003 (a partition still in use),
+--         EX020 (p_table_name is not a partitioned table of schema exchange).
 -- Locks: a transaction advisory lock serialising partition maintenance; DETACH takes ACCESS
 --        EXCLUSIVE on each parent table for the moment of the detach (the transaction keeps it
 --        until commit, so run it off-peak).
+-- Access: a DBA (a superuser or a member of exchange_owner, runs with the caller's rights);
+--         not granted to any exchange role. exchange.run_maintenance calls it per table.
 CREATE OR REPLACE FUNCTION exchange.drop_partitions_older_than(
     p_keep_months integer,
-    p_dry_run boolean DEFAULT false
+    p_dry_run boolean DEFAULT false,
+    p_table_name text DEFAULT NULL
 )
 RETURNS TABLE (table_name text, partition_name text, range_start timestamptz,
                range_end timestamptz)
@@ -29,6 +37,7 @@ DECLARE
     v_starts   timestamptz[];
     v_ends     timestamptz[];
     v_open     bigint;
+    v_kept_trades_from timestamptz;
 BEGIN
     IF p_keep_months IS NULL OR p_keep_months NOT BETWEEN 0 AND 1200 OR p_dry_run IS NULL THEN
         RAISE EXCEPTION USING
@@ -36,6 +45,17 @@ BEGIN
             MESSAGE = format('invalid retention: keep %s months', p_keep_months),
             DETAIL = 'p_keep_months is NULL or outside 0..1200.',
             HINT = 'p_keep_months must be between 0 and 1200 (0 keeps only the current month).';
+    END IF;
+
+    IF p_table_name IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM pg_partitioned_table p
+          JOIN pg_class c ON c.oid = p.partrelid
+         WHERE c.relnamespace = 'exchange'::regnamespace AND p.partstrat = 'r'
+           AND c.relname = p_table_name) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'EX020',
+            MESSAGE = format('%s is not a partitioned table of schema exchange', p_table_name),
+            HINT = 'Name one of orders, trades, klines, notifications, audit_logs (or NULL for all).';
     END IF;
 
     PERFORM pg_advisory_xact_lock(hashtext('exchange.partition_maintenance'));
@@ -59,8 +79,12 @@ BEGIN
               JOIN pg_class cc ON cc.oid = i.inhrelid
               CROSS JOIN LATERAL regexp_match(pg_get_expr(cc.relpartbound, cc.oid),
                                               '^FOR VALUES FROM \(''([^'']+)''\) TO \(''([^'']+)''\)$') m
-             WHERE n.nspname = 'exchange' AND p.partstrat = 'r') b
+             WHERE n.nspname = 'exchange' AND p.partstrat = 'r'
+               AND (p_table_name IS NULL OR pc.relname = p_table_name)) b
      WHERE b.hi <= v_cutoff;
+    -- Trades that stay after this call: those after the cutoff when trades are pruned with
+    -- the orders, every trade otherwise.
+    v_kept_trades_from := CASE WHEN p_table_name IS NULL THEN v_cutoff ELSE '-infinity' END;
 
     -- Refuse before touching anything: open orders in an orders partition to drop, ...
     FOR i IN 1 .. cardinality(v_children) LOOP
@@ -78,7 +102,7 @@ BEGIN
         END IF;
         -- ... or orders still referenced by trades that are kept.
         IF EXISTS (SELECT 1 FROM exchange.trades t
-                    WHERE t.created_at >= v_cutoff
+                    WHERE t.created_at >= v_kept_trades_from
                       AND ((t.buyer_order_created_at >= v_starts[i]
                             AND t.buyer_order_created_at < v_ends[i])
                         OR (t.seller_order_created_at >= v_starts[i]
@@ -87,8 +111,8 @@ BEGIN
                 ERRCODE = 'EX003',
                 MESSAGE = format('partition %s holds orders that kept trades reference', v_children[i]),
                 DETAIL = format('Trades created since %s reference orders created from %s to %s.',
-                                v_cutoff, v_starts[i], v_ends[i]),
-                HINT = 'Keep more months.';
+                                v_kept_trades_from, v_starts[i], v_ends[i]),
+                HINT = 'Keep more months, or drop the trades of those months first.';
         END IF;
     END LOOP;
 
@@ -120,6 +144,6 @@ BEGIN
     END LOOP;
 END;
 $$;
-COMMENT ON FUNCTION exchange.drop_partitions_older_than(integer, boolean) IS
-    'Retention: detaches then drops the monthly partitions older than the current month (UTC) and the p_keep_months before it; refuses (EX003) while one holds an open order or a kept trade references it. Raises EX001, EX003.';
-REVOKE ALL ON FUNCTION exchange.drop_partitions_older_than(integer, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION exchange.drop_partitions_older_than(integer, boolean, text) IS
+    'Retention: detaches then drops the monthly partitions older than the current month (UTC) and the p_keep_months before it; refuses (EX003) while one holds an open order or a kept trade references it; p_table_name limits it to one table. Raises EX001, EX003, EX020.';
+REVOKE ALL ON FUNCTION exchange.drop_partitions_older_than(integer, boolean, text) FROM PUBLIC;

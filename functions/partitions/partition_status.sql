@@ -9,6 +9,9 @@
 -- (pg_class.reltuples; NULL before the first ANALYZE).
 -- Raises: EX001 (p_months_ahead NULL or outside 0..120).
 -- Locks: ACCESS SHARE on the partitions it counts.
+-- Access: superusers, members of exchange_owner, exchange_readonly and exchange_auditor (for
+--         monitoring: it runs as exchange_owner, so they need no privilege on the tables);
+--         not exchange_app.
 CREATE OR REPLACE FUNCTION exchange.partition_status(
     p_months_ahead integer DEFAULT 3,
     p_exact boolean DEFAULT true
@@ -17,6 +20,7 @@ RETURNS TABLE (table_name text, partition_name text, month date, range_start tim
                range_end timestamptz, row_count bigint, total_bytes bigint, missing boolean)
 LANGUAGE plpgsql
 STABLE
+SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -92,3 +96,4 @@ $$;
 COMMENT ON FUNCTION exchange.partition_status(integer, boolean) IS
     'Per partitioned exchange table: each partition''s month, range, rows and size, and the months missing among the current month (UTC) and the p_months_ahead after it. Raises EX001.';
 REVOKE ALL ON FUNCTION exchange.partition_status(integer, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION exchange.partition_status(integer, boolean) TO exchange_readonly, exchange_auditor;

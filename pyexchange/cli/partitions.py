@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from pyexchange.cli import AppContext, pass_app, print_table
@@ -45,7 +47,8 @@ def _size(n: int | None) -> str:
 @output_format
 @pass_app
 def status(app: AppContext, months_ahead: int, estimate: bool) -> None:
-    """Each partition's month, rows and size, and the months missing ahead."""
+    """Each partition's month, rows and size, and the months missing ahead. Exits 1 when a
+    month among this one and the next N has no partition (for cron, CI, health checks)."""
     rows = app.exchange.partition_status(months_ahead, exact=not estimate)
     print_table("partitions", ["table", "partition", "month", "rows", "size", "state"],
                 [(r.table_name, r.partition_name or "", r.month.strftime("%Y-%m") if r.month
@@ -54,7 +57,9 @@ def status(app: AppContext, months_ahead: int, estimate: bool) -> None:
     missing = [r for r in rows if r.missing]
     if missing:
         note(f"[yellow]{len(missing)} partition(s) missing ahead:[/] run "
-             f"`pyexchange partitions ensure --months-ahead {months_ahead}`")
+             f"`pyexchange partitions ensure --months-ahead {months_ahead}` or "
+             "`pyexchange maintenance run`")
+        sys.exit(1)
 
 
 @partitions.command("prune")
