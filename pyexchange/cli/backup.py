@@ -33,7 +33,12 @@ from pyexchange.backup import (
 )
 from pyexchange.cli import AppContext, console, err_console, pass_app, print_table
 from pyexchange.config import configured_dsn
-from pyexchange.errors import BackupInvalid, ExchangeError, RestoreMismatch
+from pyexchange.errors import (
+    BackupInvalid,
+    ExchangeError,
+    RestoreMismatch,
+    RestoreTargetNotEmpty,
+)
 
 
 @dataclass(frozen=True)
@@ -206,6 +211,11 @@ def restore_cmd(ctx: click.Context, app: AppContext, to: str | None, latest: boo
         raise click.UsageError("--in-place overwrites the cluster's data directory: "
                                "add --yes to confirm")
     when = parse_time(to) if to else None
+    if target is not None and target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise RestoreTargetNotEmpty(
+            f"the restore target {target} exists and is not empty",
+            hint="give a new directory: a restore never writes over existing files "
+                 "(restoring the cluster itself is --in-place --yes)")
     t = _target(app, ctx)
     from pyexchange.server import find_bindir
 
