@@ -5,7 +5,8 @@ incremental; checksummed, compressed), archives the WAL (``archive_command``), e
 backups (retention), verifies the repository and restores. This module drives it:
 
 * :class:`Repository` names one pgBackRest stanza: its configuration file (``None``: the
-  tool's default, ``/etc/pgbackrest/pgbackrest.conf``), its name and the system user that
+  tool's default, ``/etc/pgbackrest/pgbackrest.conf`` or Debian's ``/etc/pgbackrest.conf``),
+  its name and the system user that
   owns the cluster (pgBackRest must run as that user).
 * :func:`setup_embedded` configures the embedded server (:mod:`pyexchange.server`) on first
   use: a repository under its home (``<home>/backup``), ``archive_mode`` and
@@ -352,15 +353,14 @@ def render_config(*, stanza: str = STANZA, pg_path: str = "/var/lib/postgresql/1
                   config: str | None = None) -> tuple[str, str]:
     """(pgbackrest.conf, postgresql.conf lines) for an external server."""
     conf = (
-        "# /etc/pgbackrest/pgbackrest.conf (owner postgres, mode 0640)\n"
+        "# /etc/pgbackrest.conf on Debian (elsewhere /etc/pgbackrest/pgbackrest.conf);\n"
+        "# owner postgres, mode 0640\n"
         "[global]\n"
         f"repo1-path={repo_path}\n"
         f"repo1-retention-full={retention_full}\n"
         f"repo1-retention-diff={3 * retention_full}\n"
         "compress-type=zst\n"
         "start-fast=y\n"
-        "archive-async=y\n"
-        "spool-path=/var/spool/pgbackrest\n"
         "process-max=2\n"
         "log-level-file=info\n"
         "# a second repository off this host (S3, SFTP or another disk) is what survives the\n"

@@ -257,8 +257,9 @@ def _check_migrated_like(conn: psycopg.Connection[Any], manifest: dict[str, Any]
         raise DumpIncompatible(
             f"database {database} lacks {len(absent)} table(s) the dump holds: "
             f"{', '.join(absent[:8])}{' ...' if len(absent) > 8 else ''}",
-            hint="partitions are made per month: create the same months first "
-                 "(pyexchange partitions create ...), or restore a full dump")
+            hint="partitions are made per month: create the dump's months first "
+                 "(SELECT exchange.create_monthly_partitions(months_ahead, from_date); "
+                 "docs/partitions.md), or restore a full dump into an empty database")
     parts = [t.split(".", 1) for t in sorted(manifest["tables"])]
     return [f"{s}.{n}" for s, n in conn.execute(
         query("restore_top_level_tables"),

@@ -82,7 +82,7 @@ def _target(app: AppContext, ctx: click.Context) -> _Target:
 @click.option("--config", envvar="PYEXCHANGE_PGBACKREST_CONFIG", default=None,
               type=click.Path(dir_okay=False),
               help="pgbackrest.conf of an external server (env PYEXCHANGE_PGBACKREST_CONFIG; "
-                   "default: pgBackRest's own, /etc/pgbackrest/pgbackrest.conf).")
+                   "default: pgBackRest's own, /etc/pgbackrest.conf on Debian).")
 @click.option("--run-as", "run_as", default=None, metavar="USER",
               help="The system user that owns the cluster (default: postgres when root).")
 @click.option("--superuser", default=None, metavar="ROLE",
