@@ -129,10 +129,11 @@ def config_cmd(ctx: click.Context, app: AppContext, pg_path: str | None, pg_port
     click.echo(conf)
     click.echo(pg)
     stanza = opts.get("stanza") or STANZA
+    cfg = f" --config={opts['config']}" if opts.get("config") else ""
     click.echo("# then, as postgres:\n"
-               f"#   pgbackrest --stanza={stanza} stanza-create\n"
-               f"#   pgbackrest --stanza={stanza} check\n"
-               "#   pyexchange backup create --type full")
+               f"#   pgbackrest{cfg} --stanza={stanza} stanza-create\n"
+               f"#   pgbackrest{cfg} --stanza={stanza} check\n"
+               "# and take the first backup: pyexchange --dsn ... backup create --type full")
 
 
 @backup.command("create")
