@@ -302,6 +302,9 @@ def setup_embedded(server: Any, *, log: Any = None) -> Repository:
     ``archive_command`` are set with ALTER SYSTEM on that private cluster, which is restarted
     when ``archive_mode`` was off."""
     say = log or (lambda _msg: None)
+    if shutil.which("pgbackrest") is None and not os.access("/usr/bin/pgbackrest", os.X_OK):
+        # never turn archiving on with a command that cannot run: WAL would pile up
+        raise BackupNotConfigured("pgbackrest is not installed", hint=PGBACKREST_HINT)
     repo = embedded_repository(server)
     assert repo.config is not None
     backup_dir = repo.config.parent

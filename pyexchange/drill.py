@@ -65,6 +65,7 @@ class DrillResult:
     backup_seconds: float
     restore_seconds: float
     total_seconds: float
+    scratch: Path                 # removed unless the drill ran with keep=True
 
 
 class _Activity:
@@ -199,7 +200,8 @@ def run_drill(*, workdir: Path | None = None, rounds: int = 12, keep: bool = Fal
             verdict = (f"backup drill FAILED: restored to T={target.isoformat()}: "
                        f"{len(why)} difference(s): " + "; ".join(why[:5]))
         return DrillResult(ok, verdict, target, len(at_target), rows, len(changed_after),
-                           differences, problems, backup_seconds, restored.seconds, total)
+                           differences, problems, backup_seconds, restored.seconds, total,
+                           base)
     finally:
         bindir = None
         with contextlib.suppress(Exception):

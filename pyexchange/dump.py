@@ -43,6 +43,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pyexchange.backup import TableRows, compare, fingerprint, health_problems
 from pyexchange.errors import (
@@ -99,10 +100,22 @@ def _tool(name: str) -> str:
     return found
 
 
-def _run(argv: list[str], *, stdin: Any = None, timeout: float = 3600) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+def _libpq(conninfo: str) -> tuple[str, dict[str, str]]:
+    """The conninfo for a tool's command line without its password (which would show in the
+    process list), and the password as PGPASSWORD."""
+    params = conninfo_to_dict(conninfo)
+    password = params.pop("password", None)
+    return make_conninfo(**{k: str(v) for k, v in params.items() if v is not None}), (
+        {"PGPASSWORD": str(password)} if password else {})
+
+
+def _run(argv: list[str], *, stdin: Any = None, timeout: float = 3600,
+         env_extra: dict[str, str] | None = None) -> str:
+    # the libpq environment stays (an empty conninfo means: use it); no statement timeout
+    env = dict(os.environ)
+    env.update(env_extra or {})
     env["LC_ALL"] = "C"
-    env["PGOPTIONS"] = "-c statement_timeout=0 -c lock_timeout=0"
+    env["PGOPTIONS"] = (env.get("PGOPTIONS", "") + " -c statement_timeout=0").strip()
     try:
         proc = subprocess.run(argv, env=env, text=True, capture_output=True, timeout=timeout,
                               stdin=stdin if stdin is not None else subprocess.DEVNULL)
@@ -157,11 +170,12 @@ def dump(conninfo: str, path: Path, *, data_only: bool = False) -> DumpResult:
         }
         with tempfile.TemporaryDirectory(prefix="pyx-dump-") as tmp:
             archive = Path(tmp) / ARCHIVE
+            target, secret = _libpq(conninfo)
             argv = [_tool("pg_dump"), "--format=custom", f"--snapshot={snapshot}",
-                    "--no-sync", f"--file={archive}", f"--dbname={conninfo}"]
+                    "--no-sync", f"--file={archive}", f"--dbname={target}"]
             if data_only:
                 argv.append("--data-only")
-            _run(argv)
+            _run(argv, env_extra=secret)
             conn.rollback()
             (Path(tmp) / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
             partial = path.with_name(path.name + ".partial")
@@ -293,6 +307,7 @@ def restore(conninfo: str, path: Path, *, timeout: float = 3600) -> RestoreResul
             _check_empty(conn, database)
             truncate = []
         created = _ensure_roles(conn, manifest["roles"])
+    target, secret = _libpq(conninfo)
     with tempfile.TemporaryDirectory(prefix="pyx-restore-") as tmp:
         with tarfile.open(path, "r") as tar:
             tar.extract(ARCHIVE, tmp, filter="data")
@@ -307,10 +322,10 @@ def restore(conninfo: str, path: Path, *, timeout: float = 3600) -> RestoreResul
             script_path.write_text(preamble + script, encoding="utf-8")
             with open(script_path, encoding="utf-8") as fh:
                 _run([_tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction",
-                      f"--dbname={conninfo}"], stdin=fh, timeout=timeout)
+                      f"--dbname={target}"], stdin=fh, timeout=timeout, env_extra=secret)
         else:
             _run([_tool("pg_restore"), "--exit-on-error", "--single-transaction",
-                  f"--dbname={conninfo}", str(archive)], timeout=timeout)
+                  f"--dbname={target}", str(archive)], timeout=timeout, env_extra=secret)
     notes: list[str] = []
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("ANALYZE")
