@@ -76,19 +76,40 @@ def _reconcile(dsn: str) -> list[Any]:
     return rows
 
 
-@pytest.fixture
-def source(clone_dsn: str) -> str:
-    _trade(clone_dsn)
-    return clone_dsn
+@pytest.fixture(scope="module")
+def source(databases: Databases, template_name: str) -> Iterator[str]:
+    """One database with trades for the module (the tests only read it)."""
+    name = databases.create("pyx_dump_src", template=template_name)
+    try:
+        _trade(databases.dsn(name))
+        yield databases.dsn(name)
+    finally:
+        databases.drop(name)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def dump_dir() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="pyx-dump-test-"))
     try:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def data_dump(source: str, dump_dir: Path) -> Path:
+    path = dump_dir / "data.pyxdump"
+    result = dump(source, path, data_only=True)
+    assert result.data_only and result.rows > 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def full_dump(source: str, dump_dir: Path) -> Path:
+    path = dump_dir / "full.pyxdump"
+    out = CliRunner().invoke(cli, ["--dsn", source, "db", "dump", str(path)])
+    assert out.exit_code == 0, out.output
+    return path
 
 
 @pytest.fixture
@@ -106,11 +127,9 @@ def other_server() -> Iterator[EmbeddedServer]:
 
 
 def test_full_dump_restores_here_and_on_another_server(
-        source: str, empty_dsn: str, other_server: EmbeddedServer, dump_dir: Path) -> None:
-    path = dump_dir / "full.pyxdump"
+        source: str, empty_dsn: str, other_server: EmbeddedServer, full_dump: Path) -> None:
+    path = full_dump
     runner = CliRunner()
-    out = runner.invoke(cli, ["--dsn", source, "db", "dump", str(path)])
-    assert out.exit_code == 0, out.output
     manifest = read_manifest(path)
     assert {"exchange_owner", "exchange_app"} <= {r["name"] for r in manifest["roles"]}
     assert {"dblink", "pgcrypto"} <= {e["name"] for e in manifest["extensions"]}
@@ -151,10 +170,8 @@ def test_full_dump_restores_here_and_on_another_server(
 
 
 def test_data_only_dump_restores_into_a_freshly_migrated_database(
-        source: str, databases: Databases, dump_dir: Path) -> None:
-    path = dump_dir / "data.pyxdump"
-    result = dump(source, path, data_only=True)
-    assert result.data_only and result.rows > 0
+        source: str, databases: Databases, data_dump: Path) -> None:
+    path = data_dump
     want = _rows(source)
     name = databases.create("pyx_dump_fresh")
     try:
@@ -174,11 +191,9 @@ def test_data_only_dump_restores_into_a_freshly_migrated_database(
         databases.drop(name)
 
 
-def test_refusals_change_nothing(source: str, databases: Databases, dump_dir: Path) -> None:
-    full = dump_dir / "full.pyxdump"
-    data = dump_dir / "data.pyxdump"
-    dump(source, full)
-    dump(source, data, data_only=True)
+def test_refusals_change_nothing(source: str, databases: Databases, dump_dir: Path,
+                                full_dump: Path, data_dump: Path) -> None:
+    full, data = full_dump, data_dump
     before = _rows(source)
 
     # a full dump into a database that is not empty
@@ -223,18 +238,14 @@ def test_refusals_change_nothing(source: str, databases: Databases, dump_dir: Pa
         databases.drop(empty)
 
     # a login that is not a superuser may not restore (roles, dblink)
+    # (checked first: here on the source itself, which stays as it was)
     role = f"pyx_dump_nosu_{os.getpid()}"
-    empty = databases.create("pyx_dump_nosu")
-    admin = databases.dsn(empty)
     try:
-        with psycopg.connect(admin, autocommit=True) as conn:
+        with psycopg.connect(databases.admin_dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
-        dsn = psycopg.conninfo.make_conninfo(admin, user=role)
         with pytest.raises(RestoreNeedsSuperuser):
-            restore(dsn, full)
-        with psycopg.connect(admin) as conn:
-            assert conn.execute("SELECT to_regnamespace('exchange')").fetchone() == (None,)
+            restore(psycopg.conninfo.make_conninfo(source, user=role), data)
+        assert _rows(source) == before
     finally:
-        databases.drop(empty)
         with psycopg.connect(databases.admin_dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
