@@ -110,11 +110,11 @@ class _Activity:
         if r % 3 == 0:
             ex.cancel_order(other, bid.id)
         ex.place_order(fourth, "BTC-USDT", "BUY", "MARKET", D("0.0100"))             # takes
-        ex.transfer(maker, other, "USDT", D("12.5") + r, self.key("transfer"))
-        withdrawal = ex.withdraw(taker, "USDT", D("7") + r, self.key("withdraw"))
+        ex.transfer(maker, other, "USDT", D("12.5") + r % 10, self.key("transfer"))
+        withdrawal = ex.withdraw(taker, "USDT", D("7") + r % 10, self.key("withdraw"))
         if r % 2 == 0:
             ex.complete_withdrawal(withdrawal.id, f"tx-{self.run}-{r}")
-        ex.deposit(fourth, "USDT", D("3.25") + r, self.key("deposit"))
+        ex.deposit(fourth, "USDT", D("3.25") + r % 10, self.key("deposit"))
 
 
 def _snapshot(conninfo: str) -> tuple[datetime, dict[str, TableRows]]:

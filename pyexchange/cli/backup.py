@@ -268,7 +268,7 @@ def _restore_in_place(t: _Target, when: Any) -> None:
 
 
 @backup.command("drill")
-@click.option("--rounds", type=int, default=40, show_default=True,
+@click.option("--rounds", type=click.IntRange(1, 500), default=40, show_default=True,
               help="Rounds of activity before T (each: orders that fill, a resting bid, a "
                    "market order, a transfer, a withdrawal, a deposit); half as many after T.")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
