@@ -84,6 +84,55 @@ class LedgerInvariantViolated(ExchangeError):
     sqlstate = "EX010"
 
 
+# --- EX06x: backups and restore (raised by the Python side: pgBackRest, pg_dump) ------------
+class BackupNotConfigured(ExchangeError):
+    """pgBackRest is missing, or its configuration or stanza is not usable."""
+
+    sqlstate = "EX060"
+
+
+class BackupFailed(ExchangeError):
+    """A pgBackRest command (backup, info, check, ...) failed."""
+
+    sqlstate = "EX061"
+
+
+class BackupInvalid(ExchangeError):
+    """``backup verify`` found a file of the repository that does not match its checksum."""
+
+    sqlstate = "EX062"
+
+
+class RestoreTargetNotEmpty(ExchangeError):
+    """A restore would write over something: a non-empty directory or database."""
+
+    sqlstate = "EX063"
+
+
+class RestoreFailed(ExchangeError):
+    """A restore (pgBackRest or pg_restore) failed, or the restored copy did not start."""
+
+    sqlstate = "EX064"
+
+
+class RestoreMismatch(ExchangeError):
+    """The restored data differ from what was backed up (rows, reconcile, crossed book)."""
+
+    sqlstate = "EX065"
+
+
+class DumpIncompatible(ExchangeError):
+    """Not a pyexchange dump, or a data-only dump whose migrations differ from the target's."""
+
+    sqlstate = "EX066"
+
+
+class RestoreNeedsSuperuser(ExchangeError):
+    """A logical restore creates roles and superuser-only extensions (dblink)."""
+
+    sqlstate = "EX067"
+
+
 # --- EX1xx: ledger -----------------------------------------------------------------------
 class InsufficientFunds(ExchangeError):
     sqlstate = "EX101"

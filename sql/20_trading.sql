@@ -143,7 +143,7 @@ COMMENT ON FUNCTION exchange.get_trading_pairs() IS 'Every trading pair with its
 -- Name: FUNCTION get_user_trades(p_user_id bigint, p_symbol text, p_order_id bigint, p_limit integer); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.get_user_trades(p_user_id bigint, p_symbol text, p_order_id bigint, p_limit integer) IS 'A user''s fills, newest first, with order, side, role, fee and fee asset; one pair''s or one order''s. Self or user:read; no acting user = trusted application. Raises EX309, EX321.';
+COMMENT ON FUNCTION exchange.get_user_trades(p_user_id bigint, p_symbol text, p_order_id bigint, p_limit integer) IS 'A user''s fills, newest first, with order, side, role, fee and fee asset; one pair''s or one order''s. The user or order:read (exchange._authorize_for_user). Raises EX001, EX309, EX320, EX321, EX322, EX360, EX303.';
 
 --
 -- Name: FUNCTION place_order(p_user_id bigint, p_symbol text, p_side text, p_type text, p_amount numeric, p_price numeric, p_time_in_force text, p_client_order_id text, p_stop_price numeric, p_quote_amount numeric, p_stp_mode text); Type: COMMENT; Schema: exchange; Owner: exchange_owner

@@ -86,6 +86,7 @@ def main(ctx: click.Context, dsn: str | None, acting_user_id: int | None) -> Non
 
 
 def _register() -> None:
+    from pyexchange.cli import backup as backup_cli
     from pyexchange.cli import db, demo, identity, ledger, partitions, relay, server, trading
     from pyexchange.cli import notifications as notifications_cli
     from pyexchange.cli import operations as operations_cli
@@ -93,7 +94,8 @@ def _register() -> None:
     from pyexchange.cli import watch as watch_cli
 
     for module in (db, server, partitions, demo, ledger, trading, identity, relay,
-                   notifications_cli, watch_cli, risk_cli, operations_cli):
+                   notifications_cli, watch_cli, risk_cli, operations_cli,
+                   backup_cli):
         for command in module.COMMANDS:
             main.add_command(command)
 
