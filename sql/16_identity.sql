@@ -7,6 +7,7 @@
 --   exchange._acting_user_id()  ->  functions/identity/_acting_user_id.sql
 --   exchange._audit_action(text, text, text, jsonb)  ->  functions/identity/_audit_action.sql
 --   exchange._check_kyc_limit(bigint, text, integer, numeric)  ->  functions/identity/_check_kyc_limit.sql
+--   exchange._check_password_length(text)  ->  functions/identity/_check_password_length.sql
 --   exchange._guard_last_admin(bigint)  ->  functions/identity/_guard_last_admin.sql
 --   exchange._hash_password(text, text)  ->  functions/identity/_hash_password.sql
 --   exchange._require_admin(text, text)  ->  functions/identity/_require_admin.sql
@@ -68,6 +69,12 @@ COMMENT ON FUNCTION exchange._audit_action(p_operation text, p_entity text, p_en
 --
 
 COMMENT ON FUNCTION exchange._check_kyc_limit(p_user_id bigint, p_action text, p_asset_id integer, p_amount numeric) IS 'Internal KYC gate: may the user do p_action (DEPOSIT, TRADE, WITHDRAW) for p_amount of the asset today? Counts the amount in kyc_daily_usage. Raises EX001, EX303, EX309, EX335, EX336.';
+
+--
+-- Name: FUNCTION _check_password_length(p_password text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._check_password_length(p_password text) IS 'Internal: refuses a password over 72 bytes (EX306), for registration and login alike.';
 
 --
 -- Name: FUNCTION _guard_last_admin(p_user_id bigint); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -277,6 +284,12 @@ REVOKE ALL ON FUNCTION exchange._audit_action(p_operation text, p_entity text, p
 --
 
 REVOKE ALL ON FUNCTION exchange._check_kyc_limit(p_user_id bigint, p_action text, p_asset_id integer, p_amount numeric) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _check_password_length(p_password text); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._check_password_length(p_password text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _guard_last_admin(p_user_id bigint); Type: ACL; Schema: exchange; Owner: exchange_owner

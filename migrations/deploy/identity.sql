@@ -100,6 +100,7 @@ INSERT INTO exchange.kyc_limits (level, action, asset_id, allowed, daily_limit) 
 \ir ../../functions/identity/_require_admin.sql
 \ir ../../functions/identity/_check_kyc_limit.sql
 \ir ../../functions/identity/_audit_action.sql
+\ir ../../functions/identity/_check_password_length.sql
 \ir ../../functions/identity/_hash_password.sql
 \ir ../../functions/identity/_validate_profile.sql
 \ir ../../functions/identity/_guard_last_admin.sql

@@ -23,6 +23,7 @@ DROP FUNCTION exchange.tg_users__check_status();
 DROP FUNCTION exchange._guard_last_admin(bigint);
 DROP FUNCTION exchange._validate_profile(text, text, text);
 DROP FUNCTION exchange._hash_password(text, text);
+DROP FUNCTION exchange._check_password_length(text);
 DROP FUNCTION exchange._audit_action(text, text, text, jsonb);
 DROP FUNCTION exchange._check_kyc_limit(bigint, text, integer, numeric);
 DROP FUNCTION exchange._require_admin(text, text);

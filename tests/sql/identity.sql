@@ -1,7 +1,7 @@
 -- Identity and access: users, login and lockout, profile versions, RBAC and the permission
 -- guard, KYC and its limits, the audit log (docs/security.md).
 BEGIN;
-SELECT plan(100);
+SELECT plan(105);
 
 UPDATE exchange.auth_settings SET bcrypt_cost = 4, max_failed_logins = 3;
 
@@ -85,6 +85,18 @@ SELECT is((exchange.authenticate('t_handmade', 'x')).error_code, 'EX301',
 UPDATE exchange.users SET locked_until = now() - interval '1 second' WHERE username = 't_alice';
 SELECT ok((exchange.authenticate('t_alice', 'alice-pass-1')).authenticated,
           'once the lock has expired the right password works');
+-- bcrypt reads 72 bytes: a login with more is refused exactly as registration refuses it.
+SELECT exchange.activate_user((exchange.register_user('t_long', 'long@example.org', repeat('p', 72))).id);
+SELECT ok((exchange.authenticate('t_long', repeat('p', 72))).authenticated,
+          'a password of exactly 72 bytes logs in');
+SELECT throws_ok($$SELECT exchange.authenticate('t_long', repeat('p', 72) || 'anything')$$,
+                 'EX306', NULL, 'its first 72 bytes followed by anything are refused (EX306, as at registration)');
+SELECT throws_ok($$SELECT exchange.authenticate('t_long', repeat('p', 70) || 'éé')$$,
+                 'EX306', NULL, 'the limit is in bytes, not characters');
+SELECT throws_ok($$SELECT exchange.authenticate('t_nobody', repeat('p', 73))$$,
+                 'EX306', NULL, 'the same refusal for an unknown login (existence is not revealed)');
+SELECT is((SELECT failed_login_attempts FROM exchange.users WHERE username = 't_long'), 0,
+          'a refused over-long password changes nothing');
 
 -- --- profile -------------------------------------------------------------------------------
 SELECT is((exchange.update_user_profile((SELECT id FROM exchange.users WHERE username = 't_alice'),
