@@ -484,6 +484,20 @@ class InvalidLoginRole(ExchangeError):
     sqlstate = "EX350"
 
 
+class AuditGuardRemoved(ExchangeError):
+    """A DDL command would drop the audit log or remove or disable one of its append-only
+    guards (refused for the owner too)."""
+
+    sqlstate = "EX380"
+
+
+class UnsafeWebhookUrl(ExchangeError):
+    """A webhook URL is not http(s), or its host is (or resolves to) a loopback, private,
+    link-local, multicast, unspecified or reserved address and no admin allowed it."""
+
+    sqlstate = "EX381"
+
+
 
 # --- EX4xx: risk and clearing ------------------------------------------------------------
 class UnknownRiskRuleType(ExchangeError):

@@ -12,7 +12,11 @@ after sending but before committing sends again.
   user's email, from ``smtp_from``.
 - WEBHOOK: an HTTP POST of a JSON body to the user's endpoint, signed with HMAC-SHA256 over
   the exact body bytes with the endpoint's secret, in ``X-Exchange-Signature: sha256=<hex>``.
-  Any 2xx answer is a delivery; anything else (or no answer within ``timeout``) a failure.
+  Any 2xx answer is a delivery; anything else (a redirect included, or no answer within
+  ``timeout``) a failure. Right before connecting, the host is resolved and refused when any
+  of its addresses is not public, unless an admin allowed the host; the worker then connects
+  to the address it checked (:mod:`pyexchange.webhooks`): DNS may have changed since the URL
+  was set.
 """
 
 from __future__ import annotations
@@ -20,13 +24,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import signal
 import smtplib
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -36,7 +39,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row
 
-from pyexchange.errors import ConfigurationError
+from pyexchange import webhooks
+from pyexchange.errors import ConfigurationError, UnsafeWebhookUrl
 from pyexchange.queries import query
 
 log = logging.getLogger("pyexchange.notifier")
@@ -135,25 +139,25 @@ class Notifier:
                 smtp.login(cfg.smtp_user, cfg.smtp_password or "")
             smtp.send_message(msg)
 
-    def send_webhook(self, n: PendingNotification) -> None:
+    def send_webhook(self, n: PendingNotification, host_allowed: bool = False) -> None:
+        """POST the notification; ``host_allowed``: an admin allowed the URL's host, which
+        is then not refused for a non-public address."""
         if not n.webhook_url or not n.webhook_secret:
             raise RuntimeError("the user has no active webhook endpoint")
         body = webhook_body(n)
-        request = urllib.request.Request(n.webhook_url, data=body, method="POST", headers={
+        status = webhooks.post(n.webhook_url, body, {
             "Content-Type": "application/json",
             SIGNATURE_HEADER: sign(n.webhook_secret, body),
             "X-Exchange-Notification-Id": str(n.id),
-        })
-        with urllib.request.urlopen(request, timeout=self.config.timeout) as response:
-            status = response.status
+        }, allowed=host_allowed, timeout=self.config.timeout)
         if not 200 <= status < 300:
             raise RuntimeError(f"webhook answered HTTP {status}")
 
-    def deliver(self, n: PendingNotification) -> None:
+    def deliver(self, n: PendingNotification, host_allowed: bool = False) -> None:
         if n.channel == "EMAIL":
             self.send_email(n)
         elif n.channel == "WEBHOOK":
-            self.send_webhook(n)
+            self.send_webhook(n, host_allowed)
         else:
             raise RuntimeError(f"channel {n.channel} is not delivered by the worker")
 
@@ -169,9 +173,9 @@ class Notifier:
             sent: list[int] = []
             for n in batch:
                 try:
-                    self.deliver(n)
-                except (OSError, smtplib.SMTPException, urllib.error.URLError,
-                        RuntimeError, ValueError) as exc:
+                    self.deliver(n, self._host_allowed(conn, n))
+                except (OSError, smtplib.SMTPException, http.client.HTTPException,
+                        UnsafeWebhookUrl, RuntimeError, ValueError) as exc:
                     error = f"{type(exc).__name__}: {exc}"
                     row = conn.execute(query("record_notification_failure"), {
                         "id": n.id, "error": error, "max_attempts": cfg.max_attempts,
@@ -190,6 +194,18 @@ class Notifier:
                 conn.execute(query("mark_notifications_sent"), {"ids": sent})
                 stats.sent = len(sent)
         return stats
+
+    @staticmethod
+    def _host_allowed(conn: psycopg.Connection[Any], n: PendingNotification) -> bool:
+        """Is the webhook's host on the admin's allow-list (read at each delivery)?"""
+        if n.channel != "WEBHOOK" or not n.webhook_url:
+            return False
+        try:
+            host = webhooks.parse_url(n.webhook_url).host
+        except UnsafeWebhookUrl:
+            return False  # refused again, with the reason, by send_webhook
+        row = conn.execute(query("webhook_host_allowed"), {"host": host}).fetchone()
+        return bool(row and row[0])
 
     def drain(self, conn: psycopg.Connection[Any]) -> NotifierStats:
         total = NotifierStats()

@@ -2,7 +2,12 @@
 -- Sets (or replaces) where the user's WEBHOOK notifications are POSTed and the secret of
 -- their signature (header X-Exchange-Signature: sha256=<hex HMAC-SHA256(secret, body)>).
 -- A NULL p_url removes the endpoint.
--- Raises: EX001 (no such user, URL not http(s), secret shorter than 16 characters), EX506
+-- The URL must be http(s) and its host public (exchange._check_webhook_url: no loopback,
+-- private, link-local, multicast or unspecified address, no obvious local name) unless an
+-- admin allowed the host (exchange.set_webhook_host_allowed); the Python client also resolves
+-- a host name and refuses it when it resolves to such an address, and the worker checks again
+-- before each delivery.
+-- Raises: EX001 (no such user, secret shorter than 16 characters), EX381 (refused URL), EX506
 -- (the acting user is another user). Locks: the endpoint row.
 CREATE OR REPLACE FUNCTION exchange.set_webhook_endpoint(p_user_id bigint, p_url text, p_secret text)
 RETURNS void
@@ -16,7 +21,8 @@ BEGIN
         DELETE FROM exchange.webhook_endpoints WHERE user_id = p_user_id;
         RETURN;
     END IF;
-    IF p_url !~ '^https?://[^\s]+$' OR coalesce(length(p_secret), 0) < 16 THEN
+    PERFORM exchange._check_webhook_url(p_url);
+    IF coalesce(length(p_secret), 0) < 16 THEN
         RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'invalid webhook endpoint',
             DETAIL = format('url %L, secret length %s', p_url, coalesce(length(p_secret), 0)),
             HINT = 'An http(s) URL and a secret of at least 16 characters.';
@@ -27,6 +33,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION exchange.set_webhook_endpoint(bigint, text, text) IS
-    'Sets or removes a user''s webhook URL and signing secret. Raises EX001, EX506.';
+    'Sets or removes a user''s webhook URL (http(s), a public host unless allowed by an admin) and signing secret. Raises EX001, EX381, EX506.';
 REVOKE ALL ON FUNCTION exchange.set_webhook_endpoint(bigint, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION exchange.set_webhook_endpoint(bigint, text, text) TO exchange_app;
