@@ -13,7 +13,17 @@ When no DSN is configured (no ``--dsn``, no ``PYEXCHANGE_DSN``, no libpq environ
 * listens on a unix socket in ``<base>/run`` only (``listen_addresses = ''``), so it never
   collides with another server's TCP port (5432 or any); the socket directory is private
   (mode 0700) and local connections use trust authentication: only the cluster's owner (and
-  root) can reach it.
+  root) can reach it;
+* preloads the libraries of :data:`PRELOAD_LIBRARIES` that are installed (pgaudit, which logs
+  DDL and role changes to ``server.log``: :func:`pgaudit_settings`).
+
+``start(listen="HOST:PORT")`` (``pyexchange server start --listen HOST:PORT``) also makes it
+listen on TCP, with TLS only: a CA and a server certificate are made in ``<base>/tls``
+(:mod:`cryptography`), ``ssl = on``, and ``pg_hba.conf`` accepts TCP only as ``hostssl`` with
+``scram-sha-256`` (a login role with a password: ``pyexchange db create-login``); the unix
+socket keeps working. :meth:`EmbeddedServer.tls_conninfo` (``pyexchange server conninfo``) is
+then a conninfo with ``sslmode=verify-full`` and ``sslrootcert``. The choice is remembered in
+``<base>/listen`` until ``start(listen="")`` (``--no-listen``).
 
 The base directory is ``$PYEXCHANGE_HOME``, else, as root, ``/var/lib/pyexchange`` (root's home
 is private and PostgreSQL refuses to run as root: the cluster is run by the ``postgres``
@@ -43,8 +53,12 @@ from psycopg.conninfo import make_conninfo
 from pyexchange.errors import ConfigurationError
 
 DATABASE = "pyexchange"
-#: Port number in the socket's name (``.s.PGSQL.<port>``); no TCP port is opened.
+#: Port number in the socket's name (``.s.PGSQL.<port>``); no TCP port is opened unless the
+#: server listens on TCP (``--listen``), whose port then names the socket too.
 PORT = 5432
+#: Server-side libraries the embedded server preloads (``shared_preload_libraries``) when
+#: they are installed; a missing one is left out. Add to this list, do not reorder it.
+PRELOAD_LIBRARIES: tuple[str, ...] = ("pgaudit",)
 #: Where Debian and Ubuntu install the server binaries (not on PATH).
 DEBIAN_BINDIRS = "/usr/lib/postgresql/*/bin"
 #: The system user that runs the cluster when pyexchange runs as root.
@@ -117,6 +131,43 @@ def find_bindir(bindir: str | os.PathLike[str] | None = None) -> Path:
         f"PATH and {DEBIAN_BINDIRS}), and no database is configured", hint=INSTALL_HINT)
 
 
+def preload_libraries(bindir: Path) -> list[str]:
+    """The libraries of :data:`PRELOAD_LIBRARIES` installed next to these server binaries."""
+    libdir = bindir.parent / "lib"
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        out = subprocess.run([str(bindir / "pg_config"), "--pkglibdir"], capture_output=True,
+                             text=True, check=True, timeout=10).stdout.strip()
+        if out:
+            libdir = Path(out)
+    return [lib for lib in PRELOAD_LIBRARIES if (libdir / f"{lib}.so").exists()]
+
+
+def pgaudit_settings() -> list[str]:
+    """pgaudit on the embedded server: every DDL statement and every role or privilege change
+    (CREATE/ALTER/DROP ROLE, GRANT, REVOKE) is written to the server log, once per statement,
+    without bind parameters (they could hold a password). The same lines suit an external
+    server (docs/security.md)."""
+    return [
+        "pgaudit.log = 'ddl, role'",
+        "pgaudit.log_catalog = off",
+        "pgaudit.log_parameter = off",
+        "pgaudit.log_relation = off",
+        "pgaudit.log_statement_once = on",
+    ]
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[v6]:PORT`` for an IPv6 address) as (host, port)."""
+    m = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:(\d{1,5})|([A-Za-z0-9.-]+):(\d{1,5})", listen.strip())
+    if not m:
+        raise ConfigurationError(f"--listen takes HOST:PORT, not {listen!r}")
+    host = m.group(1) or m.group(3)
+    port = int(m.group(2) or m.group(4))
+    if not 1 <= port <= 65535:
+        raise ConfigurationError(f"--listen: port {port} is outside 1..65535")
+    return host, port
+
+
 @dataclass(frozen=True)
 class ServerStatus:
     base_dir: Path
@@ -170,9 +221,48 @@ class EmbeddedServer:
         """The cluster's bootstrap superuser: the system user that runs it."""
         return self.run_as or _current_user()
 
+    @property
+    def listen_file(self) -> Path:
+        return self.base_dir / "listen"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.base_dir / "tls"
+
+    def listen_address(self) -> tuple[str, int] | None:
+        """The TCP address the server listens on (with TLS), or None (unix socket only)."""
+        try:
+            text = self.listen_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return parse_listen(text) if text else None
+
+    @property
+    def port(self) -> int:
+        """The server's port: the TCP port when it listens, else :data:`PORT` (the socket's
+        name only)."""
+        address = self.listen_address()
+        return address[1] if address else PORT
+
     def conninfo(self, dbname: str | None = None) -> str:
-        return make_conninfo(host=str(self.socket_dir), port=str(PORT), user=self.superuser,
+        return make_conninfo(host=str(self.socket_dir), port=str(self.port), user=self.superuser,
                              dbname=dbname or self.database)
+
+    def tls_conninfo(self, user: str | None = None, dbname: str | None = None) -> str:
+        """The TCP conninfo when the server listens (``sslmode=verify-full`` against the CA in
+        ``<base>/tls``); a password is needed (scram-sha-256), not included."""
+        address = self.listen_address()
+        if address is None:
+            raise ConfigurationError("the embedded server does not listen on TCP",
+                                     hint="pyexchange server start --listen HOST:PORT")
+        host = address[0]
+        if host in ("0.0.0.0", "*"):
+            host = "localhost"
+        elif host == "::":
+            host = "::1"
+        return make_conninfo(host=host, port=str(address[1]), user=user or self.superuser,
+                             dbname=dbname or self.database, sslmode="verify-full",
+                             sslrootcert=str(self.tls_dir / "ca.crt"))
 
     def is_initialised(self) -> bool:
         return (self.data_dir / "PG_VERSION").exists()
@@ -230,7 +320,7 @@ class EmbeddedServer:
                 os.chown(path, pw.pw_uid, pw.pw_gid)
             if self.log_file.exists():
                 os.chown(self.log_file, pw.pw_uid, pw.pw_gid)
-        if len(str(self.socket_dir / f".s.PGSQL.{PORT}")) > 100:
+        if len(str(self.socket_dir / f".s.PGSQL.{self.port}")) > 100:
             raise ConfigurationError(
                 f"the embedded server's socket path under {self.socket_dir} is too long for a "
                 "unix socket; set PYEXCHANGE_HOME to a shorter directory")
@@ -258,6 +348,12 @@ class EmbeddedServer:
                 f"unix_socket_directories = '{self.socket_dir}'\n"
                 "unix_socket_permissions = 0700\n"
             )
+            libraries = preload_libraries(bindir)
+            if libraries:
+                conf.write(f"shared_preload_libraries = '{', '.join(libraries)}'\n")
+            if "pgaudit" in libraries:
+                conf.write("# pgaudit: DDL and role changes to the server log\n")
+                conf.write("".join(line + "\n" for line in pgaudit_settings()))
 
     def status(self) -> ServerStatus:
         running, pid = False, None
@@ -272,19 +368,102 @@ class EmbeddedServer:
         return ServerStatus(self.base_dir, self.data_dir, self.socket_dir,
                             self.is_initialised(), running, pid, self.conninfo())
 
-    def start(self) -> str:
+    def start(self, listen: str | None = None) -> str:
         """Initialise (first use), start if stopped, create and migrate the database (first
-        use); return the database's conninfo."""
+        use); return the database's conninfo (the unix socket's).
+
+        ``listen="HOST:PORT"`` also listens on TCP with TLS only (remembered; ``""`` goes back
+        to the unix socket only; None keeps what was chosen before). A running server whose
+        network settings change is restarted."""
         bindir = self.bindir()
         with self._locked():
+            if listen is not None:
+                if listen:
+                    parse_listen(listen)
+                self.base_dir.mkdir(parents=True, exist_ok=True)
+                self.listen_file.write_text(listen.strip() + "\n" if listen else "",
+                                            encoding="utf-8")
             self._prepare_dirs()
             if not self.is_initialised():
                 self._initdb(bindir)
-            if not self.status().running:
+            changed = self._write_network_settings()
+            running = self.status().running
+            if running and changed:
+                self._run([str(bindir / "pg_ctl"), "restart", "-D", str(self.data_dir),
+                           "-l", str(self.log_file), "-m", "fast", "-w", "-t", "60", "-s"])
+            elif not running:
                 self._run([str(bindir / "pg_ctl"), "start", "-D", str(self.data_dir),
                            "-l", str(self.log_file), "-w", "-t", "60", "-s"])
             self._ensure_database()
         return self.conninfo()
+
+    # --- TCP with TLS only (--listen) -----------------------------------------------------
+    NETWORK_CONF = "pyexchange_network.conf"
+
+    def _write_network_settings(self) -> bool:
+        """Write the listen/TLS settings (``data/pyexchange_network.conf``, included from
+        postgresql.conf) and ``pg_hba.conf`` for the current choice; True when either
+        changed. Socket only: ``local`` trust and nothing else. Listening: the same, plus
+        ``hostssl`` with scram-sha-256 from anywhere, and no plain ``host`` line, so a
+        connection without TLS finds no entry and is refused."""
+        address = self.listen_address()
+        lines = ["# written by pyexchange (server start --listen); do not edit"]
+        hba = ["# written by pyexchange: unix socket (private directory) trusted;",
+               "# TCP only with TLS and a SCRAM password",
+               "local all all trust", "local replication all trust"]
+        if address is None:
+            lines += ["listen_addresses = ''", f"port = {PORT}", "ssl = off"]
+        else:
+            host, port = address
+            self._ensure_certificates(host)
+            lines += [f"listen_addresses = '{host}'", f"port = {port}", "ssl = on",
+                      f"ssl_cert_file = '{self.tls_dir / 'server.crt'}'",
+                      f"ssl_key_file = '{self.tls_dir / 'server.key'}'",
+                      "ssl_min_protocol_version = 'TLSv1.2'",
+                      "password_encryption = 'scram-sha-256'"]
+            hba += ["hostssl all all 0.0.0.0/0 scram-sha-256",
+                    "hostssl all all ::/0 scram-sha-256"]
+        changed = False
+        for path, text in ((self.data_dir / self.NETWORK_CONF, "\n".join(lines) + "\n"),
+                           (self.data_dir / "pg_hba.conf", "\n".join(hba) + "\n")):
+            try:
+                old = path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                old = None
+            if old != text:
+                path.write_text(text, encoding="utf-8")
+                self._give_to_server_user(path, 0o600)
+                changed = True
+        conf = self.data_dir / "postgresql.conf"
+        include = f"include_if_exists = '{self.NETWORK_CONF}'"
+        if include not in conf.read_text(encoding="utf-8"):
+            with open(conf, "a", encoding="utf-8") as fh:
+                fh.write(f"\n# pyexchange: listen/TLS settings (server start --listen)\n{include}\n")
+            changed = True
+        return changed
+
+    def _give_to_server_user(self, path: Path, mode: int) -> None:
+        path.chmod(mode)
+        if self.run_as is not None and os.geteuid() == 0:
+            pw = pwd.getpwnam(self.run_as)
+            os.chown(path, pw.pw_uid, pw.pw_gid)
+
+    def _ensure_certificates(self, host: str) -> None:
+        """A CA (made once, kept) and a server certificate for ``host`` (and localhost,
+        127.0.0.1, ::1 and this machine's name), signed by it, in ``<base>/tls``; the server
+        certificate is made again when the names it must carry change."""
+        from pyexchange import tls
+
+        self.tls_dir.mkdir(exist_ok=True)
+        self.tls_dir.chmod(0o700)
+        if self.run_as is not None and os.geteuid() == 0:
+            pw = pwd.getpwnam(self.run_as)
+            os.chown(self.tls_dir, pw.pw_uid, pw.pw_gid)
+        names = tls.server_names(host)
+        written = tls.ensure_ca_and_server_cert(self.tls_dir, names)
+        for name in written:
+            self._give_to_server_user(self.tls_dir / name,
+                                      0o600 if name.endswith(".key") else 0o644)
 
     def ensure_running(self) -> str:
         """The conninfo of the embedded database, starting (and creating) it when needed."""
