@@ -10,6 +10,7 @@ from __future__ import annotations
 from pyexchange.api.admin import AdminAPI
 from pyexchange.api.events import EventsAPI
 from pyexchange.api.identity import IdentityAPI
+from pyexchange.api.keys import KeysAPI
 from pyexchange.api.ledger import LedgerAPI
 from pyexchange.api.risk import RiskAPI
 from pyexchange.api.trading import TradingAPI
@@ -18,7 +19,8 @@ from pyexchange.base import ClientBase
 __all__ = ["ClientBase", "Exchange"]
 
 
-class Exchange(AdminAPI, LedgerAPI, TradingAPI, IdentityAPI, EventsAPI, RiskAPI, ClientBase):
+class Exchange(AdminAPI, LedgerAPI, TradingAPI, IdentityAPI, EventsAPI, RiskAPI, KeysAPI,
+               ClientBase):
     """The typed door to the exchange: one method per SQL function.
 
     >>> with Exchange() as ex:   # DSN from --dsn / PYEXCHANGE_DSN / libpq env / embedded

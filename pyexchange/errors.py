@@ -498,6 +498,20 @@ class UnsafeWebhookUrl(ExchangeError):
     sqlstate = "EX381"
 
 
+class NotEncrypted(ExchangeError):
+    """A phone, KYC documents or a webhook secret was given to the SQL API in plain text: these
+    fields are stored as ciphertext only."""
+
+    sqlstate = "EX382"
+
+
+class EncryptionKeyMissing(ExchangeError):
+    """The client has no master key for an encrypted field (none configured, or not the one
+    that wrapped the value's data key)."""
+
+    sqlstate = "EX383"
+
+
 
 # --- EX4xx: risk and clearing ------------------------------------------------------------
 class UnknownRiskRuleType(ExchangeError):

@@ -6,6 +6,7 @@
 -- Functions (their source, with the header that documents them, is in functions/):
 --   exchange._acting_user_id()  ->  functions/identity/_acting_user_id.sql
 --   exchange._audit_action(text, text, text, jsonb)  ->  functions/identity/_audit_action.sql
+--   exchange._check_ciphertext(text, text)  ->  functions/security/_check_ciphertext.sql
 --   exchange._check_kyc_limit(bigint, text, integer, numeric)  ->  functions/identity/_check_kyc_limit.sql
 --   exchange._check_password_length(text)  ->  functions/identity/_check_password_length.sql
 --   exchange._guard_last_admin(bigint)  ->  functions/identity/_guard_last_admin.sql
@@ -65,6 +66,12 @@ COMMENT ON FUNCTION exchange._acting_user_id() IS 'Internal: the acting applicat
 COMMENT ON FUNCTION exchange._audit_action(p_operation text, p_entity text, p_entity_key text, p_details jsonb) IS 'Internal: appends an administrative action (operation, entity, key, details) to the audit log with the login role and acting user.';
 
 --
+-- Name: FUNCTION _check_ciphertext(p_value text, p_field text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._check_ciphertext(p_value text, p_field text) IS 'Internal: refuses (EX382) a value of an application-encrypted field that is not a pyexchange envelope (pyxenc:1:...).';
+
+--
 -- Name: FUNCTION _check_kyc_limit(p_user_id bigint, p_action text, p_asset_id integer, p_amount numeric); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
@@ -116,7 +123,7 @@ COMMENT ON FUNCTION exchange._review_kyc(p_reviewer_id bigint, p_verification_id
 -- Name: FUNCTION _validate_profile(p_first_name text, p_last_name text, p_phone text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange._validate_profile(p_first_name text, p_last_name text, p_phone text) IS 'Internal: validates optional profile fields (names, phone). Raises EX312.';
+COMMENT ON FUNCTION exchange._validate_profile(p_first_name text, p_last_name text, p_phone text) IS 'Internal: validates optional profile fields (names; the phone must be a ciphertext). Raises EX312, EX382.';
 
 --
 -- Name: user_profiles; Type: VIEW; Schema: exchange; Owner: exchange_owner
@@ -278,6 +285,12 @@ REVOKE ALL ON FUNCTION exchange._acting_user_id() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION exchange._audit_action(p_operation text, p_entity text, p_entity_key text, p_details jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _check_ciphertext(p_value text, p_field text); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._check_ciphertext(p_value text, p_field text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _check_kyc_limit(p_user_id bigint, p_action text, p_asset_id integer, p_amount numeric); Type: ACL; Schema: exchange; Owner: exchange_owner

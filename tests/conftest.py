@@ -26,6 +26,7 @@ import pytest
 from psycopg import sql
 from pytest_postgresql import factories
 
+from pyexchange import crypto
 from pyexchange.migrate import Migrator
 
 
@@ -40,6 +41,10 @@ def _pg_bindir() -> str:
     except ConfigurationError:
         return "/usr/lib/postgresql/15/bin"  # noproc mode does not need them
 
+
+# Application-level encryption (pyexchange.crypto): the tests' clients encrypt phones, KYC
+# documents and webhook secrets with a master key made for this session.
+os.environ.setdefault("PYEXCHANGE_MASTER_KEY", crypto.new_key_line())
 
 USE_NOPROC = os.geteuid() == 0 or os.environ.get("PYEXCHANGE_TEST_NOPROC") == "1"
 

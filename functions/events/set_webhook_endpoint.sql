@@ -7,8 +7,11 @@
 -- admin allowed the host (exchange.set_webhook_host_allowed); the Python client also resolves
 -- a host name and refuses it when it resolves to such an address, and the worker checks again
 -- before each delivery.
--- Raises: EX001 (no such user, secret shorter than 16 characters), EX381 (refused URL), EX506
--- (the acting user is another user). Locks: the endpoint row.
+-- The secret is stored encrypted (exchange._check_ciphertext): p_secret is the envelope the
+-- application made of a secret of at least 16 characters (pyexchange.crypto); the
+-- notification worker decrypts it to sign.
+-- Raises: EX001 (no such user, no secret), EX381 (refused URL), EX382 (the secret is not a
+-- ciphertext), EX506 (the acting user is another user). Locks: the endpoint row.
 CREATE OR REPLACE FUNCTION exchange.set_webhook_endpoint(p_user_id bigint, p_url text, p_secret text)
 RETURNS void
 LANGUAGE plpgsql
@@ -22,6 +25,7 @@ BEGIN
         RETURN;
     END IF;
     PERFORM exchange._check_webhook_url(p_url);
+    PERFORM exchange._check_ciphertext(p_secret, 'the webhook secret');
     IF coalesce(length(p_secret), 0) < 16 THEN
         RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'invalid webhook endpoint',
             DETAIL = format('url %L, secret length %s', p_url, coalesce(length(p_secret), 0)),

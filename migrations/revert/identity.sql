@@ -22,6 +22,7 @@ DROP TRIGGER tg_users__check_status ON exchange.users;
 DROP FUNCTION exchange.tg_users__check_status();
 DROP FUNCTION exchange._guard_last_admin(bigint);
 DROP FUNCTION exchange._validate_profile(text, text, text);
+DROP FUNCTION exchange._check_ciphertext(text, text);
 DROP FUNCTION exchange._hash_password(text, text);
 DROP FUNCTION exchange._check_password_length(text);
 DROP FUNCTION exchange._audit_action(text, text, text, jsonb);

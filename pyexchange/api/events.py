@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from pyexchange import webhooks
+from pyexchange import crypto, webhooks
 from pyexchange.base import ClientBase
+from pyexchange.errors import InvalidArgument
 
 if TYPE_CHECKING:
     from pyexchange.market_feed import MarketUpdate
@@ -94,6 +95,12 @@ class NotificationsAPI(ClientBase):
         if url is not None:
             host = webhooks.parse_url(url).host
             webhooks.check_url(url, allowed=self.webhook_host_allowed(host))
+            if secret is None or len(secret) < 16:
+                raise InvalidArgument("invalid webhook endpoint",
+                                      detail=f"secret length {len(secret or '')}",
+                                      hint="A secret of at least 16 characters.")
+            # stored encrypted (pyexchange.crypto); the notification worker decrypts it to sign
+            secret = self.cipher.encrypt(crypto.WEBHOOK_SECRET, secret)
         self._scalar("set_webhook_endpoint", {"user_id": user_id, "url": url, "secret": secret})
 
     def webhook_host_allowed(self, host: str) -> bool:

@@ -83,12 +83,13 @@ def main(ctx: click.Context, dsn: str | None, acting_user_id: int | None) -> Non
 
 def _register() -> None:
     from pyexchange.cli import db, demo, identity, ledger, partitions, relay, server, trading
+    from pyexchange.cli import keys as keys_cli
     from pyexchange.cli import notifications as notifications_cli
     from pyexchange.cli import risk as risk_cli
     from pyexchange.cli import watch as watch_cli
 
     for module in (db, server, partitions, demo, ledger, trading, identity, relay,
-                   notifications_cli, watch_cli, risk_cli):
+                   notifications_cli, watch_cli, risk_cli, keys_cli):
         for command in module.COMMANDS:
             main.add_command(command)
 

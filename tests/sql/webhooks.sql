@@ -18,7 +18,7 @@ GRANT SELECT ON wh_u TO PUBLIC;
 
 CREATE FUNCTION pg_temp.refused(p_url text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM exchange.set_webhook_endpoint((SELECT alice FROM wh_u), p_url, 'sixteen-chars-secret');
+    PERFORM exchange.set_webhook_endpoint((SELECT alice FROM wh_u), p_url, 'pyxenc:1:1:' || repeat('A', 40));
     RETURN 'accepted';
 EXCEPTION WHEN OTHERS THEN
     RETURN SQLSTATE;
@@ -54,7 +54,7 @@ SELECT is(pg_temp.refused(u), 'EX381', 'refused: ' || u) FROM unnest(ARRAY[
 SELECT is((SELECT count(*)::int FROM exchange.webhook_endpoints
             WHERE user_id = (SELECT alice FROM wh_u)), 0, 'nothing refused was stored');
 SELECT lives_ok($$SELECT exchange.set_webhook_endpoint((SELECT alice FROM wh_u),
-                      'https://hooks.example.com:8443/alice?x=1', 'sixteen-chars-secret')$$,
+                      'https://hooks.example.com:8443/alice?x=1', 'pyxenc:1:1:' || repeat('A', 40))$$,
                 'a public https URL is accepted');
 
 -- the allow-list: an admin's exception, for admins only
