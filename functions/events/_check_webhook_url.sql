@@ -15,6 +15,7 @@
 -- What a host name resolves to is checked by the Python layer when the URL is set
 -- (pyexchange.webhooks) and again by the notification worker right before it connects (DNS
 -- can change); the database cannot resolve names.
+-- Access: internal (no grant): called by set_webhook_endpoint.
 -- Raises: EX381 (refused URL). Locks: none.
 CREATE OR REPLACE FUNCTION exchange._check_webhook_url(p_url text)
 RETURNS text

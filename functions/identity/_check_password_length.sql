@@ -3,6 +3,7 @@
 -- longer one would be silently truncated). One check for both doors: _hash_password (every
 -- new password: registration, change, bootstrap) and authenticate (every login), so a login
 -- is refused exactly as registration is, with the same code, before any user is looked up.
+-- Access: internal (no grant): called by _hash_password and authenticate.
 -- Raises: EX306 (over 72 bytes). Locks: none.
 CREATE OR REPLACE FUNCTION exchange._check_password_length(p_password text)
 RETURNS void

@@ -7,6 +7,7 @@
 -- encrypting); it refuses anything else, so a plaintext phone, document or secret passed to
 -- the SQL API directly is refused, not stored. A DBA in psql passes an envelope made with
 -- `pyexchange keys encrypt FIELD` (docs/security.md), or NULL.
+-- Access: internal (no grant): called by _validate_profile, submit_kyc, set_webhook_endpoint.
 -- Raises: EX382 (not an envelope). Locks: none.
 CREATE OR REPLACE FUNCTION exchange._check_ciphertext(p_value text, p_field text)
 RETURNS void

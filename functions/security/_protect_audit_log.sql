@@ -13,6 +13,7 @@
 --   partition's trigger disabled (ALTER TABLE ... DISABLE TRIGGER). The whole DDL command is
 --   rolled back. Superusers can still get past this (session_replication_role, dropping the
 --   event trigger): see docs/security.md.
+-- Access: internal (no grant): called by the DDL event triggers and the audit_ddl migration.
 -- Raises: EX380. Locks: CREATE TRIGGER takes SHARE ROW EXCLUSIVE on a new partition.
 CREATE OR REPLACE FUNCTION exchange._protect_audit_log()
 RETURNS void

@@ -14,6 +14,7 @@
 -- recorded).
 -- GRANT and REVOKE are not reported by PostgreSQL with an object, and are not recorded here
 -- (pgaudit's ROLE class records them in the server log: docs/security.md).
+-- Access: event trigger function (no grant); runs as the role running the DDL.
 -- Raises: EX380 (from _protect_audit_log), EX002-like check violations when the audit log
 -- has no partition for now. Locks: none of its own.
 CREATE OR REPLACE FUNCTION exchange.tg_ddl__audit()

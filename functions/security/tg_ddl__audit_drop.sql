@@ -8,6 +8,7 @@
 -- record cannot be written is refused (e.g. the audit partition of the current month, or the
 -- audit log itself: the record would have nowhere to go), and so is a DROP TRIGGER of one of
 -- the audit log's guards (exchange._protect_audit_log).
+-- Access: event trigger function (no grant); runs as the role running the DDL.
 -- Raises: EX380 (the audit log, or a guard), the insert's error (check violation) when the
 -- record cannot be written.
 -- Locks: none of its own.

@@ -3,6 +3,7 @@
 -- this transaction (setting exchange.ddl_partitions), which partitions each partitioned table
 -- of schema exchange has, so that exchange.tg_ddl__audit can tell an ATTACH PARTITION from a
 -- DETACH PARTITION (PostgreSQL reports both only as ALTER TABLE of the parent).
+-- Access: event trigger function (no grant); runs as the role running the DDL.
 -- Raises: nothing. Locks: none (reads the catalog).
 CREATE OR REPLACE FUNCTION exchange.tg_ddl__snapshot()
 RETURNS event_trigger
