@@ -20,6 +20,7 @@ from pyexchange.cli import main as cli
 from pyexchange.errors import (
     EncryptionKeyMissing,
     InvalidProfile,
+    NotAuthenticated,
     NotEncrypted,
     PermissionDenied,
 )
@@ -182,3 +183,23 @@ def test_master_key_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv(crypto.ENV_KEY, "short")
     with pytest.raises(EncryptionKeyMissing):
         crypto.MasterKeys.load()
+
+
+def test_the_app_credential_adds_data_keys_but_only_an_admin_rewraps(
+        clone_dsn: str, app_login_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    old, new = crypto.new_key_line(), crypto.new_key_line()
+    monkeypatch.setenv(crypto.ENV_KEY, old)
+    with Exchange(clone_dsn) as dba:
+        admin = dba.bootstrap_admin("key_admin", "key_admin@example.org", "key-admin-pass-1")
+    with Exchange(app_login_dsn) as app:  # the application makes its first data key itself
+        user = app.register_user("key_user", "key_user@example.org", "key-user-pass-1",
+                                 phone="+1 555 0133")
+        assert app.get_user(user.id).phone == "+1 555 0133"
+    monkeypatch.setenv(crypto.ENV_KEY, f"{old},{new}")
+    with Exchange(app_login_dsn) as app, pytest.raises(NotAuthenticated):
+        app.rotate_data_keys()
+    with Exchange(app_login_dsn, acting_user_id=user.id) as as_user, \
+            pytest.raises(PermissionDenied):
+        as_user.rotate_data_keys()
+    with Exchange(app_login_dsn, acting_user_id=admin.id) as as_admin:
+        assert [r.to_master_key_id for r in as_admin.rotate_data_keys()] == [new.split(":")[0]]

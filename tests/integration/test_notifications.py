@@ -21,6 +21,7 @@ from aiosmtpd.controller import Controller
 
 from pyexchange import Exchange, webhooks
 from pyexchange.errors import (
+    NotAuthenticated,
     NotificationAccessDenied,
     PermissionDenied,
     TemplatePlaceholderInvalid,
@@ -359,3 +360,21 @@ def test_is_public(address: str, public: bool) -> None:
 def test_parse_url_refuses_what_is_not_plain_http(url: str) -> None:
     with pytest.raises(UnsafeWebhookUrl):
         webhooks.parse_url(url)
+
+
+def test_the_app_credential_allows_no_webhook_host_unless_an_admin_acts(
+        clone_dsn: str, app_login_dsn: str) -> None:
+    with Exchange(clone_dsn) as dba:
+        admin = dba.bootstrap_admin("hook_admin", "hook_admin@example.org", "hook-admin-pass-1")
+        trader = dba.register_user("hook_trader", "hook_trader@example.org", "hook-trader-pass-1")
+        dba.activate_user(trader.id)
+    with Exchange(app_login_dsn) as app, pytest.raises(NotAuthenticated):
+        app.set_webhook_host_allowed("192.168.7.7")  # no acting user: refused
+    with Exchange(app_login_dsn, acting_user_id=trader.id) as as_trader:
+        with pytest.raises(PermissionDenied):
+            as_trader.set_webhook_host_allowed("192.168.7.7")
+        assert as_trader.webhook_host_allowed("192.168.7.7") is False  # nothing changed
+    with Exchange(app_login_dsn, acting_user_id=admin.id) as as_admin:
+        assert as_admin.set_webhook_host_allowed("192.168.7.7") is True
+    with Exchange(app_login_dsn, acting_user_id=trader.id) as as_trader:
+        as_trader.set_webhook_endpoint(trader.id, "http://192.168.7.7/hook", SECRET)
