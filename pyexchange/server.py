@@ -144,15 +144,20 @@ def preload_libraries(bindir: Path) -> list[str]:
 
 def pgaudit_settings() -> list[str]:
     """pgaudit on the embedded server: every DDL statement and every role or privilege change
-    (CREATE/ALTER/DROP ROLE, GRANT, REVOKE) is written to the server log, once per statement,
-    without bind parameters (they could hold a password). The same lines suit an external
-    server (docs/security.md)."""
+    (CREATE/ALTER/DROP ROLE, GRANT, REVOKE) is written to the server log with its text, once
+    per statement, without bind parameters (they could hold a password), on lines that name
+    the login role, database and client. The same lines suit an external server
+    (docs/security.md). The first build of the embedded database (its migration from the
+    versioned scripts) is not logged by pgaudit: each of its hundreds of DDL statements would
+    repeat the whole script."""
     return [
         "pgaudit.log = 'ddl, role'",
         "pgaudit.log_catalog = off",
         "pgaudit.log_parameter = off",
         "pgaudit.log_relation = off",
         "pgaudit.log_statement_once = on",
+        # who did it: the login role, database and client on every line
+        "log_line_prefix = '%m [%p] %q%u@%d %h '",
     ]
 
 
@@ -508,7 +513,9 @@ class EmbeddedServer:
             from pyexchange.migrate import Migrator
 
             try:
-                Migrator(self.conninfo()).migrate()
+                # pgaudit would log the whole script once per DDL statement (megabytes); this
+                # build from the versioned scripts is not an event to audit
+                Migrator(make_conninfo(self.conninfo(), options="-c pgaudit.log=none")).migrate()
             except BaseException:
                 # leave no half-made database behind: the next use starts over
                 with psycopg.connect(self.conninfo("postgres"), autocommit=True) as conn:
