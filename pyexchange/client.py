@@ -10,6 +10,7 @@ from __future__ import annotations
 from pyexchange.api.admin import AdminAPI
 from pyexchange.api.events import EventsAPI
 from pyexchange.api.identity import IdentityAPI
+from pyexchange.api.keys import KeysAPI
 from pyexchange.api.ledger import LedgerAPI
 from pyexchange.api.operations import OperationsAPI
 from pyexchange.api.risk import RiskAPI
@@ -19,7 +20,7 @@ from pyexchange.base import ClientBase
 __all__ = ["ClientBase", "Exchange"]
 
 
-class Exchange(AdminAPI, LedgerAPI, TradingAPI, IdentityAPI, EventsAPI, RiskAPI, OperationsAPI,
+class Exchange(AdminAPI, LedgerAPI, TradingAPI, IdentityAPI, EventsAPI, RiskAPI, OperationsAPI, KeysAPI,
                ClientBase):
     """The typed door to the exchange: one method per SQL function.
 

@@ -553,6 +553,34 @@ class FunctionNotGranted(ExchangeError):
     sqlstate = "EX361"
 
 
+class AuditGuardRemoved(ExchangeError):
+    """A DDL command would drop the audit log or remove or disable one of its append-only
+    guards (refused for the owner too)."""
+
+    sqlstate = "EX380"
+
+
+class UnsafeWebhookUrl(ExchangeError):
+    """A webhook URL is not http(s), or its host is (or resolves to) a loopback, private,
+    link-local, multicast, unspecified or reserved address and no admin allowed it."""
+
+    sqlstate = "EX381"
+
+
+class NotEncrypted(ExchangeError):
+    """A phone, KYC documents or a webhook secret was given to the SQL API in plain text: these
+    fields are stored as ciphertext only."""
+
+    sqlstate = "EX382"
+
+
+class EncryptionKeyMissing(ExchangeError):
+    """The client has no master key for an encrypted field (none configured, or not the one
+    that wrapped the value's data key)."""
+
+    sqlstate = "EX383"
+
+
 
 # --- EX4xx: risk and clearing ------------------------------------------------------------
 class UnknownRiskRuleType(ExchangeError):

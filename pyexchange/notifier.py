@@ -12,7 +12,14 @@ after sending but before committing sends again.
   user's email, from ``smtp_from``.
 - WEBHOOK: an HTTP POST of a JSON body to the user's endpoint, signed with HMAC-SHA256 over
   the exact body bytes with the endpoint's secret, in ``X-Exchange-Signature: sha256=<hex>``.
-  Any 2xx answer is a delivery; anything else (or no answer within ``timeout``) a failure.
+  The secret is stored encrypted (:mod:`pyexchange.crypto`): the worker decrypts it with the
+  master key of its configuration (``master_keys``, else ``PYEXCHANGE_MASTER_KEY`` /
+  ``PYEXCHANGE_MASTER_KEY_FILE``); without one a webhook fails (the error says why).
+  Any 2xx answer is a delivery; anything else (a redirect included, or no answer within
+  ``timeout``) a failure. Right before connecting, the host is resolved and refused when any
+  of its addresses is not public, unless an admin allowed the host; the worker then connects
+  to the address it checked (:mod:`pyexchange.webhooks`): DNS may have changed since the URL
+  was set.
 """
 
 from __future__ import annotations
@@ -20,13 +27,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import signal
 import smtplib
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -36,7 +42,9 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row
 
-from pyexchange.errors import ConfigurationError
+from pyexchange import crypto, webhooks
+from pyexchange.crypto import MasterKeys
+from pyexchange.errors import ConfigurationError, EncryptionKeyMissing, UnsafeWebhookUrl
 from pyexchange.queries import query
 
 log = logging.getLogger("pyexchange.notifier")
@@ -74,6 +82,8 @@ class NotifierConfig:
     max_delay: timedelta = timedelta(hours=1)
     poll_interval: float = 2.0
     timeout: float = 10.0
+    #: to decrypt webhook secrets; None: from the environment (pyexchange.crypto)
+    master_keys: MasterKeys | None = None
 
 
 @dataclass
@@ -118,6 +128,8 @@ class Notifier:
         self.stats = NotifierStats()
         self._stopping = False
         self._busy = False
+        self._cipher: crypto.FieldCipher | None = None
+        self._conn: psycopg.Connection[Any] | None = None
 
     # --- delivery -------------------------------------------------------------------------
     def send_email(self, n: PendingNotification) -> None:
@@ -135,25 +147,47 @@ class Notifier:
                 smtp.login(cfg.smtp_user, cfg.smtp_password or "")
             smtp.send_message(msg)
 
-    def send_webhook(self, n: PendingNotification) -> None:
+    def _secret(self, stored: str) -> str:
+        """The webhook secret in clear, decrypted with the worker's master key."""
+        if self._cipher is None:
+
+            def list_keys() -> list[crypto.DataKey]:
+                assert self._conn is not None  # the connection of the batch in hand
+                with self._conn.cursor(row_factory=class_row(crypto.DataKey)) as cur:
+                    cur.execute(query("list_data_keys"))
+                    return cur.fetchall()
+
+            def create_key(_wrapped: bytes, _master_id: str) -> int:
+                raise EncryptionKeyMissing("the notification worker only decrypts")
+
+            self._cipher = crypto.FieldCipher(
+                self.config.master_keys or MasterKeys.load(), list_keys, create_key)
+        if crypto.is_envelope(stored) and self._cipher.master is None:
+            raise EncryptionKeyMissing(
+                "the webhook secret is encrypted and the worker has no master key",
+                hint=f"Set {crypto.ENV_KEY} or {crypto.ENV_KEY_FILE} for the worker.")
+        return self._cipher.decrypt(crypto.WEBHOOK_SECRET, stored)
+
+    def send_webhook(self, n: PendingNotification, host_allowed: bool = False) -> None:
+        """POST the notification; ``host_allowed``: an admin allowed the URL's host, which
+        is then not refused for a non-public address."""
         if not n.webhook_url or not n.webhook_secret:
             raise RuntimeError("the user has no active webhook endpoint")
         body = webhook_body(n)
-        request = urllib.request.Request(n.webhook_url, data=body, method="POST", headers={
+        secret = self._secret(n.webhook_secret)
+        status = webhooks.post(n.webhook_url, body, {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(n.webhook_secret, body),
+            SIGNATURE_HEADER: sign(secret, body),
             "X-Exchange-Notification-Id": str(n.id),
-        })
-        with urllib.request.urlopen(request, timeout=self.config.timeout) as response:
-            status = response.status
+        }, allowed=host_allowed, timeout=self.config.timeout)
         if not 200 <= status < 300:
             raise RuntimeError(f"webhook answered HTTP {status}")
 
-    def deliver(self, n: PendingNotification) -> None:
+    def deliver(self, n: PendingNotification, host_allowed: bool = False) -> None:
         if n.channel == "EMAIL":
             self.send_email(n)
         elif n.channel == "WEBHOOK":
-            self.send_webhook(n)
+            self.send_webhook(n, host_allowed)
         else:
             raise RuntimeError(f"channel {n.channel} is not delivered by the worker")
 
@@ -162,6 +196,7 @@ class Notifier:
         """Claim, deliver and record one batch in one transaction."""
         cfg = self.config
         stats = NotifierStats()
+        self._conn = conn
         with conn.transaction():
             with conn.cursor(row_factory=class_row(PendingNotification)) as cur:
                 cur.execute(query("claim_notifications"), {"limit": cfg.batch_size})
@@ -169,9 +204,9 @@ class Notifier:
             sent: list[int] = []
             for n in batch:
                 try:
-                    self.deliver(n)
-                except (OSError, smtplib.SMTPException, urllib.error.URLError,
-                        RuntimeError, ValueError) as exc:
+                    self.deliver(n, self._host_allowed(conn, n))
+                except (OSError, smtplib.SMTPException, http.client.HTTPException,
+                        UnsafeWebhookUrl, EncryptionKeyMissing, RuntimeError, ValueError) as exc:
                     error = f"{type(exc).__name__}: {exc}"
                     row = conn.execute(query("record_notification_failure"), {
                         "id": n.id, "error": error, "max_attempts": cfg.max_attempts,
@@ -190,6 +225,18 @@ class Notifier:
                 conn.execute(query("mark_notifications_sent"), {"ids": sent})
                 stats.sent = len(sent)
         return stats
+
+    @staticmethod
+    def _host_allowed(conn: psycopg.Connection[Any], n: PendingNotification) -> bool:
+        """Is the webhook's host on the admin's allow-list (read at each delivery)?"""
+        if n.channel != "WEBHOOK" or not n.webhook_url:
+            return False
+        try:
+            host = webhooks.parse_url(n.webhook_url).host
+        except UnsafeWebhookUrl:
+            return False  # refused again, with the reason, by send_webhook
+        row = conn.execute(query("webhook_host_allowed"), {"host": host}).fetchone()
+        return bool(row and row[0])
 
     def drain(self, conn: psycopg.Connection[Any]) -> NotifierStats:
         total = NotifierStats()

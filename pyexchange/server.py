@@ -13,7 +13,17 @@ When no DSN is configured (no ``--dsn``, no ``PYEXCHANGE_DSN``, no libpq environ
 * listens on a unix socket in ``<base>/run`` only (``listen_addresses = ''``), so it never
   collides with another server's TCP port (5432 or any); the socket directory is private
   (mode 0700) and local connections use trust authentication: only the cluster's owner (and
-  root) can reach it.
+  root) can reach it;
+* preloads the libraries of :data:`PRELOAD_LIBRARIES` that are installed (pgaudit, which logs
+  DDL and role changes to ``server.log``: :func:`pgaudit_settings`).
+
+``start(listen="HOST:PORT")`` (``pyexchange server start --listen HOST:PORT``) also makes it
+listen on TCP, with TLS only: a CA and a server certificate are made in ``<base>/tls``
+(:mod:`cryptography`), ``ssl = on``, and ``pg_hba.conf`` accepts TCP only as ``hostssl`` with
+``scram-sha-256`` (a login role with a password: ``pyexchange db create-login``); the unix
+socket keeps working. :meth:`EmbeddedServer.tls_conninfo` (``pyexchange server conninfo``) is
+then a conninfo with ``sslmode=verify-full`` and ``sslrootcert``. The choice is remembered in
+``<base>/listen`` until ``start(listen="")`` (``--no-listen``).
 
 Before each start it (re)writes ``data/pyexchange-monitoring.conf``: the libraries of
 :data:`PRELOAD_LIBRARIES` the server has (pg_stat_statements, auto_explain, pg_cron), the
@@ -48,7 +58,8 @@ from psycopg.conninfo import make_conninfo
 from pyexchange.errors import ConfigurationError
 
 DATABASE = "pyexchange"
-#: Port number in the socket's name (``.s.PGSQL.<port>``); no TCP port is opened.
+#: Port number in the socket's name (``.s.PGSQL.<port>``); no TCP port is opened unless the
+#: server listens on TCP (``--listen``), whose port then names the socket too.
 PORT = 5432
 #: Where Debian and Ubuntu install the server binaries (not on PATH).
 DEBIAN_BINDIRS = "/usr/lib/postgresql/*/bin"
@@ -58,8 +69,9 @@ ROOT_RUN_AS = "postgres"
 #: Libraries the embedded server preloads when the server has them (a missing one is skipped:
 #: preloading it would stop the server from starting). pg_stat_statements feeds the slow
 #: statements of the monitoring functions, auto_explain logs slow plans, pg_cron runs the
-#: scheduled maintenance (docs/operations.md). Append to it to preload another library.
-PRELOAD_LIBRARIES: list[str] = ["pg_stat_statements", "auto_explain", "pg_cron"]
+#: scheduled maintenance (docs/operations.md), pgaudit logs DDL and role changes
+#: (:func:`pgaudit_settings`). Append to it to preload another library.
+PRELOAD_LIBRARIES: list[str] = ["pg_stat_statements", "auto_explain", "pg_cron", "pgaudit"]
 #: The embedded server logs statements (and the plans) that take at least this many ms;
 #: ``PYEXCHANGE_SLOW_QUERY_MS`` overrides it (-1 turns the log off).
 DEFAULT_SLOW_QUERY_MS = 100
@@ -193,6 +205,37 @@ def monitoring_settings(libraries: Sequence[str], *, database: str, slow_ms: int
     return lines
 
 
+def pgaudit_settings() -> list[str]:
+    """pgaudit on the embedded server: every DDL statement and every role or privilege change
+    (CREATE/ALTER/DROP ROLE, GRANT, REVOKE) is written to the server log with its text, once
+    per statement, without bind parameters (they could hold a password), on lines that name
+    the login role, database and client. The same lines suit an external server
+    (docs/security.md). The first build of the embedded database (its migration from the
+    versioned scripts) is not logged by pgaudit: each of its hundreds of DDL statements would
+    repeat the whole script."""
+    return [
+        "pgaudit.log = 'ddl, role'",
+        "pgaudit.log_catalog = off",
+        "pgaudit.log_parameter = off",
+        "pgaudit.log_relation = off",
+        "pgaudit.log_statement_once = on",
+        # who did it: the login role, database and client on every line
+        "log_line_prefix = '%m [%p] %q%u@%d %h '",
+    ]
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[v6]:PORT`` for an IPv6 address) as (host, port)."""
+    m = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:(\d{1,5})|([A-Za-z0-9.-]+):(\d{1,5})", listen.strip())
+    if not m:
+        raise ConfigurationError(f"--listen takes HOST:PORT, not {listen!r}")
+    host = m.group(1) or m.group(3)
+    port = int(m.group(2) or m.group(4))
+    if not 1 <= port <= 65535:
+        raise ConfigurationError(f"--listen: port {port} is outside 1..65535")
+    return host, port
+
+
 @dataclass(frozen=True)
 class ServerStatus:
     base_dir: Path
@@ -246,9 +289,48 @@ class EmbeddedServer:
         """The cluster's bootstrap superuser: the system user that runs it."""
         return self.run_as or _current_user()
 
+    @property
+    def listen_file(self) -> Path:
+        return self.base_dir / "listen"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.base_dir / "tls"
+
+    def listen_address(self) -> tuple[str, int] | None:
+        """The TCP address the server listens on (with TLS), or None (unix socket only)."""
+        try:
+            text = self.listen_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return parse_listen(text) if text else None
+
+    @property
+    def port(self) -> int:
+        """The server's port: the TCP port when it listens, else :data:`PORT` (the socket's
+        name only)."""
+        address = self.listen_address()
+        return address[1] if address else PORT
+
     def conninfo(self, dbname: str | None = None) -> str:
-        return make_conninfo(host=str(self.socket_dir), port=str(PORT), user=self.superuser,
+        return make_conninfo(host=str(self.socket_dir), port=str(self.port), user=self.superuser,
                              dbname=dbname or self.database)
+
+    def tls_conninfo(self, user: str | None = None, dbname: str | None = None) -> str:
+        """The TCP conninfo when the server listens (``sslmode=verify-full`` against the CA in
+        ``<base>/tls``); a password is needed (scram-sha-256), not included."""
+        address = self.listen_address()
+        if address is None:
+            raise ConfigurationError("the embedded server does not listen on TCP",
+                                     hint="pyexchange server start --listen HOST:PORT")
+        host = address[0]
+        if host in ("0.0.0.0", "*"):
+            host = "localhost"
+        elif host == "::":
+            host = "::1"
+        return make_conninfo(host=host, port=str(address[1]), user=user or self.superuser,
+                             dbname=dbname or self.database, sslmode="verify-full",
+                             sslrootcert=str(self.tls_dir / "ca.crt"))
 
     def is_initialised(self) -> bool:
         return (self.data_dir / "PG_VERSION").exists()
@@ -306,7 +388,7 @@ class EmbeddedServer:
                 os.chown(path, pw.pw_uid, pw.pw_gid)
             if self.log_file.exists():
                 os.chown(self.log_file, pw.pw_uid, pw.pw_gid)
-        if len(str(self.socket_dir / f".s.PGSQL.{PORT}")) > 100:
+        if len(str(self.socket_dir / f".s.PGSQL.{self.port}")) > 100:
             raise ConfigurationError(
                 f"the embedded server's socket path under {self.socket_dir} is too long for a "
                 "unix socket; set PYEXCHANGE_HOME to a shorter directory")
@@ -334,6 +416,10 @@ class EmbeddedServer:
                 f"unix_socket_directories = '{self.socket_dir}'\n"
                 "unix_socket_permissions = 0700\n"
             )
+            # shared_preload_libraries is written by _write_monitoring_conf at every start
+            if "pgaudit" in available_preload_libraries(bindir):
+                conf.write("# pgaudit: DDL and role changes to the server log\n")
+                conf.write("".join(line + "\n" for line in pgaudit_settings()))
 
     def _write_monitoring_conf(self, bindir: Path) -> None:
         """(Re)write :data:`MONITORING_CONF` before each start (the libraries installed and
@@ -371,20 +457,104 @@ class EmbeddedServer:
         return ServerStatus(self.base_dir, self.data_dir, self.socket_dir,
                             self.is_initialised(), running, pid, self.conninfo())
 
-    def start(self) -> str:
+    def start(self, listen: str | None = None) -> str:
         """Initialise (first use), start if stopped, create and migrate the database (first
-        use); return the database's conninfo."""
+        use); return the database's conninfo (the unix socket's).
+
+        ``listen="HOST:PORT"`` also listens on TCP with TLS only (remembered; ``""`` goes back
+        to the unix socket only; None keeps what was chosen before). A running server whose
+        network settings change is restarted."""
         bindir = self.bindir()
         with self._locked():
+            if listen is not None:
+                if listen:
+                    parse_listen(listen)
+                self.base_dir.mkdir(parents=True, exist_ok=True)
+                self.listen_file.write_text(listen.strip() + "\n" if listen else "",
+                                            encoding="utf-8")
             self._prepare_dirs()
             if not self.is_initialised():
                 self._initdb(bindir)
-            if not self.status().running:
+            changed = self._write_network_settings()
+            running = self.status().running
+            if running and changed:
+                self._write_monitoring_conf(bindir)
+                self._run([str(bindir / "pg_ctl"), "restart", "-D", str(self.data_dir),
+                           "-l", str(self.log_file), "-m", "fast", "-w", "-t", "60", "-s"])
+            elif not running:
                 self._write_monitoring_conf(bindir)
                 self._run([str(bindir / "pg_ctl"), "start", "-D", str(self.data_dir),
                            "-l", str(self.log_file), "-w", "-t", "60", "-s"])
             self._ensure_database()
         return self.conninfo()
+
+    # --- TCP with TLS only (--listen) -----------------------------------------------------
+    NETWORK_CONF = "pyexchange_network.conf"
+
+    def _write_network_settings(self) -> bool:
+        """Write the listen/TLS settings (``data/pyexchange_network.conf``, included from
+        postgresql.conf) and ``pg_hba.conf`` for the current choice; True when either
+        changed. Socket only: ``local`` trust and nothing else. Listening: the same, plus
+        ``hostssl`` with scram-sha-256 from anywhere, and no plain ``host`` line, so a
+        connection without TLS finds no entry and is refused."""
+        address = self.listen_address()
+        lines = ["# written by pyexchange (server start --listen); do not edit"]
+        hba = ["# written by pyexchange: unix socket (private directory) trusted;",
+               "# TCP only with TLS and a SCRAM password",
+               "local all all trust", "local replication all trust"]
+        if address is None:
+            lines += ["listen_addresses = ''", f"port = {PORT}", "ssl = off"]
+        else:
+            host, port = address
+            self._ensure_certificates(host)
+            lines += [f"listen_addresses = '{host}'", f"port = {port}", "ssl = on",
+                      f"ssl_cert_file = '{self.tls_dir / 'server.crt'}'",
+                      f"ssl_key_file = '{self.tls_dir / 'server.key'}'",
+                      "ssl_min_protocol_version = 'TLSv1.2'",
+                      "password_encryption = 'scram-sha-256'"]
+            hba += ["hostssl all all 0.0.0.0/0 scram-sha-256",
+                    "hostssl all all ::/0 scram-sha-256"]
+        changed = False
+        for path, text in ((self.data_dir / self.NETWORK_CONF, "\n".join(lines) + "\n"),
+                           (self.data_dir / "pg_hba.conf", "\n".join(hba) + "\n")):
+            try:
+                old = path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                old = None
+            if old != text:
+                path.write_text(text, encoding="utf-8")
+                self._give_to_server_user(path, 0o600)
+                changed = True
+        conf = self.data_dir / "postgresql.conf"
+        include = f"include_if_exists = '{self.NETWORK_CONF}'"
+        if include not in conf.read_text(encoding="utf-8"):
+            with open(conf, "a", encoding="utf-8") as fh:
+                fh.write(f"\n# pyexchange: listen/TLS settings (server start --listen)\n{include}\n")
+            changed = True
+        return changed
+
+    def _give_to_server_user(self, path: Path, mode: int) -> None:
+        path.chmod(mode)
+        if self.run_as is not None and os.geteuid() == 0:
+            pw = pwd.getpwnam(self.run_as)
+            os.chown(path, pw.pw_uid, pw.pw_gid)
+
+    def _ensure_certificates(self, host: str) -> None:
+        """A CA (made once, kept) and a server certificate for ``host`` (and localhost,
+        127.0.0.1, ::1 and this machine's name), signed by it, in ``<base>/tls``; the server
+        certificate is made again when the names it must carry change."""
+        from pyexchange import tls
+
+        self.tls_dir.mkdir(exist_ok=True)
+        self.tls_dir.chmod(0o700)
+        if self.run_as is not None and os.geteuid() == 0:
+            pw = pwd.getpwnam(self.run_as)
+            os.chown(self.tls_dir, pw.pw_uid, pw.pw_gid)
+        names = tls.server_names(host)
+        written = tls.ensure_ca_and_server_cert(self.tls_dir, names)
+        for name in written:
+            self._give_to_server_user(self.tls_dir / name,
+                                      0o600 if name.endswith(".key") else 0o644)
 
     def ensure_running(self) -> str:
         """The conninfo of the embedded database, starting (and creating) it when needed."""
@@ -429,7 +599,9 @@ class EmbeddedServer:
             from pyexchange.migrate import Migrator
 
             try:
-                Migrator(self.conninfo()).migrate()
+                # pgaudit would log the whole script once per DDL statement (megabytes); this
+                # build from the versioned scripts is not an event to audit
+                Migrator(make_conninfo(self.conninfo(), options="-c pgaudit.log=none")).migrate()
             except BaseException:
                 # leave no half-made database behind: the next use starts over
                 with psycopg.connect(self.conninfo("postgres"), autocommit=True) as conn:

@@ -16,6 +16,7 @@ CREATE TABLE exchange.kyc_verifications (
     review_note text,
     submitted_at timestamp with time zone DEFAULT now() NOT NULL,
     reviewed_at timestamp with time zone,
+    CONSTRAINT kyc_verifications_documents_encrypted CHECK (((documents = '{}'::jsonb) OR (((documents ->> 'ciphertext'::text) ~ '^pyxenc:1:[0-9]{1,10}:[A-Za-z0-9_-]{38,}$'::text) AND ((documents - 'ciphertext'::text) = '{}'::jsonb)))),
     CONSTRAINT kyc_verifications_level_range CHECK (((requested_level >= 1) AND (requested_level <= 2))),
     CONSTRAINT kyc_verifications_review_consistent CHECK (((status = 'PENDING'::exchange.kyc_status) = (reviewed_at IS NULL)))
 );
@@ -60,7 +61,7 @@ CREATE TABLE exchange.users (
     password_hash character varying(255) NOT NULL,
     first_name character varying(50),
     last_name character varying(50),
-    phone character varying(20),
+    phone text,
     status exchange.user_status DEFAULT 'PENDING'::exchange.user_status NOT NULL,
     kyc_level smallint DEFAULT 0 NOT NULL,
     last_login_at timestamp with time zone,
@@ -72,6 +73,7 @@ CREATE TABLE exchange.users (
     CONSTRAINT users_email_format CHECK (((email)::text ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text)),
     CONSTRAINT users_failed_login_attempts_nonnegative CHECK ((failed_login_attempts >= 0)),
     CONSTRAINT users_kyc_level_range CHECK (((kyc_level >= 0) AND (kyc_level <= 2))),
+    CONSTRAINT users_phone_encrypted CHECK ((phone ~ '^pyxenc:1:[0-9]{1,10}:[A-Za-z0-9_-]{38,}$'::text)),
     CONSTRAINT users_username_format CHECK (((username)::text ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{2,49}$'::text)),
     CONSTRAINT users_version_nonnegative CHECK ((version >= 0))
 );

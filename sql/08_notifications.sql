@@ -103,6 +103,7 @@ CREATE TABLE exchange.webhook_endpoints (
     is_active boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_endpoints_secret_encrypted CHECK ((secret ~ '^pyxenc:1:[0-9]{1,10}:[A-Za-z0-9_-]{38,}$'::text)),
     CONSTRAINT webhook_endpoints_secret_length CHECK ((length(secret) >= 16)),
     CONSTRAINT webhook_endpoints_url_format CHECK ((url ~ '^https?://[^\s]+$'::text))
 );

@@ -7,7 +7,9 @@
 --   exchange._acting_user_id()  ->  functions/identity/_acting_user_id.sql
 --   exchange._audit_action(text, text, text, jsonb)  ->  functions/identity/_audit_action.sql
 --   exchange._authorize_for_user(bigint, text, text, text)  ->  functions/identity/_authorize_for_user.sql
+--   exchange._check_ciphertext(text, text)  ->  functions/security/_check_ciphertext.sql
 --   exchange._check_kyc_limit(bigint, text, integer, numeric)  ->  functions/identity/_check_kyc_limit.sql
+--   exchange._check_password_length(text)  ->  functions/identity/_check_password_length.sql
 --   exchange._guard_last_admin(bigint)  ->  functions/identity/_guard_last_admin.sql
 --   exchange._hash_password(text, text)  ->  functions/identity/_hash_password.sql
 --   exchange._require_admin(text, text, text)  ->  functions/identity/_require_admin.sql
@@ -71,10 +73,22 @@ COMMENT ON FUNCTION exchange._audit_action(p_operation text, p_entity text, p_en
 COMMENT ON FUNCTION exchange._authorize_for_user(p_user_id bigint, p_resource text, p_action text, p_duty_role text) IS 'Internal: the rule of every user-scoped function: the acting user exists, is ACTIVE and is p_user_id or holds resource:action; no acting user only for members of exchange_owner or p_duty_role (returns NULL). Raises EX320, EX360, EX303, EX321, EX322.';
 
 --
+-- Name: FUNCTION _check_ciphertext(p_value text, p_field text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._check_ciphertext(p_value text, p_field text) IS 'Internal: refuses (EX382) a value of an application-encrypted field that is not a pyexchange envelope (pyxenc:1:...).';
+
+--
 -- Name: FUNCTION _check_kyc_limit(p_user_id bigint, p_action text, p_asset_id integer, p_amount numeric); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
 COMMENT ON FUNCTION exchange._check_kyc_limit(p_user_id bigint, p_action text, p_asset_id integer, p_amount numeric) IS 'Internal KYC gate: may the user do p_action (DEPOSIT, TRADE, WITHDRAW) for p_amount of the asset today? Counts the amount in kyc_daily_usage. Raises EX001, EX303, EX309, EX335, EX336.';
+
+--
+-- Name: FUNCTION _check_password_length(p_password text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._check_password_length(p_password text) IS 'Internal: refuses a password over 72 bytes (EX306), for registration and login alike.';
 
 --
 -- Name: FUNCTION _guard_last_admin(p_user_id bigint); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -116,7 +130,7 @@ COMMENT ON FUNCTION exchange._review_kyc(p_reviewer_id bigint, p_verification_id
 -- Name: FUNCTION _validate_profile(p_first_name text, p_last_name text, p_phone text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange._validate_profile(p_first_name text, p_last_name text, p_phone text) IS 'Internal: validates optional profile fields (names, phone). Raises EX312.';
+COMMENT ON FUNCTION exchange._validate_profile(p_first_name text, p_last_name text, p_phone text) IS 'Internal: validates optional profile fields (names; the phone must be a ciphertext). Raises EX312, EX382.';
 
 --
 -- Name: user_profiles; Type: VIEW; Schema: exchange; Owner: exchange_owner
@@ -286,10 +300,22 @@ REVOKE ALL ON FUNCTION exchange._audit_action(p_operation text, p_entity text, p
 REVOKE ALL ON FUNCTION exchange._authorize_for_user(p_user_id bigint, p_resource text, p_action text, p_duty_role text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION _check_ciphertext(p_value text, p_field text); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._check_ciphertext(p_value text, p_field text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION _check_kyc_limit(p_user_id bigint, p_action text, p_asset_id integer, p_amount numeric); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
 REVOKE ALL ON FUNCTION exchange._check_kyc_limit(p_user_id bigint, p_action text, p_asset_id integer, p_amount numeric) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _check_password_length(p_password text); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._check_password_length(p_password text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _guard_last_admin(p_user_id bigint); Type: ACL; Schema: exchange; Owner: exchange_owner

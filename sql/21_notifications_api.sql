@@ -5,6 +5,7 @@
 --
 -- Functions (their source, with the header that documents them, is in functions/):
 --   exchange._check_notification_owner(bigint)  ->  functions/events/_check_notification_owner.sql
+--   exchange._check_webhook_url(text)  ->  functions/events/_check_webhook_url.sql
 --   exchange.claim_notifications(integer)  ->  functions/events/claim_notifications.sql
 --   exchange.create_notification_template(text, exchange.notification_channel, text, text, text)  ->  functions/events/create_notification_template.sql
 --   exchange.list_notifications(bigint, boolean, integer)  ->  functions/events/list_notifications.sql
@@ -13,7 +14,9 @@
 --   exchange.record_notification_failure(bigint, text, integer, interval, interval)  ->  functions/events/record_notification_failure.sql
 --   exchange.set_notification_preference(bigint, text, exchange.notification_channel, boolean)  ->  functions/events/set_notification_preference.sql
 --   exchange.set_webhook_endpoint(bigint, text, text)  ->  functions/events/set_webhook_endpoint.sql
+--   exchange.set_webhook_host_allowed(text, boolean)  ->  functions/events/set_webhook_host_allowed.sql
 --   exchange.tg_notification_templates__check_placeholders()  ->  functions/events/tg_notification_templates__check_placeholders.sql
+--   exchange.webhook_host_allowed(text)  ->  functions/events/webhook_host_allowed.sql
 --
 
 --
@@ -21,6 +24,12 @@
 --
 
 COMMENT ON FUNCTION exchange._check_notification_owner(p_user_id bigint) IS 'Internal: the session may act for the user (exchange._authorize_for_user) and the user exists. Raises EX320, EX360, EX303, EX321, EX322, EX001.';
+
+--
+-- Name: FUNCTION _check_webhook_url(p_url text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._check_webhook_url(p_url text) IS 'Internal: refuses (EX381) a webhook URL that is not http(s) or whose host is a loopback, private, link-local, multicast, unspecified or reserved address or an obvious local name, unless the host is allowed by an admin; returns the host.';
 
 --
 -- Name: FUNCTION claim_notifications(p_limit integer); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -68,13 +77,51 @@ COMMENT ON FUNCTION exchange.set_notification_preference(p_user_id bigint, p_eve
 -- Name: FUNCTION set_webhook_endpoint(p_user_id bigint, p_url text, p_secret text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange.set_webhook_endpoint(p_user_id bigint, p_url text, p_secret text) IS 'Sets or removes a user''s webhook URL and signing secret. Raises EX001, EX322.';
+COMMENT ON FUNCTION exchange.set_webhook_endpoint(p_user_id bigint, p_url text, p_secret text) IS 'Sets or removes a user''s webhook URL (http(s), a public host unless allowed by an admin) and signing secret. Raises EX001, EX381, EX320, EX321, EX322.';
+
+--
+-- Name: FUNCTION set_webhook_host_allowed(p_host text, p_allowed boolean); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange.set_webhook_host_allowed(p_host text, p_allowed boolean) IS 'Admin (webhook:allow_host, or a DBA): allows or disallows a webhook host that is or resolves to a non-public address. Raises EX001, EX303, EX320, EX321.';
 
 --
 -- Name: FUNCTION tg_notification_templates__check_placeholders(); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
 COMMENT ON FUNCTION exchange.tg_notification_templates__check_placeholders() IS 'Refuses templates of unknown event types (EX503) or with placeholders outside the payload (EX504).';
+
+--
+-- Name: FUNCTION webhook_host_allowed(p_host text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange.webhook_host_allowed(p_host text) IS 'Whether a webhook host is on the admin''s allow-list (exchange.set_webhook_host_allowed).';
+
+--
+-- Name: webhook_allowed_hosts; Type: TABLE; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TABLE exchange.webhook_allowed_hosts (
+    host text NOT NULL,
+    allowed_by bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_allowed_hosts_host_format CHECK ((host ~ '^[a-z0-9_.:-]{1,253}$'::text))
+);
+
+ALTER TABLE exchange.webhook_allowed_hosts OWNER TO exchange_owner;
+
+--
+-- Name: TABLE webhook_allowed_hosts; Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON TABLE exchange.webhook_allowed_hosts IS 'Webhook hosts an admin allows although they are or resolve to a non-public address.';
+
+--
+-- Name: webhook_allowed_hosts webhook_allowed_hosts_pkey; Type: CONSTRAINT; Schema: exchange; Owner: exchange_owner
+--
+
+ALTER TABLE ONLY exchange.webhook_allowed_hosts
+    ADD CONSTRAINT webhook_allowed_hosts_pkey PRIMARY KEY (host);
 
 --
 -- Name: notification_templates tg_notification_templates__check_placeholders; Type: TRIGGER; Schema: exchange; Owner: exchange_owner
@@ -87,6 +134,12 @@ CREATE TRIGGER tg_notification_templates__check_placeholders BEFORE INSERT OR UP
 --
 
 REVOKE ALL ON FUNCTION exchange._check_notification_owner(p_user_id bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _check_webhook_url(p_url text); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._check_webhook_url(p_url text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION claim_notifications(p_limit integer); Type: ACL; Schema: exchange; Owner: exchange_owner
@@ -145,7 +198,21 @@ REVOKE ALL ON FUNCTION exchange.set_webhook_endpoint(p_user_id bigint, p_url tex
 GRANT ALL ON FUNCTION exchange.set_webhook_endpoint(p_user_id bigint, p_url text, p_secret text) TO exchange_app;
 
 --
+-- Name: FUNCTION set_webhook_host_allowed(p_host text, p_allowed boolean); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange.set_webhook_host_allowed(p_host text, p_allowed boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION exchange.set_webhook_host_allowed(p_host text, p_allowed boolean) TO exchange_app;
+
+--
 -- Name: FUNCTION tg_notification_templates__check_placeholders(); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
 REVOKE ALL ON FUNCTION exchange.tg_notification_templates__check_placeholders() FROM PUBLIC;
+
+--
+-- Name: FUNCTION webhook_host_allowed(p_host text); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange.webhook_host_allowed(p_host text) FROM PUBLIC;
+GRANT ALL ON FUNCTION exchange.webhook_host_allowed(p_host text) TO exchange_app;

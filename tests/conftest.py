@@ -26,6 +26,7 @@ import pytest
 from psycopg import sql
 from pytest_postgresql import factories
 
+from pyexchange import crypto
 from pyexchange.migrate import Migrator
 
 
@@ -40,6 +41,10 @@ def _pg_bindir() -> str:
     except ConfigurationError:
         return "/usr/lib/postgresql/15/bin"  # noproc mode does not need them
 
+
+# Application-level encryption (pyexchange.crypto): the tests' clients encrypt phones, KYC
+# documents and webhook secrets with a master key made for this session.
+os.environ.setdefault("PYEXCHANGE_MASTER_KEY", crypto.new_key_line())
 
 USE_NOPROC = os.geteuid() == 0 or os.environ.get("PYEXCHANGE_TEST_NOPROC") == "1"
 
@@ -180,3 +185,24 @@ def run_pgtap(dsn: str, path: Path) -> list[str]:
             if not cur.nextset():
                 break
     return lines
+
+
+@pytest.fixture
+def app_login_dsn(clone_dsn: str) -> Iterator[str]:
+    """A DSN for a new login role in exchange_app (made by exchange.create_login) on the
+    clone: the application's credential, as an attacker holding it would connect."""
+    name = f"pyx_app_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(clone_dsn, autocommit=True) as conn:
+        conn.execute("SELECT exchange._apply_ownership_and_grants()")
+        conn.execute("SELECT exchange.create_login(%s, 'app', NULL)", (name,))
+    params = psycopg.conninfo.conninfo_to_dict(clone_dsn)
+    params["user"] = name
+    params.pop("password", None)
+    try:
+        yield psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()
+                                               if v is not None})
+    finally:
+        with psycopg.connect(clone_dsn, autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE usename = %s", (name,))
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))

@@ -3,7 +3,8 @@
 -- pgcrypto (exchange_crypto.crypt with gen_salt('bf', auth_settings.bcrypt_cost)). The
 -- plaintext never leaves this call: it is not stored, logged or returned.
 -- Policy: at least auth_settings.min_password_length characters, at most 72 bytes (bcrypt
--- ignores the rest), not the username.
+-- ignores the rest: exchange._check_password_length, which authenticate calls too), not the
+-- username.
 -- Raises: EX306 weak or invalid password.
 -- Locks: none.
 CREATE OR REPLACE FUNCTION exchange._hash_password(p_password text, p_username text DEFAULT NULL)
@@ -15,8 +16,9 @@ DECLARE
     v_cost integer;
     v_min  integer;
 BEGIN
+    PERFORM exchange._check_password_length(p_password);
     SELECT bcrypt_cost, min_password_length INTO v_cost, v_min FROM exchange.auth_settings;
-    IF p_password IS NULL OR char_length(p_password) < v_min OR octet_length(p_password) > 72
+    IF p_password IS NULL OR char_length(p_password) < v_min
        OR lower(p_password) = lower(coalesce(p_username, '')) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX306',

@@ -11,6 +11,11 @@
 -- EX301 (unknown user or wrong password: the same answer, and an unknown login costs one
 -- bcrypt hash too, so neither the code nor the timing reveals whether the user exists);
 -- EX302 locked and EX303 not ACTIVE are told only to a caller who gave the right password.
+-- Raises: EX306 for a password over 72 bytes (exchange._check_password_length, the check
+-- registration makes), before any user is looked up: bcrypt reads 72 bytes, so such a password
+-- would otherwise match on its first 72 alone. Nothing is counted for it.
+-- An unknown login costs one bcrypt compare against a dummy hash at the current cost, as a
+-- known one does against its own hash.
 -- Emits: user_locked, from the failed attempt that locks the user (exchange._emit_event; payloads in docs/events.md).
 -- Locks: the user row (the UPDATE), only after the password has been checked.
 CREATE OR REPLACE FUNCTION exchange.authenticate(p_login text, p_password text)
@@ -27,6 +32,7 @@ DECLARE
     v_locked_until timestamptz;
     v_newly_locked boolean;
 BEGIN
+    PERFORM exchange._check_password_length(p_password);
     SELECT * INTO v_settings FROM exchange.auth_settings;
     SELECT u.id, u.uuid, u.username, u.password_hash, u.status, u.locked_until, u.kyc_level
       INTO v_user
@@ -36,9 +42,11 @@ BEGIN
 
     v_result.authenticated := false;
     IF v_user.id IS NULL THEN
-        -- Same work as a real check, so the answer time does not reveal existence.
-        PERFORM exchange_crypto.crypt(coalesce(p_password, ''),
-                                      exchange_crypto.gen_salt('bf', v_settings.bcrypt_cost));
+        -- Same work as a real check (a bcrypt compare at the current cost against a dummy
+        -- hash), so the answer time does not reveal existence.
+        v_ok := exchange_crypto.crypt(coalesce(p_password, ''),
+                                      exchange_crypto.gen_salt('bf', v_settings.bcrypt_cost))
+                = repeat('x', 60);
         v_result.error_code := 'EX301';
         v_result.message := 'invalid login or password';
         RETURN v_result;

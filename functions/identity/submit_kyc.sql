@@ -1,11 +1,15 @@
 -- exchange.submit_kyc(p_user_id bigint, p_level integer, p_documents jsonb DEFAULT '{}')
 --   RETURNS exchange.kyc_verifications
 -- Files a KYC verification asking for level p_level (1 or 2, above the user's level) with its
--- documents (a JSON object, at most 64 kB, stored as given; it is data, never evaluated).
+-- documents, stored encrypted: '{}' (none) or {"ciphertext": "<envelope>"}, the envelope
+-- (exchange._check_ciphertext) of the JSON object the application validated (at most 64 kB)
+-- and encrypted (pyexchange.crypto); the database never sees them in plain text.
 -- One pending verification per user.
 -- Access: the user themselves only, ACTIVE (exchange._authorize_for_user), or a DBA session.
 -- Raises: EX309 no such user; EX303 user CLOSED or SUSPENDED; EX330 bad level; EX331 one is
---         already pending; EX337 bad documents; EX320, EX360, EX303, EX321, EX322 (access).
+--         already pending; EX337 documents not {} or {"ciphertext": ...} (or larger than
+--         96 kB); EX382 the ciphertext is not an envelope; EX320, EX360, EX303, EX321,
+--         EX322 (access).
 -- Locks: the user row (so two submissions of one user take turns).
 CREATE OR REPLACE FUNCTION exchange.submit_kyc(
     p_user_id bigint, p_level integer, p_documents jsonb DEFAULT '{}'::jsonb)
@@ -20,13 +24,17 @@ DECLARE
 BEGIN
     PERFORM exchange._authorize_for_user(p_user_id);
     IF p_documents IS NULL OR jsonb_typeof(p_documents) <> 'object'
-       OR octet_length(p_documents::text) > 65536 THEN
+       OR octet_length(p_documents::text) > 98304
+       OR (p_documents <> '{}'::jsonb
+           AND (jsonb_typeof(p_documents -> 'ciphertext') IS DISTINCT FROM 'string'
+                OR p_documents - 'ciphertext' <> '{}'::jsonb)) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'EX337',
-            MESSAGE = 'KYC documents must be a JSON object of at most 64 kB',
-            DETAIL = format('documents: %s, %s bytes', jsonb_typeof(p_documents), octet_length(p_documents::text)),
-            HINT = 'Pass the documents as a JSON object of at most 64 kB.';
+            MESSAGE = 'KYC documents must be {} or {"ciphertext": "<envelope>"}',
+            DETAIL = 'the documents (a JSON object of at most 64 kB) are stored encrypted',
+            HINT = 'The pyexchange client encrypts them (docs/security.md).';
     END IF;
+    PERFORM exchange._check_ciphertext(p_documents ->> 'ciphertext', 'KYC documents');
     SELECT id, status, kyc_level INTO v_user FROM exchange.users WHERE id = p_user_id FOR UPDATE;
     IF v_user.id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'EX309', MESSAGE = format('user %s does not exist', p_user_id),

@@ -11,7 +11,7 @@ CREATE TABLE exchange.users (
     password_hash         varchar(255) NOT NULL,
     first_name            varchar(50),
     last_name             varchar(50),
-    phone                 varchar(20),
+    phone                 text,
     status                exchange.user_status NOT NULL DEFAULT 'PENDING',
     kyc_level             smallint NOT NULL DEFAULT 0,
     last_login_at         timestamptz,
@@ -27,7 +27,9 @@ CREATE TABLE exchange.users (
     CONSTRAINT users_email_format CHECK (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'),
     CONSTRAINT users_kyc_level_range CHECK (kyc_level BETWEEN 0 AND 2),
     CONSTRAINT users_failed_login_attempts_nonnegative CHECK (failed_login_attempts >= 0),
-    CONSTRAINT users_version_nonnegative CHECK (version >= 0)
+    CONSTRAINT users_version_nonnegative CHECK (version >= 0),
+    -- encrypted by the application (docs/security.md): the database holds ciphertext only
+    CONSTRAINT users_phone_encrypted CHECK (phone ~ '^pyxenc:1:[0-9]{1,10}:[A-Za-z0-9_-]{38,}$')
 );
 COMMENT ON TABLE exchange.users IS 'Exchange users; uuid is the external identifier, id the internal key.';
 -- Emails and usernames are unique case-insensitively ('Admin' cannot impersonate 'admin');
@@ -95,7 +97,12 @@ CREATE TABLE exchange.kyc_verifications (
     CONSTRAINT kyc_verifications_reviewer_fkey FOREIGN KEY (reviewer_id) REFERENCES exchange.users (id),
     CONSTRAINT kyc_verifications_level_range CHECK (requested_level BETWEEN 1 AND 2),
     CONSTRAINT kyc_verifications_review_consistent
-        CHECK ((status = 'PENDING') = (reviewed_at IS NULL))
+        CHECK ((status = 'PENDING') = (reviewed_at IS NULL)),
+    -- encrypted by the application (docs/security.md): {} or {"ciphertext": "pyxenc:1:..."}
+    CONSTRAINT kyc_verifications_documents_encrypted
+        CHECK (documents = '{}'::jsonb
+               OR (documents ->> 'ciphertext' ~ '^pyxenc:1:[0-9]{1,10}:[A-Za-z0-9_-]{38,}$'
+                   AND documents - 'ciphertext' = '{}'::jsonb))
 );
 CREATE INDEX kyc_verifications_reviewer_idx ON exchange.kyc_verifications (reviewer_id)
     WHERE reviewer_id IS NOT NULL;

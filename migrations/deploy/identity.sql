@@ -101,7 +101,9 @@ INSERT INTO exchange.kyc_limits (level, action, asset_id, allowed, daily_limit) 
 \ir ../../functions/identity/_authorize_for_user.sql
 \ir ../../functions/identity/_check_kyc_limit.sql
 \ir ../../functions/identity/_audit_action.sql
+\ir ../../functions/identity/_check_password_length.sql
 \ir ../../functions/identity/_hash_password.sql
+\ir ../../functions/security/_check_ciphertext.sql
 \ir ../../functions/identity/_validate_profile.sql
 \ir ../../functions/identity/_guard_last_admin.sql
 \ir ../../functions/identity/tg_users__check_status.sql

@@ -71,7 +71,10 @@ CREATE TABLE exchange.webhook_endpoints (
     CONSTRAINT webhook_endpoints_pkey PRIMARY KEY (user_id),
     CONSTRAINT webhook_endpoints_user_fkey FOREIGN KEY (user_id) REFERENCES exchange.users (id),
     CONSTRAINT webhook_endpoints_url_format CHECK (url ~ '^https?://[^\s]+$'),
-    CONSTRAINT webhook_endpoints_secret_length CHECK (length(secret) >= 16)
+    CONSTRAINT webhook_endpoints_secret_length CHECK (length(secret) >= 16),
+    -- encrypted by the application (docs/security.md): the database holds ciphertext only
+    CONSTRAINT webhook_endpoints_secret_encrypted
+        CHECK (secret ~ '^pyxenc:1:[0-9]{1,10}:[A-Za-z0-9_-]{38,}$')
 );
 COMMENT ON TABLE exchange.webhook_endpoints IS
     'Per-user webhook target of WEBHOOK notifications and the HMAC-SHA256 signing secret.';

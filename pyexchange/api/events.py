@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from pyexchange import crypto, webhooks
 from pyexchange.base import ClientBase
+from pyexchange.errors import InvalidArgument
 
 if TYPE_CHECKING:
     from pyexchange.market_feed import MarketUpdate
@@ -84,8 +86,32 @@ class NotificationsAPI(ClientBase):
 
     def set_webhook_endpoint(self, user_id: int, url: str | None, secret: str | None) -> None:
         """``exchange.set_webhook_endpoint``: where the user's WEBHOOK notifications go and
-        the HMAC-SHA256 secret that signs them (``url=None`` removes it)."""
+        the HMAC-SHA256 secret that signs them (``url=None`` removes it).
+
+        The URL must be http(s) and its host public: unless an admin allowed the host, a name
+        is resolved here and refused (:class:`~pyexchange.errors.UnsafeWebhookUrl`) when any
+        of its addresses is loopback, private, link-local, multicast, unspecified or reserved
+        (the database checks IP literals itself; :mod:`pyexchange.webhooks`)."""
+        if url is not None:
+            host = webhooks.parse_url(url).host
+            webhooks.check_url(url, allowed=self.webhook_host_allowed(host))
+            if secret is None or len(secret) < 16:
+                raise InvalidArgument("invalid webhook endpoint",
+                                      detail=f"secret length {len(secret or '')}",
+                                      hint="A secret of at least 16 characters.")
+            # stored encrypted (pyexchange.crypto); the notification worker decrypts it to sign
+            secret = self.cipher.encrypt(crypto.WEBHOOK_SECRET, secret)
         self._scalar("set_webhook_endpoint", {"user_id": user_id, "url": url, "secret": secret})
+
+    def webhook_host_allowed(self, host: str) -> bool:
+        """``exchange.webhook_host_allowed``: is ``host`` on the admin's webhook allow-list?"""
+        return bool(self._scalar("webhook_host_allowed", {"host": host}))
+
+    def set_webhook_host_allowed(self, host: str, allowed: bool = True) -> bool:
+        """``exchange.set_webhook_host_allowed`` (admin: ``webhook:allow_host``, or a DBA):
+        allow (or no longer allow) webhooks to ``host`` although it is not public; True when
+        something changed."""
+        return bool(self._scalar("set_webhook_host_allowed", {"host": host, "allowed": allowed}))
 
     def list_notifications(self, user_id: int, unread_only: bool = False,
                            limit: int = 100) -> list[InAppNotification]:

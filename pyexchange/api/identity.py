@@ -7,11 +7,12 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
+from pyexchange import crypto
 from pyexchange.base import ClientBase
 from pyexchange.errors import CODES, ExchangeError, InvalidCredentials
 from pyexchange.queries import query
@@ -63,6 +64,9 @@ class User:
     updated_at: datetime
     roles: list[str]
 
+    #: stored encrypted (pyexchange.crypto); the client decrypts it
+    ENCRYPTED_FIELDS: ClassVar[dict[str, str]] = {"phone": crypto.PHONE}
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", UserStatus(self.status))
 
@@ -94,6 +98,9 @@ class KycVerification:
     review_note: str | None
     submitted_at: datetime
     reviewed_at: datetime | None
+
+    #: stored encrypted (pyexchange.crypto); the client decrypts them
+    ENCRYPTED_FIELDS: ClassVar[dict[str, str]] = {"documents": crypto.KYC_DOCUMENTS}
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", KycStatus(self.status))
@@ -141,10 +148,11 @@ class IdentityAPI(ClientBase):
         phone: str | None = None,
     ) -> User:
         """``exchange.register_user``: a PENDING user with the trader role (password hashed
-        with bcrypt in the database)."""
+        with bcrypt in the database; the phone encrypted here, :mod:`pyexchange.crypto`)."""
         return self._one("register_user", {
             "username": username, "email": email, "password": password,
-            "first_name": first_name, "last_name": last_name, "phone": phone}, User)
+            "first_name": first_name, "last_name": last_name,
+            "phone": self.cipher.seal_phone(phone)}, User)
 
     def bootstrap_admin(self, username: str, email: str, password: str) -> User:
         """``exchange.bootstrap_admin``: the first ACTIVE admin (database owner only)."""
@@ -183,7 +191,8 @@ class IdentityAPI(ClientBase):
         :class:`~pyexchange.errors.StaleVersion` when ``expected_version`` is not current."""
         return self._one("update_user_profile", {
             "user_id": user_id, "expected_version": expected_version,
-            "first_name": first_name, "last_name": last_name, "phone": phone,
+            "first_name": first_name, "last_name": last_name,
+            "phone": self.cipher.seal_phone(phone),
             "email": email}, User)
 
     def authenticate(self, login: str, password: str) -> LoginResult:
@@ -226,9 +235,12 @@ class IdentityAPI(ClientBase):
     # --- KYC -----------------------------------------------------------------------------
     def submit_kyc(self, user_id: int, level: int,
                    documents: dict[str, Any] | None = None) -> KycVerification:
-        """``exchange.submit_kyc``: ask for level 1 or 2 with documents (a JSON object)."""
+        """``exchange.submit_kyc``: ask for level 1 or 2 with documents (a JSON object of at
+        most 64 kB), encrypted here (:mod:`pyexchange.crypto`): the database holds ciphertext
+        only."""
         return self._one("submit_kyc", {"user_id": user_id, "level": level,
-                                        "documents": Jsonb(documents or {})}, KycVerification)
+                                        "documents": Jsonb(self.cipher.seal_documents(documents))},
+                         KycVerification)
 
     def approve_kyc(self, reviewer_id: int, verification_id: int,
                     note: str | None = None) -> KycVerification:

@@ -88,6 +88,7 @@ def main(ctx: click.Context, dsn: str | None, acting_user_id: int | None) -> Non
 def _register() -> None:
     from pyexchange.cli import backup as backup_cli
     from pyexchange.cli import db, demo, identity, ledger, partitions, relay, server, trading
+    from pyexchange.cli import keys as keys_cli
     from pyexchange.cli import notifications as notifications_cli
     from pyexchange.cli import operations as operations_cli
     from pyexchange.cli import risk as risk_cli
@@ -95,7 +96,7 @@ def _register() -> None:
 
     for module in (db, server, partitions, demo, ledger, trading, identity, relay,
                    notifications_cli, watch_cli, risk_cli, operations_cli,
-                   backup_cli):
+                   backup_cli, keys_cli):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -10,9 +10,20 @@ import click
 
 from pyexchange.cli import AppContext, console, err_console, pass_app, print_table
 from pyexchange.cli.output import output_format
-from pyexchange.config import resolve_dsn
+from pyexchange.config import configured_dsn, resolve_dsn
+from pyexchange.crypto import MasterKeys
 from pyexchange.notifier import Notifier, NotifierConfig
 from pyexchange.relay import parse_duration
+
+
+def _master_keys(dsn: str | None) -> MasterKeys | None:
+    """The worker's master key: the environment's, else the embedded server's key file."""
+    if configured_dsn(dsn) is None:
+        from pyexchange.server import default_base_dir
+
+        return MasterKeys.load(default_base_dir())
+    return MasterKeys.load()
+
 
 CHANNELS = click.Choice(["EMAIL", "WEBHOOK", "IN_APP"], case_sensitive=False)
 
@@ -61,7 +72,7 @@ def worker(app: AppContext, once: bool, smtp_host: str, smtp_port: int, smtp_fro
         smtp_from=smtp_from, smtp_starttls=smtp_starttls, smtp_user=smtp_user,
         smtp_password=smtp_password, batch_size=batch_size, max_attempts=max_attempts,
         base_delay=retry_delay, max_delay=max_retry_delay, poll_interval=poll_interval,
-        timeout=timeout)).run(once=once, install_signals=True)
+        timeout=timeout, master_keys=_master_keys(app.dsn))).run(once=once, install_signals=True)
     console.print(f"sent {stats.sent}; {stats.retried} to retry; {len(stats.failed)} failed")
     for nid, error in stats.failed:
         err_console.print(f"[bold red]FAILED[/] notification {nid}: {error}")

@@ -22,12 +22,21 @@ def server() -> None:
 
 
 @server.command()
-def start() -> None:
+@click.option("--listen", metavar="HOST:PORT", default=None,
+              help="Also listen on TCP, with TLS only (a CA and a server certificate are made "
+                   "in the server's home; scram-sha-256 passwords). Remembered.")
+@click.option("--no-listen", is_flag=True, help="Back to the unix socket only.")
+def start(listen: str | None, no_listen: bool) -> None:
     """Create (first use), start and migrate (first use) the embedded database."""
+    if listen and no_listen:
+        raise click.UsageError("--listen and --no-listen exclude each other")
     srv = EmbeddedServer.default()
-    conninfo = srv.start()
+    conninfo = srv.start(listen="" if no_listen else listen)
     console.print(f"embedded server running in {srv.base_dir}")
     console.print(f"connect with: psql '{conninfo}'")
+    if srv.listen_address() is not None:
+        console.print(f"over TCP (TLS only, a login with a password): psql "
+                      f"'{srv.tls_conninfo(user='LOGIN')}'")
 
 
 @server.command()
@@ -72,9 +81,21 @@ def reset() -> None:
 
 
 @server.command()
-def conninfo() -> None:
-    """Print the embedded database's conninfo (for scripts: psql "$(pyexchange server conninfo)")."""
-    click.echo(EmbeddedServer.default().conninfo())
+@click.option("--user", default=None, help="Login role for the TCP conninfo (default: the "
+              "cluster's superuser, which has no password: make a login with "
+              "pyexchange db create-login).")
+@click.option("--socket", "socket_only", is_flag=True,
+              help="The unix socket's conninfo even when the server listens on TCP.")
+def conninfo(user: str | None, socket_only: bool) -> None:
+    """Print the embedded database's conninfo (for scripts: psql "$(pyexchange server conninfo)").
+
+    When the server listens on TCP (start --listen) this is the TLS conninfo
+    (sslmode=verify-full, sslrootcert=<home>/tls/ca.crt); else the unix socket's."""
+    srv = EmbeddedServer.default()
+    if srv.listen_address() is not None and not socket_only:
+        click.echo(srv.tls_conninfo(user=user))
+    else:
+        click.echo(srv.conninfo())
 
 
 COMMANDS: list[click.Command] = [server]

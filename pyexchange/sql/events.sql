@@ -53,6 +53,12 @@ SELECT exchange.set_notification_preference(%(user_id)s, %(event_type)s, %(chann
 -- name: set_webhook_endpoint
 SELECT exchange.set_webhook_endpoint(%(user_id)s, %(url)s, %(secret)s);
 
+-- name: webhook_host_allowed
+SELECT exchange.webhook_host_allowed(%(host)s);
+
+-- name: set_webhook_host_allowed
+SELECT exchange.set_webhook_host_allowed(%(host)s, %(allowed)s);
+
 -- name: list_notifications
 SELECT id, event_id, event_type, subject, body, created_at, read_at
   FROM exchange.list_notifications(%(user_id)s, %(unread_only)s, %(limit)s);

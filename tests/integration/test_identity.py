@@ -20,6 +20,7 @@ from pyexchange.errors import (
     PermissionDenied,
     StaleVersion,
     UsernameTaken,
+    WeakPassword,
 )
 
 
@@ -47,6 +48,17 @@ def test_register_activate_login_and_typed_refusals(clone_dsn: str) -> None:
             ex.login("nobody-here", "nope")
         # the failed attempt was committed although the client raised
         assert ex.get_user(user.id).failed_login_attempts == 1
+        # bcrypt reads 72 bytes: a longer password is refused at login as at registration
+        with pytest.raises(WeakPassword):
+            ex.register_user("carol72", "c72@example.org", "p" * 73)
+        long_user = ex.register_user("carol72", "c72@example.org", "p" * 72)
+        ex.activate_user(long_user.id)
+        assert ex.login("carol72", "p" * 72).authenticated
+        with pytest.raises(WeakPassword):
+            ex.login("carol72", "p" * 72 + "anything")
+        with pytest.raises(WeakPassword):
+            ex.login("nobody-here", "p" * 73)
+        assert ex.get_user(long_user.id).failed_login_attempts == 0
 
         current = ex.get_user(user.id)
         changed = ex.update_user_profile(user.id, current.version, phone="+1 555 0100")

@@ -19,8 +19,14 @@ import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 
-from pyexchange import Exchange
-from pyexchange.errors import ActingUserMismatch, TemplatePlaceholderInvalid
+from pyexchange import Exchange, webhooks
+from pyexchange.errors import (
+    ActingUserMismatch,
+    NotAuthenticated,
+    PermissionDenied,
+    TemplatePlaceholderInvalid,
+    UnsafeWebhookUrl,
+)
 from pyexchange.notifier import SIGNATURE_HEADER, Notifier, NotifierConfig, verify_signature
 
 SECRET = "a-webhook-secret-of-some-length"
@@ -181,6 +187,8 @@ def test_webhook_is_posted_signed_and_retried(
     url, state = receiver
     uid = make_user(clone_dsn, "hook_user")
     with Exchange(clone_dsn) as ex:
+        # the receiver listens on 127.0.0.1: an admin's exception to the public-only rule
+        assert ex.set_webhook_host_allowed("127.0.0.1") is True
         ex.set_webhook_endpoint(uid, url, SECRET)
         ex.create_notification_template("user_activated", "WEBHOOK", "activated",
                                         "{{username}} is active")
@@ -304,3 +312,91 @@ def test_worker_reconnects_after_losing_its_database_sessions(
         thread.join(15)
     assert not thread.is_alive()
     assert len(handler.messages) == 1
+
+
+# --- webhook targets: public http(s) only, checked when set and again when sent ---------------
+
+def test_a_webhook_host_no_longer_allowed_is_refused_when_sent(
+        clone_dsn: str, receiver: tuple[str, Receiver]) -> None:
+    url, state = receiver
+    uid = make_user(clone_dsn, "rebind_user")
+    with Exchange(clone_dsn) as ex:
+        ex.set_webhook_host_allowed("127.0.0.1")
+        ex.set_webhook_endpoint(uid, url, SECRET)
+        ex.create_notification_template("user_activated", "WEBHOOK", "activated", "{{username}}")
+        # what a DNS change does to a name: the target is no longer acceptable when sent
+        assert ex.set_webhook_host_allowed("127.0.0.1", allowed=False) is True
+    emit_activated(clone_dsn, uid, "rebind_user")
+    stats = notifier(clone_dsn, max_attempts=1).run(once=True)
+    assert stats.sent == 0 and len(stats.failed) == 1
+    [(channel, status, attempts, error)] = notification_rows(clone_dsn)
+    assert (channel, status, attempts) == ("WEBHOOK", "FAILED", 1)
+    assert error and error.startswith("UnsafeWebhookUrl")
+    assert state.requests == []  # nothing reached the internal address
+
+
+def test_a_name_resolving_to_a_local_address_is_refused_when_set(clone_dsn: str) -> None:
+    host = socket.gethostname()  # a name the database cannot judge: Python resolves it
+    addresses = {str(i[4][0]) for i in socket.getaddrinfo(host, 80)}
+    if all(webhooks.is_public(a) for a in addresses):
+        pytest.skip(f"{host} resolves to public addresses here")
+    uid = make_user(clone_dsn, "named_user")
+    with Exchange(clone_dsn) as ex:
+        with pytest.raises(UnsafeWebhookUrl):
+            ex.set_webhook_endpoint(uid, f"http://{host}:9/hook", SECRET)
+        with pytest.raises(UnsafeWebhookUrl):
+            ex.set_webhook_endpoint(uid, "https://169.254.169.254/latest/meta-data", SECRET)
+        assert ex.set_webhook_host_allowed(host) is True  # an admin's exception
+        ex.set_webhook_endpoint(uid, f"http://{host}:9/hook", SECRET)
+    with psycopg.connect(clone_dsn) as conn:
+        assert conn.execute("SELECT url FROM exchange.webhook_endpoints WHERE user_id = %s",
+                            (uid,)).fetchall() == [(f"http://{host}:9/hook",)]
+
+
+def test_only_an_admin_allows_a_webhook_host(clone_dsn: str) -> None:
+    trader = make_user(clone_dsn, "plain_trader")
+    with psycopg.connect(clone_dsn, autocommit=True) as conn:
+        conn.execute("UPDATE exchange.users SET status = 'ACTIVE' WHERE id = %s", (trader,))
+    with Exchange(clone_dsn, acting_user_id=trader) as ex:
+        with pytest.raises(PermissionDenied):
+            ex.set_webhook_host_allowed("10.0.0.5")
+        assert ex.webhook_host_allowed("10.0.0.5") is False
+    with Exchange(clone_dsn) as dba:  # a DBA session (owner, no acting user) may
+        assert dba.set_webhook_host_allowed("10.0.0.5") is True
+        assert dba.webhook_host_allowed("10.0.0.5") is True
+
+
+@pytest.mark.parametrize(("address", "public"), [
+    ("93.184.216.34", True), ("2606:2800:220:1::1", True), ("127.0.0.1", False),
+    ("10.0.0.1", False), ("172.16.5.4", False), ("192.168.0.1", False), ("169.254.169.254", False),
+    ("100.64.0.1", False), ("0.0.0.0", False), ("224.0.0.1", False), ("::1", False), ("::", False),
+    ("fe80::1", False), ("fd12::1", False), ("ff02::1", False), ("::ffff:127.0.0.1", False),
+    ("::ffff:93.184.216.34", True), ("64:ff9b::a00:1", False),
+])
+def test_is_public(address: str, public: bool) -> None:
+    assert webhooks.is_public(address) is public
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/", "file:///etc/passwd", "http://",
+                                 "http://user:pw@example.com/", "http://example.com:99999/"])
+def test_parse_url_refuses_what_is_not_plain_http(url: str) -> None:
+    with pytest.raises(UnsafeWebhookUrl):
+        webhooks.parse_url(url)
+
+
+def test_the_app_credential_allows_no_webhook_host_unless_an_admin_acts(
+        clone_dsn: str, app_login_dsn: str) -> None:
+    with Exchange(clone_dsn) as dba:
+        admin = dba.bootstrap_admin("hook_admin", "hook_admin@example.org", "hook-admin-pass-1")
+        trader = dba.register_user("hook_trader", "hook_trader@example.org", "hook-trader-pass-1")
+        dba.activate_user(trader.id)
+    with Exchange(app_login_dsn) as app, pytest.raises(NotAuthenticated):
+        app.set_webhook_host_allowed("192.168.7.7")  # no acting user: refused
+    with Exchange(app_login_dsn, acting_user_id=trader.id) as as_trader:
+        with pytest.raises(PermissionDenied):
+            as_trader.set_webhook_host_allowed("192.168.7.7")
+        assert as_trader.webhook_host_allowed("192.168.7.7") is False  # nothing changed
+    with Exchange(app_login_dsn, acting_user_id=admin.id) as as_admin:
+        assert as_admin.set_webhook_host_allowed("192.168.7.7") is True
+    with Exchange(app_login_dsn, acting_user_id=trader.id) as as_trader:
+        as_trader.set_webhook_endpoint(trader.id, "http://192.168.7.7/hook", SECRET)

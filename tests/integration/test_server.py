@@ -133,3 +133,94 @@ def test_server_cli_status_and_conninfo(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert result.exit_code == 0
     assert result.output.strip() == EmbeddedServer(tmp_path).conninfo()
     assert runner.invoke(cli, ["server", "stop"]).output.strip() == "not running"
+
+
+# --- TCP with TLS only (server start --listen) ----------------------------------------------
+
+def _free_port_in(ports: range) -> int:
+    import socket
+
+    for port in ports:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    pytest.skip(f"no free port in {ports.start}..{ports.stop - 1}")
+
+
+@pytest.fixture
+def tls_server() -> Iterator[EmbeddedServer]:
+    path = Path(tempfile.mkdtemp(prefix="pyx-13b-tls-", dir="/tmp"))
+    srv = EmbeddedServer(path, migrate=False)
+    try:
+        yield srv
+    finally:
+        if srv.is_initialised():
+            srv.stop()
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.skipif(not HAVE_BINARIES, reason="no PostgreSQL server binaries on this machine")
+def test_listen_with_tls_only_verify_full(tls_server: EmbeddedServer,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+    from psycopg.conninfo import conninfo_to_dict
+
+    from pyexchange.cli import main as cli
+
+    port = _free_port_in(range(5520, 5530))
+    srv = tls_server
+    srv.start(listen=f"127.0.0.1:{port}")
+    assert (srv.tls_dir / "ca.crt").exists() and (srv.tls_dir / "server.key").stat().st_mode & 0o077 == 0
+    with psycopg.connect(srv.conninfo(), autocommit=True) as conn:  # the socket still works
+        assert conn.execute("SHOW ssl").fetchone() == ("on",)
+        conn.execute("CREATE ROLE tls_login LOGIN PASSWORD 'a-long-tls-password'")
+        # pgaudit, when installed, is preloaded and logs DDL
+        preloaded = conn.execute("SHOW shared_preload_libraries").fetchone()
+        conn.execute("CREATE TABLE public.audited_by_pgaudit (x int)")
+
+    monkeypatch.setenv("PYEXCHANGE_HOME", str(srv.base_dir))
+    printed = CliRunner().invoke(cli, ["server", "conninfo", "--user", "tls_login"])
+    assert printed.exit_code == 0, printed.output
+    params = conninfo_to_dict(printed.output.strip())
+    assert params["sslmode"] == "verify-full"
+    assert params["sslrootcert"] == str(srv.tls_dir / "ca.crt")
+    assert (params["host"], params["port"]) == ("127.0.0.1", str(port))
+
+    with psycopg.connect(printed.output.strip(), password="a-long-tls-password",
+                         connect_timeout=10) as conn:
+        assert conn.info.pgconn.ssl_in_use
+        assert conn.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+                            ).fetchone() == (True,)
+        assert conn.execute("SELECT current_user").fetchone() == ("tls_login",)
+
+    tcp = dict(host="127.0.0.1", port=port, user="tls_login", dbname="pyexchange",
+               password="a-long-tls-password", connect_timeout=10)
+    with pytest.raises(psycopg.OperationalError, match=r"no pg_hba\.conf entry|no encryption"):
+        psycopg.connect(**tcp, sslmode="disable").close()  # without TLS: refused
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(**{**tcp, "password": "wrong-password"}, sslmode="require").close()
+    with pytest.raises(psycopg.OperationalError):  # a server this CA did not sign
+        other = Path(tempfile.mkdtemp(prefix="pyx-13b-ca-", dir="/tmp"))
+        try:
+            from pyexchange import tls
+
+            tls.ensure_ca_and_server_cert(other, ["localhost"])
+            psycopg.connect(**tcp, sslmode="verify-full",
+                            sslrootcert=str(other / "ca.crt")).close()
+        finally:
+            shutil.rmtree(other, ignore_errors=True)
+
+    have_pgaudit = "pgaudit" in server_mod.available_preload_libraries(find_bindir())
+    assert preloaded is not None and ("pgaudit" in preloaded[0]) == have_pgaudit
+    if have_pgaudit:
+        log = srv.log_file.read_text(errors="replace")
+        assert "AUDIT: SESSION" in log and "audited_by_pgaudit" in log
+
+    srv.start(listen="")  # back to the unix socket only: TCP is closed
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(**tcp, sslmode="require").close()
+    with psycopg.connect(srv.conninfo(), autocommit=True) as conn:
+        assert conn.execute("SHOW listen_addresses").fetchone() == ("",)

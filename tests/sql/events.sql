@@ -87,7 +87,8 @@ SELECT exchange.create_notification_template('withdrawal_completed', 'WEBHOOK', 
 
 -- notifications from events ---------------------------------------------------------------------
 SELECT exchange.set_notification_preference((SELECT bob FROM ev_u), 'withdrawal_completed', 'EMAIL', false);
-SELECT exchange.set_webhook_endpoint((SELECT alice FROM ev_u), 'http://127.0.0.1:9/hook', 'sixteen-chars-secret');
+SELECT exchange.set_webhook_host_allowed('127.0.0.1');  -- a local receiver: an admin's exception
+SELECT exchange.set_webhook_endpoint((SELECT alice FROM ev_u), 'http://127.0.0.1:9/hook', 'pyxenc:1:1:' || repeat('A', 40));
 SELECT exchange._emit_event('withdrawal', '10', 'withdrawal_completed',
     jsonb_build_object('withdrawal_id', 10, 'user_id', (SELECT alice FROM ev_u), 'asset', 'BTC', 'amount', '0.5'));
 SELECT exchange._emit_event('withdrawal', '11', 'withdrawal_completed',

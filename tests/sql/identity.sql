@@ -1,7 +1,7 @@
 -- Identity and access: users, login and lockout, profile versions, RBAC and the permission
 -- guard, KYC and its limits, the audit log (docs/security.md).
 BEGIN;
-SELECT plan(100);
+SELECT plan(107);
 
 UPDATE exchange.auth_settings SET bcrypt_cost = 4, max_failed_logins = 3;
 
@@ -34,7 +34,7 @@ SELECT throws_ok($$SELECT exchange.register_user('t_bad', 'bad@example.org', rep
 SELECT throws_ok($$SELECT exchange.register_user('t_badname', 'bad@example.org', 'T_BADNAME')$$,
                  'EX306', NULL, 'the username as password is refused');
 SELECT throws_ok($$SELECT exchange.register_user('t_bad', 'bad@example.org', 'long-enough-1', NULL, NULL, '12; DROP')$$,
-                 'EX312', NULL, 'a malformed phone is refused');
+                 'EX382', NULL, 'a phone that is not a ciphertext (plain text, or an injection) is refused');
 SELECT is((SELECT count(*)::int FROM exchange.users WHERE username LIKE 't\_%'), 1,
           'refused registrations left no user behind');
 
@@ -85,6 +85,18 @@ SELECT is((exchange.authenticate('t_handmade', 'x')).error_code, 'EX301',
 UPDATE exchange.users SET locked_until = now() - interval '1 second' WHERE username = 't_alice';
 SELECT ok((exchange.authenticate('t_alice', 'alice-pass-1')).authenticated,
           'once the lock has expired the right password works');
+-- bcrypt reads 72 bytes: a login with more is refused exactly as registration refuses it.
+SELECT exchange.activate_user((exchange.register_user('t_long', 'long@example.org', repeat('p', 72))).id);
+SELECT ok((exchange.authenticate('t_long', repeat('p', 72))).authenticated,
+          'a password of exactly 72 bytes logs in');
+SELECT throws_ok($$SELECT exchange.authenticate('t_long', repeat('p', 72) || 'anything')$$,
+                 'EX306', NULL, 'its first 72 bytes followed by anything are refused (EX306, as at registration)');
+SELECT throws_ok($$SELECT exchange.authenticate('t_long', repeat('p', 70) || 'éé')$$,
+                 'EX306', NULL, 'the limit is in bytes, not characters');
+SELECT throws_ok($$SELECT exchange.authenticate('t_nobody', repeat('p', 73))$$,
+                 'EX306', NULL, 'the same refusal for an unknown login (existence is not revealed)');
+SELECT is((SELECT failed_login_attempts FROM exchange.users WHERE username = 't_long'), 0,
+          'a refused over-long password changes nothing');
 
 -- --- profile -------------------------------------------------------------------------------
 SELECT is((exchange.update_user_profile((SELECT id FROM exchange.users WHERE username = 't_alice'),
@@ -143,9 +155,15 @@ SELECT throws_ok($$SELECT exchange.set_user_status((SELECT id FROM exchange.user
 
 -- --- KYC -----------------------------------------------------------------------------------
 SELECT set_config('exchange.acting_user_id', (SELECT id FROM exchange.users WHERE username = 't_alice')::text, true);
+SELECT throws_ok($$SELECT exchange.submit_kyc((SELECT id FROM exchange.users WHERE username = 't_alice'), 1,
+                               '{"passport": "P1"}')$$,
+                 'EX337', NULL, 'documents in plain text are refused (they are stored encrypted)');
+SELECT throws_ok($$SELECT exchange.submit_kyc((SELECT id FROM exchange.users WHERE username = 't_alice'), 1,
+                               '{"ciphertext": "x''); DROP TABLE exchange.users; --"}')$$,
+                 'EX382', NULL, 'and so is a "ciphertext" that is not an envelope');
 SELECT is((exchange.submit_kyc((SELECT id FROM exchange.users WHERE username = 't_alice'), 1,
-                               '{"passport": "P1", "note": "x''); DROP TABLE exchange.users; --"}')).status,
-          'PENDING', 'a submission is PENDING; its JSON is data');
+                               jsonb_build_object('ciphertext', 'pyxenc:1:1:' || repeat('A', 40)))).status,
+          'PENDING', 'a submission with encrypted documents is PENDING');
 SELECT throws_ok($$SELECT exchange.submit_kyc((SELECT id FROM exchange.users WHERE username = 't_alice'), 2, '{}')$$,
                  'EX331', NULL, 'one pending verification per user');
 SELECT throws_ok($$SELECT exchange.submit_kyc((SELECT id FROM exchange.users WHERE username = 't_alice'), 1, '[1, 2]')$$,
