@@ -216,3 +216,4 @@ REVOKE ALL ON FUNCTION exchange.tg_notification_templates__check_placeholders() 
 
 REVOKE ALL ON FUNCTION exchange.webhook_host_allowed(p_host text) FROM PUBLIC;
 GRANT ALL ON FUNCTION exchange.webhook_host_allowed(p_host text) TO exchange_app;
+GRANT ALL ON FUNCTION exchange.webhook_host_allowed(p_host text) TO exchange_worker;

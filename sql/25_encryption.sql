@@ -82,6 +82,7 @@ GRANT ALL ON FUNCTION exchange.create_data_key(p_wrapped_key bytea, p_master_key
 
 REVOKE ALL ON FUNCTION exchange.list_data_keys() FROM PUBLIC;
 GRANT ALL ON FUNCTION exchange.list_data_keys() TO exchange_app;
+GRANT ALL ON FUNCTION exchange.list_data_keys() TO exchange_worker;
 
 --
 -- Name: FUNCTION rewrap_data_key(p_id integer, p_wrapped_key bytea, p_master_key_id text, p_expected_master_key_id text); Type: ACL; Schema: exchange; Owner: exchange_owner

@@ -2,7 +2,7 @@
 -- Is this host (compared in lower case, without a trailing dot) on the admin's webhook
 -- allow-list? The Python layer and the notification worker ask before resolving a name
 -- and refusing it for a non-public address.
--- Access: exchange_app (the application and the notification worker); reveals only
+-- Access: exchange_app and exchange_worker (the application and the notification worker); reveals only
 -- whether a host is allowed.
 -- Raises: nothing. Locks: none.
 CREATE OR REPLACE FUNCTION exchange.webhook_host_allowed(p_host text)
@@ -18,4 +18,4 @@ $$;
 COMMENT ON FUNCTION exchange.webhook_host_allowed(text) IS
     'Whether a webhook host is on the admin''s allow-list (exchange.set_webhook_host_allowed).';
 REVOKE ALL ON FUNCTION exchange.webhook_host_allowed(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION exchange.webhook_host_allowed(text) TO exchange_app;
+GRANT EXECUTE ON FUNCTION exchange.webhook_host_allowed(text) TO exchange_app, exchange_worker;
