@@ -2,8 +2,9 @@
 -- The data keys of application-level encryption, each wrapped (AES-256-GCM) by the master
 -- key named by master_key_id, newest last. A wrapped key is useless without its master key,
 -- which never reaches the database (PYEXCHANGE_MASTER_KEY or a key file: docs/security.md).
--- Access: exchange_app and exchange_worker (the notification worker decrypts webhook secrets; the application encrypts and decrypts phones, KYC documents and
--- webhook secrets; the notification worker decrypts secrets to sign), and the owner.
+-- Access: exchange_app (the application encrypts and decrypts phones, KYC documents and
+-- webhook secrets), exchange_worker (the notification worker decrypts secrets to sign), and
+-- the owner.
 -- Raises: nothing. Locks: none.
 CREATE OR REPLACE FUNCTION exchange.list_data_keys()
 RETURNS TABLE (id integer, wrapped_key bytea, master_key_id text)
