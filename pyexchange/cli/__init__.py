@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from pyexchange.cli.pooling import pool_options
 from pyexchange.errors import ExchangeError
 
 console = Console()
@@ -23,17 +24,22 @@ err_console = Console(stderr=True)
 class AppContext:
     """Lazily opened client shared by the commands of one invocation."""
 
-    def __init__(self, dsn: str | None, acting_user_id: int | None = None) -> None:
+    def __init__(self, dsn: str | None, acting_user_id: int | None = None,
+                 pool_options: dict[str, Any] | None = None) -> None:
         self.dsn = dsn
         self.acting_user_id = acting_user_id
+        self.pool_options = pool_options or {}
         self._exchange: Any = None
 
     @property
     def exchange(self) -> Any:
         if self._exchange is None:
+            from pyexchange.cli.pooling import settings_from_options
             from pyexchange.client import Exchange
 
-            self._exchange = Exchange(self.dsn, acting_user_id=self.acting_user_id)
+            self._exchange = Exchange(self.dsn, acting_user_id=self.acting_user_id,
+                                      read_dsn=self.pool_options.get("read_dsn"),
+                                      pool=settings_from_options(self.pool_options))
         return self._exchange
 
     def close(self) -> None:
@@ -73,22 +79,25 @@ class ExchangeGroup(click.Group):
               metavar="USER_ID",
               help="The application user the commands act for (sets exchange.acting_user_id; "
                    "default: PYEXCHANGE_ACTING_USER). Administrative commands need one.")
+@pool_options
 @click.pass_context
-def main(ctx: click.Context, dsn: str | None, acting_user_id: int | None) -> None:
+def main(ctx: click.Context, /, dsn: str | None, acting_user_id: int | None,
+         **pooling: Any) -> None:
     """pyexchange: a PostgreSQL-native spot exchange core."""
-    app = AppContext(dsn, acting_user_id)
+    app = AppContext(dsn, acting_user_id, pooling)
     ctx.obj = app
     ctx.call_on_close(app.close)
 
 
 def _register() -> None:
     from pyexchange.cli import db, demo, identity, ledger, partitions, relay, server, trading
+    from pyexchange.cli import ha as ha_cli
     from pyexchange.cli import notifications as notifications_cli
     from pyexchange.cli import risk as risk_cli
     from pyexchange.cli import watch as watch_cli
 
     for module in (db, server, partitions, demo, ledger, trading, identity, relay,
-                   notifications_cli, watch_cli, risk_cli):
+                   notifications_cli, watch_cli, risk_cli, ha_cli):
         for command in module.COMMANDS:
             main.add_command(command)
 
