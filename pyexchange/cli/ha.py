@@ -3,6 +3,7 @@ formation (monitor, primary, synchronous secondary) for development and drills."
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -99,6 +100,8 @@ def drill(base_dir: Path | None, port: int | None, load_before: float, load_afte
     Exit 1 on any loss."""
     from pyexchange.ha_drill import run_drill
 
+    # The pool reports each connection the kill broke; the failover retries say enough.
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
     base = base_dir or Formation().base_dir.with_name("ha-drill")
     report = run_drill(base, port or DEFAULT_PORT + 10, load_before=load_before,
                        load_after=load_after, workers=workers,
