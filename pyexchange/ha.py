@@ -96,6 +96,40 @@ def _run_as_user() -> str | None:
     return ROOT_RUN_AS
 
 
+def as_user(argv: Sequence[str], run_as: str | None) -> list[str]:
+    """``argv`` run as ``run_as`` (through runuser; root only), or as is."""
+    if run_as is None:
+        return list(argv)
+    runuser = shutil.which("runuser") or "/usr/sbin/runuser"
+    return [runuser, "-u", run_as, "--", *argv]
+
+
+def spawn_detached(argv: Sequence[str], *, cwd: Path, env: dict[str, str], log: Path,
+                   run_as: str | None, lifetime: float | None = None) -> int:
+    """Start ``argv`` in a new session (as ``run_as``), output appended to ``log``; bounded
+    by ``lifetime`` seconds when given. Returns its pid, which is its process group."""
+    run = list(argv)
+    if lifetime is not None:
+        run = ["timeout", "-k", "5", f"{lifetime:.0f}", *run]
+    script = 'setsid "$@" >>"$LOG" 2>&1 </dev/null & echo $!'
+    proc = subprocess.run(as_user(["sh", "-c", script, "sh", *run], run_as), cwd=cwd,
+                          env={**env, "LOG": str(log)}, text=True, capture_output=True,
+                          timeout=30, check=True)
+    return int(proc.stdout.strip())
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie left for an init that does not reap does not)."""
+    try:
+        os.kill(pid, 0)
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (ProcessLookupError, FileNotFoundError):
+        return False
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
+
+
 class Formation:
     """A local formation under ``base_dir`` on ports ``port`` .. ``port + 2``."""
 
@@ -161,10 +195,7 @@ class Formation:
         return env
 
     def _argv(self, argv: Sequence[str]) -> list[str]:
-        if self.run_as is None:
-            return list(argv)
-        runuser = shutil.which("runuser") or "/usr/sbin/runuser"
-        return [runuser, "-u", self.run_as, "--", *argv]
+        return as_user(argv, self.run_as)
 
     def _pg_autoctl(self, *args: str, timeout: float = 60) -> str:
         exe = shutil.which("pg_autoctl")
@@ -200,14 +231,8 @@ class Formation:
         exe = shutil.which("pg_autoctl")
         assert exe is not None
         run = [exe, "run", "--pgdata", str(self.data_dir(name))]
-        if self.lifetime is not None:
-            run = ["timeout", "-k", "5", f"{self.lifetime:.0f}", *run]
-        log = self.log_file(name)
-        script = 'setsid "$@" >>"$LOG" 2>&1 </dev/null & echo $!'
-        proc = subprocess.run(self._argv(["sh", "-c", script, "sh", *run]), cwd=self.base_dir,
-                              env={**self._env(), "LOG": str(log)}, text=True,
-                              capture_output=True, timeout=30, check=True)
-        pid = int(proc.stdout.strip())
+        pid = spawn_detached(run, cwd=self.base_dir, env=self._env(), log=self.log_file(name),
+                             run_as=self.run_as, lifetime=self.lifetime)
         (self.base_dir / f"{name}.pid").write_text(str(pid))
         return pid
 
@@ -216,11 +241,7 @@ class Formation:
         if not path.exists():
             return None
         pid = int(path.read_text().strip())
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        return pid
+        return pid if alive(pid) else None
 
     def postmaster_pid(self, name: str) -> int | None:
         """The running postmaster of a node (checked against /proc: a stale pid file after
