@@ -276,6 +276,12 @@ class Formation:
         return next((n for n in self.status()
                      if n.reported_state == n.assigned_state == "primary"), None)
 
+    def writable_node(self) -> NodeState | None:
+        """The node taking writes: a primary, or a promoted one still without a standby."""
+        return next((n for n in self.status()
+                     if n.reported_state in ("primary", "wait_primary")
+                     and n.assigned_state in ("primary", "wait_primary")), None)
+
     def is_settled(self) -> bool:
         """One primary and one secondary, each in the state the monitor assigned."""
         states = sorted((n.reported_state, n.assigned_state) for n in self.status())
@@ -327,26 +333,29 @@ class Formation:
                         deadline - time.monotonic())
         if self.fast:
             self._tune_monitor()
-        creator: subprocess.Popen[str] | None = None
-        for name in NODES:
-            if not self.data_dir(name).exists():
-                say(f"creating {name} on port {self.node_port(name)}")
-                if name == NODES[0]:
-                    self._create_node(name)
-                else:  # the standby's base backup runs while the primary is migrated
-                    creator = self._create_node_async(name)
-                    continue
-            if self.process_group(name) is None:
-                self._start(name)
-            if name == NODES[0]:
-                self.wait_until(f"{name} to run", lambda: self._accepts(NODES[0]),
-                                deadline - time.monotonic())
+        first, second = NODES
+        if not self.data_dir(first).exists():
+            say(f"creating {first} on port {self.node_port(first)}")
+            self._create_node(first)
+        if self.process_group(first) is None:
+            self._start(first)
+        self.wait_until(f"{first} to run", lambda: self._accepts(first),
+                        max(1.0, deadline - time.monotonic()))
+        if not self.data_dir(second).exists():
+            if migrate:
+                say("migrating the database on the primary")
+                self._migrate(deadline)
+                migrate = False
+            # pg_basebackup asks for a spread checkpoint; one done now leaves it no work
+            with psycopg.connect(self.node_dsn(first, "postgres"), autocommit=True) as conn:
+                conn.execute("CHECKPOINT")
+            say(f"creating {second} on port {self.node_port(second)} (a base backup)")
+            self._create_node(second)
+        if self.process_group(second) is None:
+            self._start(second)
         if migrate:
             say("migrating the database on the primary")
             self._migrate(deadline)
-        if creator is not None:
-            self._finish_create(creator, NODES[1], deadline)
-            self._start(NODES[1])
         say("waiting for the synchronous secondary")
         self.wait_until("a primary and a secondary", self.is_settled,
                         max(1.0, deadline - time.monotonic()))
@@ -376,28 +385,6 @@ class Formation:
 
     def _create_node(self, name: str) -> None:
         self._pg_autoctl(*self._node_args(name), timeout=90)
-        self._configure_node(name)
-
-    def _create_node_async(self, name: str) -> subprocess.Popen[str]:
-        exe = shutil.which("pg_autoctl")
-        assert exe is not None
-        log = self.log_file(f"{name}-create").open("w")
-        return subprocess.Popen(self._argv([exe, *self._node_args(name)]), cwd=self.base_dir,
-                                env=self._env(), text=True, stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def _finish_create(self, proc: subprocess.Popen[str], name: str, deadline: float) -> None:
-        try:
-            code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            raise ConfigurationError(f"creating {name} did not finish in time",
-                                     detail=f"see {self.log_file(name + '-create')}") from None
-        if code != 0:
-            tail = self.log_file(f"{name}-create").read_text(errors="replace").splitlines()
-            raise ConfigurationError(f"creating {name} failed (exit {code})",
-                                     detail="\n".join(tail[-12:]))
         self._configure_node(name)
 
     def _migrate(self, deadline: float) -> None:
