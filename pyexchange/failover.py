@@ -10,7 +10,7 @@ When the connection fails:
   :class:`~pyexchange.errors.DatabaseUnavailable` (EX071) says it was **not** applied;
 * while ``COMMIT`` was in flight: the transaction may or may not have committed. The call is
   retried only where a retry is exact: a read, a call with an idempotency key (deposit,
-  transfer, transfers, freeze, unfreeze: the same key returns the first call's result), an
+  transfer, transfers, withdraw, freeze, unfreeze: the same key returns the first call's result), an
   order with a ``client_order_id`` (the same id returns the original order). Any other write
   raises :class:`~pyexchange.errors.OutcomeUnknown` (EX070) at once, saying so; so does an
   exact call whose retries run out (a later retry with the same key or id is still exact).
