@@ -222,6 +222,13 @@ class Formation:
                 pw = pwd.getpwnam(self.run_as)
                 os.chown(path, pw.pw_uid, pw.pw_gid)
         (self.base_dir / "run").chmod(0o700)
+        if self.run_as is not None and subprocess.run(
+                as_user(["test", "-w", str(self.base_dir), "-a", "-x", str(self.base_dir)],
+                        self.run_as), check=False).returncode != 0:
+            raise ConfigurationError(
+                f"the {self.run_as} user cannot reach {self.base_dir}",
+                hint="Choose a directory whose parents it may enter (--dir, e.g. under /tmp "
+                     "or /var/lib/postgresql).")
         (self.base_dir / "formation.json").write_text(
             json.dumps({"port": self.port, "fast": self.fast}))
 
@@ -241,7 +248,14 @@ class Formation:
         if not path.exists():
             return None
         pid = int(path.read_text().strip())
-        return pid if alive(pid) else None
+        if not alive(pid):
+            return None
+        # a pid file outlives a crash; make sure the pid is still this node's keeper
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return None
+        return pid if str(self.data_dir(name)).encode() in cmdline else None
 
     def postmaster_pid(self, name: str) -> int | None:
         """The running postmaster of a node (checked against /proc: a stale pid file after
@@ -390,10 +404,10 @@ class Formation:
     def _migrate(self, deadline: float) -> None:
         from pyexchange.migrate import Migrator
 
-        primary = self.node_dsn(NODES[0])
-        self.wait_until("the database on the primary",
-                        lambda: self._accepts_db(primary), max(1.0, deadline - time.monotonic()))
-        Migrator(primary).migrate()
+        dsn = self.dsn()  # whichever node is the primary now
+        self.wait_until("a writable primary", lambda: self._accepts_db(dsn),
+                        max(1.0, deadline - time.monotonic()))
+        Migrator(dsn).migrate()
 
     @staticmethod
     def _accepts_db(dsn: str) -> bool:

@@ -49,3 +49,12 @@ def test_ha_drill_kill_9_of_the_primary_loses_no_acknowledged_write(ha_dir: Path
     # the load was running when the primary died: pooled connections broke and were retried
     assert report.retries > 0, report.details
     assert report.acknowledged > 50, report.acknowledged
+
+
+def test_ha_status_without_a_formation_says_so(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pyexchange.cli import main
+
+    result = CliRunner().invoke(main, ["ha", "status", "--dir", str(tmp_path), "--port", "5558"])
+    assert result.exit_code == 1, result.output
