@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg.rows import class_row, dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from pyexchange.config import (
     PoolSettings,
@@ -88,17 +88,19 @@ class ClientBase:
     def _run(self, name: str, params: Params, work: Callable[[psycopg.Connection[Any]], T]) -> T:
         """One named query in one transaction, retried after a connection failure where that
         is exact (:func:`pyexchange.failover.run_with_failover`). Market data reads go to the
-        read DSN when one is configured. A retry connects directly (the pool reconnects
-        with a backoff of its own) and the pool refills in the background."""
+        read DSN when one is configured. A retry after a broken connection connects directly
+        (the pool reconnects with a backoff of its own, up to seconds) while the pool refills
+        in the background."""
         pool, dsn = self.pool, self.dsn
         if self.read_pool is not None and self.read_dsn and name in MARKET_DATA_QUERIES:
             pool, dsn = self.read_pool, self.read_dsn
-        first = True
 
         def attempt(state: Attempt) -> T:
-            nonlocal first
-            if first:
-                first = False
+            # the pool first, and again when all its connections were busy (no extra
+            # connections under overload); after a broken connection, or when the pool
+            # could not connect, a new connection directly
+            if state.first or (isinstance(state.previous, PoolTimeout)
+                               and pool.get_stats().get("pool_size", 0) >= pool.max_size):
                 with pool.connection(timeout=self.pool_settings.timeout) as conn:
                     return self._transaction(conn, work, state)
             with _connect(dsn, self.pool_settings) as conn:

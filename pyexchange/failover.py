@@ -92,10 +92,16 @@ def is_connection_failure(exc: BaseException) -> bool:
 
 
 class Attempt:
-    """Where one attempt got to: whether its ``COMMIT`` was sent."""
+    """Where one attempt got to (whether its ``COMMIT`` was sent), and what failed the
+    attempt before it (None for the first)."""
 
-    def __init__(self) -> None:
+    def __init__(self, previous: BaseException | None = None) -> None:
         self.committing = False
+        self.previous = previous
+
+    @property
+    def first(self) -> bool:
+        return self.previous is None
 
 
 def run_with_failover(
@@ -112,13 +118,15 @@ def run_with_failover(
     exact = is_exact_retry(name, params)
     delay = 0.1
     tries = 0
+    previous: BaseException | None = None
     while True:
-        state = Attempt()
+        state = Attempt(previous)
         try:
             return attempt(state)
         except psycopg.Error as exc:
             if not is_connection_failure(exc):
                 raise
+            previous = exc
             tries += 1
             ambiguous = state.committing
             if ambiguous and not exact:
