@@ -8,7 +8,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-APT_PACKAGES := postgresql-15-pgtap postgresql-15-plpgsql-check sqitch postgresql-15-cron pgbackrest postgresql-15-pgaudit
+APT_PACKAGES := postgresql-15-pgtap postgresql-15-plpgsql-check sqitch postgresql-15-cron pgbackrest postgresql-15-pgaudit \
+                postgresql-15-auto-failover pgbouncer
 
 .PHONY: demo test lint typecheck pytest system-deps server-deps bench clean schema-dump release-lock
 

@@ -133,6 +133,20 @@ class RestoreNeedsSuperuser(ExchangeError):
     sqlstate = "EX067"
 
 
+class OutcomeUnknown(ExchangeError):
+    """Client side (issue 14): the connection failed while a write was committing and a retry
+    would not be exact, or an exact call's retries ran out: it may or may not be applied."""
+
+    sqlstate = "EX070"
+
+
+class DatabaseUnavailable(ExchangeError):
+    """Client side (issue 14): no usable server was reached within the failover timeout;
+    the call was not applied."""
+
+    sqlstate = "EX071"
+
+
 # --- EX1xx: ledger -----------------------------------------------------------------------
 class InsufficientFunds(ExchangeError):
     sqlstate = "EX101"

@@ -16,7 +16,6 @@ from decimal import Decimal
 
 from pyexchange.base import ClientBase
 from pyexchange.errors import InvalidAmount
-from pyexchange.queries import query
 
 
 class AssetType(enum.StrEnum):
@@ -231,12 +230,9 @@ class LedgerAPI(ClientBase):
     def withdraw(self, user_id: int, asset: str, amount: Decimal,
                  idempotency_key: str) -> Withdrawal:
         """``exchange.withdraw``: freeze amount + fee and record a PENDING withdrawal."""
-        with self.connection() as conn:
-            row = conn.execute(query("withdraw"), {
-                "user_id": user_id, "asset": asset, "amount": _amount(amount),
-                "idempotency_key": idempotency_key}).fetchone()
-            assert row is not None
-            withdrawal_id: int = row[0]
+        withdrawal_id: int = self._scalar("withdraw", {  # by key: exact to retry
+            "user_id": user_id, "asset": asset, "amount": _amount(amount),
+            "idempotency_key": idempotency_key})
         return self.get_withdrawal(withdrawal_id)
 
     def complete_withdrawal(self, withdrawal_id: int,

@@ -13,6 +13,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from pyexchange.cli.pooling import pool_options
 from pyexchange.errors import ExchangeError
 
 console = Console()
@@ -22,21 +23,26 @@ err_console = Console(stderr=True)
 class AppContext:
     """Lazily opened client shared by the commands of one invocation."""
 
-    def __init__(self, dsn: str | None, acting_user_id: int | None = None) -> None:
+    def __init__(self, dsn: str | None, acting_user_id: int | None = None,
+                 pool_options: dict[str, Any] | None = None) -> None:
         self.dsn = dsn
         self.acting_user_id = acting_user_id
+        self.pool_options = pool_options or {}
         self._exchange: Any = None
 
     @property
     def exchange(self) -> Any:
         if self._exchange is None:
+            from pyexchange.cli.pooling import settings_from_options
             from pyexchange.client import Exchange
             from pyexchange.config import resolve_dsn
             from pyexchange.connectivity import check_reachable
 
             dsn = resolve_dsn(self.dsn)
             check_reachable(dsn)  # one clear line within seconds, not the pool's retries
-            self._exchange = Exchange(dsn, acting_user_id=self.acting_user_id)
+            self._exchange = Exchange(dsn, acting_user_id=self.acting_user_id,
+                                      read_dsn=self.pool_options.get("read_dsn"),
+                                      pool=settings_from_options(self.pool_options))
         return self._exchange
 
     def close(self) -> None:
@@ -77,10 +83,12 @@ class ExchangeGroup(click.Group):
               metavar="USER_ID",
               help="The application user the commands act for (sets exchange.acting_user_id; "
                    "default: PYEXCHANGE_ACTING_USER). Administrative commands need one.")
+@pool_options
 @click.pass_context
-def main(ctx: click.Context, dsn: str | None, acting_user_id: int | None) -> None:
+def main(ctx: click.Context, /, dsn: str | None, acting_user_id: int | None,
+         **pooling: Any) -> None:
     """pyexchange: a PostgreSQL-native spot exchange core."""
-    app = AppContext(dsn, acting_user_id)
+    app = AppContext(dsn, acting_user_id, pooling)
     ctx.obj = app
     ctx.call_on_close(app.close)
 
@@ -88,6 +96,7 @@ def main(ctx: click.Context, dsn: str | None, acting_user_id: int | None) -> Non
 def _register() -> None:
     from pyexchange.cli import backup as backup_cli
     from pyexchange.cli import db, demo, identity, ledger, partitions, relay, server, trading
+    from pyexchange.cli import ha as ha_cli
     from pyexchange.cli import keys as keys_cli
     from pyexchange.cli import notifications as notifications_cli
     from pyexchange.cli import operations as operations_cli
@@ -96,7 +105,7 @@ def _register() -> None:
 
     for module in (db, server, partitions, demo, ledger, trading, identity, relay,
                    notifications_cli, watch_cli, risk_cli, operations_cli,
-                   backup_cli, keys_cli):
+                   backup_cli, keys_cli, ha_cli):
         for command in module.COMMANDS:
             main.add_command(command)
 
