@@ -51,6 +51,9 @@ SET plan_cache_mode = force_generic_plan
 -- autovacuum's ANALYZE replaced the plan). Keyed lookups only, so no sequential scans.
 SET enable_seqscan = off
 SET enable_bitmapscan = off
+-- Disabled scans add 1e10 to a plan's cost estimate, which passes jit_above_cost: a replayed
+-- client_order_id spent ~180 ms JIT-compiling its fills query under the market lock.
+SET jit = off
 AS $$
 DECLARE
     v_n             integer := COALESCE(cardinality(p_orders), 0);
@@ -1090,9 +1093,11 @@ BEGIN
                             'quote_amount', trim_scale(t.quote_amount)::text,
                             'fee', trim_scale(CASE WHEN t.buyer_order_id = o.id THEN t.buyer_fee ELSE t.seller_fee END)::text)
                             ORDER BY t.id), '[]'::jsonb)
-                  FROM exchange.trades t
-                 WHERE (t.buyer_order_id = o.id AND t.is_maker_buyer = false)
-                    OR (t.seller_order_id = o.id AND t.is_maker_buyer = true))
+                  FROM (SELECT * FROM exchange.trades b
+                         WHERE b.buyer_order_id = o.id AND b.is_maker_buyer = false
+                        UNION ALL
+                        SELECT * FROM exchange.trades s
+                         WHERE s.seller_order_id = o.id AND s.is_maker_buyer = true) AS t)
           FROM exchange.orders o
          WHERE o.id = res_id[v_j] AND o.created_at = res_created[v_j];
     END LOOP;
