@@ -275,7 +275,8 @@ BEGIN
                 -- a combined batch answers each request with its order as it stood after
                 -- its own placement (and the stops it triggered), as placed alone
                 FOR v_j IN v_emitted + 1 .. cardinality(res_id) LOOP
-                    RETURN QUERY SELECT * FROM exchange._order_result(res_id[v_j], res_created[v_j], res_fills[v_j]);
+                    RETURN QUERY SELECT * FROM exchange._order_result(res_id[v_j], res_created[v_j],
+                    COALESCE(res_fills[v_j], exchange._order_fills(res_id[v_j])));
                 END LOOP;
                 v_emitted := cardinality(res_id);
             END IF;
@@ -1102,7 +1103,8 @@ BEGIN
 
     -- the results not yet returned, each by its key (exchange._order_result, inlined)
     FOR v_j IN v_emitted + 1 .. cardinality(res_id) LOOP
-        RETURN QUERY SELECT * FROM exchange._order_result(res_id[v_j], res_created[v_j], res_fills[v_j]);
+        RETURN QUERY SELECT * FROM exchange._order_result(res_id[v_j], res_created[v_j],
+                    COALESCE(res_fills[v_j], exchange._order_fills(res_id[v_j])));
     END LOOP;
 END;
 $$;
