@@ -117,7 +117,9 @@ def _count(server: EmbeddedServer, valgrind: str, db: str, lines: list[str]) -> 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks instructions",
                                      description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.parse_args(argv)
+    parser.add_argument("--only", default="",
+                        help="count only the calls whose name contains this (TPC-B always)")
+    args = parser.parse_args(argv)
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
@@ -149,6 +151,7 @@ def main(argv: list[str]) -> int:
             ("CALL exchange.submit_order, resting limit buy (3 transactions)", "pyx_trading",
              _submit_order(ubase)),
         ]
+        workloads = [w for i, w in enumerate(workloads) if i == 0 or args.only in w[0]]
         rows = []
         per_call: dict[str, float] = {}
         for name, db, script in workloads:
