@@ -10,6 +10,7 @@ Runs, alternating each with its TPC-B baseline (same clients, pgbench -M prepare
     (combining has work to do); 8 clients on 1 pair; 1 client on 1 pair; p99 latency at 8
     clients on 4 pairs from pgbench's per-transaction log;
   * ``SELECT exchange.place_order`` (the function) at 8 clients on 4 pairs, for comparison;
+  * both at 32 clients on 1 pair (the market lock is the bottleneck there);
   * ``exchange.place_orders`` with 100 orders per call, 8 clients on 4 pairs;
   * book depth: submit_order at 8 clients on 4 pairs with 1,000 and with ``--deep`` resting
     orders.
@@ -72,6 +73,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per pgbench run")
     parser.add_argument("--deep", type=int, default=1_000_000)
     parser.add_argument("--skip-depth", action="store_true")
+    parser.add_argument("--only", default="",
+                        help="run only the measures whose 'name, N clients' contains this")
     args = parser.parse_args(argv)
     started = time.monotonic()
     admin = _conninfo(args.dsn, "postgres")
@@ -118,8 +121,11 @@ def main(argv: list[str]) -> int:
         ("CALL submit_order, 1 pair", SUBMIT_SCRIPT, 8, 1, False, 1, 0),
         ("CALL submit_order, 1 pair", SUBMIT_SCRIPT, 1, 1, False, 1, 0),
         ("SELECT place_order, 4 pairs", PLACE_SCRIPT, 8, PAIRS, True, 1, 0),
+        ("CALL submit_order, 1 pair", SUBMIT_SCRIPT, 32, 1, False, 1, 0),
+        ("SELECT place_order, 1 pair", PLACE_SCRIPT, 32, 1, False, 1, 0),
         ("place_orders, 100 per call, 4 pairs", BATCH_SCRIPT, 8, PAIRS, False, 100, 100),
     ]
+    plan = [p for p in plan if args.only in f"{p[0]}, {p[2]} clients"]
     for name, script, clients, npairs, p99, per_tx, batch in plan:
         base = tpcb(clients)
         r = ours(script, clients, npairs, p99=p99, per_tx=per_tx, batch=batch)
