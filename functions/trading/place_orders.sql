@@ -6,6 +6,10 @@
 -- or ends. Stop orders wait in exchange.stop_orders (status PENDING, funds held) and trigger,
 -- in order of stop price then time, when a trade moves the last price through their stop;
 -- they match in the same call. The batch is atomic: a refusal refuses the whole batch.
+-- A combined batch of exchange.submit_order (setting exchange.combined_batch = on, set by
+-- exchange._process_order_requests only) checks each order's funds as if the batch's earlier
+-- orders were already posted, returns each order as it stood right after its own placement
+-- (and the stops it triggered), and a risk REJECT in it raises EX230 (the batch is a trial).
 --
 -- Per order (see docs/trading.md for every rule):
 --   LIMIT            price, amount; GTC rests, IOC expires the rest, FOK fills all or refuses.
