@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from pyexchange import Exchange
 from pyexchange.errors import FillOrKillNotFillable
@@ -238,3 +239,30 @@ def test_concurrent_submits_equal_the_reference_replayed_in_engine_order(
         assert _db_state(conn, names) == _model_state(model)
         check_invariants(conn)
         assert conn.execute("SELECT count(*) FROM exchange.order_requests").fetchone() == (0,)
+
+
+def test_a_risk_refusal_in_a_combined_batch_is_its_own_and_recorded_once(
+        clone_dsn: str) -> None:
+    with psycopg.connect(clone_dsn, autocommit=True) as conn:
+        ids = _setup_model_market(conn)
+        conn.execute("INSERT INTO exchange.risk_rules (name, type, conditions, actions, level) "
+                     "VALUES ('notional 30', 'MAX_ORDER_NOTIONAL', %s, %s, 'HIGH')",
+                     (Jsonb({"max_notional": 30}), Jsonb({"action": "REJECT"})))
+    ann, ben, cat = (ids[u] for u in USERS)
+    reqs = [
+        (ann, "BTC-USDT", "SELL", "LIMIT", D(1), D(10), "GTC"),
+        (ben, "BTC-USDT", "BUY", "LIMIT", D(1), D(10), "GTC"),
+        (cat, "BTC-USDT", "BUY", "LIMIT", D(4), D(10), "GTC"),     # notional 40 > 30
+        (cat, "BTC-USDT", "BUY", "LIMIT", D(2), D("9.75"), "GTC"),
+        (ben, "BTC-USDT", "SELL", "LIMIT", D(1), D("10.25"), "GTC"),
+    ]
+    results = _run_queued(clone_dsn, "BTC-USDT", reqs)
+    assert results[2] == "EX404", results
+    assert [r["status"] for k, r in enumerate(results) if k != 2] == [
+        "NEW", "FILLED", "NEW", "NEW"], results
+    with psycopg.connect(clone_dsn, autocommit=True) as conn:
+        events = conn.execute("SELECT user_id, action FROM exchange.risk_events").fetchall()
+        assert events == [(cat, "REJECT")], events
+        assert conn.execute("SELECT count(*) FROM exchange.orders WHERE user_id = %s",
+                            (cat,)).fetchone() == (1,)
+        check_invariants(conn)
