@@ -202,7 +202,9 @@ BEGIN
     -- 1. The markets of the batch, locked in ascending id before anything else (one order:
     --    its pair by the symbol's key, no join).
     IF v_n = 1 THEN
-        PERFORM pg_advisory_xact_lock(1601, tp.id)
+        -- the market's lock, then (1b) its user's, in one statement (evaluated in this order)
+        PERFORM pg_advisory_xact_lock(1601, tp.id),
+                pg_advisory_xact_lock(1603, COALESCE((p_orders[1]).user_id % 2147483647, 0)::integer)
            FROM exchange.trading_pairs tp WHERE tp.symbol = (p_orders[1]).symbol;
     ELSE
         PERFORM pg_advisory_xact_lock(1601, p.id)
@@ -216,10 +218,7 @@ BEGIN
     --     opposite orders (docs/trading.md, "Why no deadlock is possible").
     --     (The key is the user id modulo 2^31 - 1, sorted by key: two users sharing a key
     --     only take turns.)
-    IF v_n = 1 THEN
-        PERFORM pg_advisory_xact_lock(1603, ((p_orders[1]).user_id % 2147483647)::integer)
-          WHERE (p_orders[1]).user_id IS NOT NULL;
-    ELSE
+    IF v_n > 1 THEN
         PERFORM pg_advisory_xact_lock(1603, u.k)
            FROM (SELECT DISTINCT (r.user_id % 2147483647)::integer AS k
                    FROM unnest(p_orders) AS r

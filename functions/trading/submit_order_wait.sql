@@ -19,7 +19,6 @@ RETURNS exchange.order_request_outcome
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
-SET jit = off
 AS $$
 DECLARE
     v_status text;
