@@ -8,7 +8,8 @@ import sys
 BENCHMARKS = {"ledger": "benchmarks.ledger", "trading": "benchmarks.trading",
               "floor": "benchmarks.floor",
               "relay": "benchmarks.relay", "risk": "benchmarks.risk",
-              "instructions": "benchmarks.instructions"}
+              "instructions": "benchmarks.instructions",
+              "submit": "benchmarks.submit"}
 
 
 def main(argv: list[str]) -> int:

@@ -9,7 +9,9 @@ run (an ``EmbeddedServer`` in a temporary directory; as root it runs as ``postgr
 - TPC-B: pgbench's tpcb-like transaction (``pgbench -i -s 1``), its five statements prepared,
   BEGIN ... COMMIT;
 - ``exchange.transfer`` between two of 50 funded users, a new idempotency key each;
-- ``exchange.place_order`` of a limit buy that rests (far below the market), as ``floor``.
+- ``exchange.place_order`` of a limit buy that rests (far below the market), as ``floor``;
+- ``CALL exchange.submit_order`` of the same order (its market free: placed at once, then the
+  commit without flush and the flushing commit; a CALL cannot be prepared).
 
 Each workload runs twice, with 50 and with 350 calls; the difference divided by 300 is the
 cost of one call, start-up and the first calls' caches cancelled out. Prepared statements
@@ -88,6 +90,14 @@ def _place_order(base: int) -> Callable[[int], list[str]]:
     return script
 
 
+def _submit_order(base: int) -> Callable[[int], list[str]]:
+    def script(n: int) -> list[str]:
+        rnd = random.Random(n)
+        return [f"CALL exchange.submit_order({base + rnd.randint(1, USERS)}, 'P1-USDT', 'BUY', "
+                "'LIMIT', 0.01, 5.00);" for _ in range(n)]
+    return script
+
+
 def _count(server: EmbeddedServer, valgrind: str, db: str, lines: list[str]) -> int:
     """Instructions of a single-user backend running ``lines`` on ``db`` (callgrind)."""
     out = server.base_dir / "callgrind.out"
@@ -107,7 +117,9 @@ def _count(server: EmbeddedServer, valgrind: str, db: str, lines: list[str]) -> 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks instructions",
                                      description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.parse_args(argv)
+    parser.add_argument("--only", default="",
+                        help="count only the calls whose name contains this (TPC-B always)")
+    args = parser.parse_args(argv)
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
@@ -136,7 +148,10 @@ def main(argv: list[str]) -> int:
             ("TPC-B transaction (5 statements)", "pyx_tpcb", _tpcb),
             ("exchange.transfer", "pyx_ledger", _transfer(base)),
             ("exchange.place_order, resting limit buy", "pyx_trading", _place_order(ubase)),
+            ("CALL exchange.submit_order, resting limit buy (3 transactions)", "pyx_trading",
+             _submit_order(ubase)),
         ]
+        workloads = [w for i, w in enumerate(workloads) if i == 0 or args.only in w[0]]
         rows = []
         per_call: dict[str, float] = {}
         for name, db, script in workloads:

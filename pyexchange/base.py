@@ -135,6 +135,28 @@ class ClientBase:
             state.committing = True  # leaving the block sends COMMIT
         return result
 
+    def _call_one(self, name: str, params: Params, row_type: type[T]) -> T:
+        """A procedure that commits inside (``CALL``): run outside any transaction block on a
+        pooled connection, with the acting user and correlation id as session settings for
+        the call (the procedure reads them at its start), reset afterwards."""
+        settings = {"exchange.acting_user_id": self.acting_user_id,
+                    "exchange.correlation_id": current_correlation_id()}
+        with translating(), self.pool.connection() as conn:
+            try:
+                for key, value in settings.items():
+                    if value is not None:
+                        conn.execute("SELECT set_config(%s, %s, false)", (key, str(value)))
+                with conn.cursor(row_factory=class_row(row_type)) as cur:
+                    cur.execute(query(name), params)
+                    row = cur.fetchone()
+            finally:
+                for key, value in settings.items():
+                    if value is not None:
+                        conn.execute("SELECT set_config(%s, '', false)", (key,))
+            if row is None:
+                raise LookupError(f"query {name} returned no row")
+            return row
+
     def _one(self, name: str, params: Params, row_type: type[T]) -> T:
         def work(conn: psycopg.Connection[Any]) -> T:
             with conn.cursor(row_factory=class_row(row_type)) as cur:

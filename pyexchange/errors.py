@@ -371,6 +371,18 @@ class InvalidKlineQuery(ExchangeError):
     sqlstate = "EX223"
 
 
+class CombinedBatchTrial(ExchangeError):
+    """Internal to submit_order: a combined batch met a risk rule's REJECT (never reaches a caller)."""
+
+    sqlstate = "EX230"
+
+
+class UnknownOrderRequest(ExchangeError):
+    """submit_order's request is not in the inbox (never queued, or already answered)."""
+
+    sqlstate = "EX231"
+
+
 
 # --- EX3xx: identity and access ----------------------------------------------------------
 class InvalidCredentials(ExchangeError):

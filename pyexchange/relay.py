@@ -348,6 +348,12 @@ class Relay:
             if not events:
                 return stats
             stats.batches = 1
+            # Publish only what is durable: a commit made with synchronous_commit = off
+            # (exchange.submit_order's early lock release) is visible before its WAL is
+            # flushed. A synchronous commit on the other connection, begun after this claim's
+            # snapshot, flushes the WAL past every commit the claim saw.
+            assert self._listen is not None
+            await self._listen.execute(query("flush_wal"))
             published, failures = await self.publish(events)
             if published:
                 await self._conn.execute(query("mark_outbox_events_published"),

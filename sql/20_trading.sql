@@ -5,6 +5,8 @@
 --
 -- Functions (their source, with the header that documents them, is in functions/):
 --   exchange._cancel_orders(bigint[], timestamp with time zone[])  ->  functions/trading/_cancel_orders.sql
+--   exchange._order_fills(bigint)  ->  functions/trading/_order_fills.sql
+--   exchange._order_result(bigint, timestamp with time zone, jsonb)  ->  functions/trading/_order_result.sql
 --   exchange.cancel_all_orders(bigint, text)  ->  functions/trading/cancel_all_orders.sql
 --   exchange.cancel_order(bigint, bigint)  ->  functions/trading/cancel_order.sql
 --   exchange.cancel_order_by_client_id(bigint, text)  ->  functions/trading/cancel_order.sql (a family file)
@@ -78,6 +80,18 @@ ALTER TYPE exchange.order_result OWNER TO exchange_owner;
 --
 
 COMMENT ON FUNCTION exchange._cancel_orders(p_order_ids bigint[], p_created_ats timestamp with time zone[]) IS 'Internal: cancels orders already taken off the book under their market locks: status, exact hold release, events, book sequence.';
+
+--
+-- Name: FUNCTION _order_fills(p_order_id bigint); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._order_fills(p_order_id bigint) IS 'Internal (place_orders): the taker fills of an order of an earlier call, from the trades.';
+
+--
+-- Name: FUNCTION _order_result(p_order_id bigint, p_created_at timestamp with time zone, p_fills jsonb); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._order_result(p_order_id bigint, p_created_at timestamp with time zone, p_fills jsonb) IS 'Internal (place_orders): the order as it stands now with p_fills as its fills; inlined by the planner.';
 
 --
 -- Name: FUNCTION cancel_all_orders(p_user_id bigint, p_symbol text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -368,6 +382,18 @@ ALTER TABLE ONLY exchange.market_state
 --
 
 REVOKE ALL ON FUNCTION exchange._cancel_orders(p_order_ids bigint[], p_created_ats timestamp with time zone[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _order_fills(p_order_id bigint); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._order_fills(p_order_id bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _order_result(p_order_id bigint, p_created_at timestamp with time zone, p_fills jsonb); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._order_result(p_order_id bigint, p_created_at timestamp with time zone, p_fills jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION cancel_all_orders(p_user_id bigint, p_symbol text); Type: ACL; Schema: exchange; Owner: exchange_owner

@@ -13,7 +13,9 @@
 --         not do p_action; EX336 the daily limit would be passed; EX001 bad arguments.
 -- Locks: the user's counter row for (today, action, asset) when the level has a daily limit
 --        (so one user's concurrent calls take turns; other users never wait). Call it before
---        taking the market lock or account locks.
+--        any account lock: place_orders calls it after the market locks and under the user's
+--        lock (pg_advisory_xact_lock(1603, ...)), which orders the TRADE counters globally
+--        (docs/trading.md, "Why no deadlock is possible"); withdraw before its postings.
 CREATE OR REPLACE FUNCTION exchange._check_kyc_limit(
     p_user_id bigint, p_action text, p_asset_id integer, p_amount numeric)
 RETURNS void

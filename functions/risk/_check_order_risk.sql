@@ -24,7 +24,10 @@
 --                 rollback) and EX404 is raised; nothing else changes;
 --   SUSPEND_USER  the same, and the user is suspended (in the loopback's transaction);
 --                 EX406 is raised.
--- Raises: EX404, EX406. Locks: the user's ORDER_RATE counter rows (when ORDER_RATE rules
+-- In a combined batch of exchange.submit_order (setting exchange.combined_batch = on) a
+-- REJECT or SUSPEND_USER records nothing and raises EX230: the batch is a trial, refused as a
+-- whole, and the request is then placed alone, where the rule acts as above.
+-- Raises: EX404, EX406, EX230. Locks: the user's ORDER_RATE counter rows (when ORDER_RATE rules
 -- exist): one user's concurrent orders take turns on them.
 CREATE OR REPLACE FUNCTION exchange._check_order_risk(
     p_limits exchange.order_risk_limits,
@@ -174,6 +177,14 @@ BEGIN
             PERFORM exchange._insert_risk_events(v_events);
         END IF;
         RETURN;
+    END IF;
+    IF current_setting('exchange.combined_batch', true) = 'on' THEN
+        -- a combined batch of submit_order requests is a trial: it is refused as a whole and
+        -- its oldest request is then placed alone, which records the events (exactly once)
+        RAISE EXCEPTION USING ERRCODE = 'EX230',
+            MESSAGE = 'combined batch stopped by a risk rule',
+            DETAIL = format('rule %s, user %s', v_events -> -1 ->> 'rule_id', p_user_id),
+            HINT = 'Internal to exchange.submit_order: the requests are placed one at a time.';
     END IF;
     v_outcome := exchange._record_risk_events_autonomously(
         v_events, CASE WHEN v_stop = 'SUSPEND_USER' THEN p_user_id END);

@@ -6,6 +6,10 @@
 -- or ends. Stop orders wait in exchange.stop_orders (status PENDING, funds held) and trigger,
 -- in order of stop price then time, when a trade moves the last price through their stop;
 -- they match in the same call. The batch is atomic: a refusal refuses the whole batch.
+-- A combined batch of exchange.submit_order (setting exchange.combined_batch = on, set by
+-- exchange._process_order_requests only) checks each order's funds as if the batch's earlier
+-- orders were already posted, returns each order as it stood right after its own placement
+-- (and the stops it triggered), and a risk REJECT in it raises EX230 (the batch is a trial).
 --
 -- Per order (see docs/trading.md for every rule):
 --   LIMIT            price, amount; GTC rests, IOC expires the rest, FOK fills all or refuses.
@@ -35,7 +39,9 @@
 --         EX335 KYC level may not trade, EX336 KYC daily trade limit (exchange._check_kyc_limit,
 --         per order), EX101 insufficient funds, EX010 (a bug).
 -- Locks: the markets of the batch (pg_advisory_xact_lock(1601, pair id)) in ascending pair
---        id, first; the user's KYC counter row of the day (levels with a daily limit); then,
+--        id, first; then the batch's users (pg_advisory_xact_lock(1603, user id)) in
+--        ascending id; under them the users' KYC counter rows of the day (levels with a daily
+--        limit) and ORDER_RATE counter rows (rate rules); then,
 --        at the end, every account touched, in ascending id, in one
 --        exchange._post_journals call (netted across the batch).
 CREATE OR REPLACE FUNCTION exchange.place_orders(p_orders exchange.order_request[])
@@ -53,6 +59,9 @@ SET plan_cache_mode = force_generic_plan
 -- autovacuum's ANALYZE replaced the plan). Keyed lookups only, so no sequential scans.
 SET enable_seqscan = off
 SET enable_bitmapscan = off
+-- Disabled scans add 1e10 to a plan's cost estimate, which passes jit_above_cost: a replayed
+-- client_order_id spent ~180 ms JIT-compiling its fills query under the market lock.
+SET jit = off
 AS $$
 DECLARE
     v_n             integer := COALESCE(cardinality(p_orders), 0);
@@ -183,6 +192,10 @@ DECLARE
     res_id          bigint[] := '{}'::bigint[];
     res_created     timestamptz[] := '{}'::timestamptz[];
     res_fills       jsonb[] := '{}'::jsonb[];
+    -- a combined batch of exchange.submit_order (exchange._process_order_requests): each
+    -- order's funds are checked as if the batch's earlier orders were already posted
+    v_combined      boolean := current_setting('exchange.combined_batch', true) = 'on';
+    v_emitted       integer := 0;    -- results already returned
 BEGIN
     -- Access (docs/security.md): every order's user is the acting user, checked once per user.
     IF v_n = 1 THEN
@@ -198,13 +211,28 @@ BEGIN
     -- 1. The markets of the batch, locked in ascending id before anything else (one order:
     --    its pair by the symbol's key, no join).
     IF v_n = 1 THEN
-        PERFORM pg_advisory_xact_lock(1601, tp.id)
+        -- the market's lock, then (1b) its user's, in one statement (evaluated in this order)
+        PERFORM pg_advisory_xact_lock(1601, tp.id),
+                pg_advisory_xact_lock(1603, COALESCE((p_orders[1]).user_id % 2147483647, 0)::integer)
            FROM exchange.trading_pairs tp WHERE tp.symbol = (p_orders[1]).symbol;
     ELSE
         PERFORM pg_advisory_xact_lock(1601, p.id)
            FROM (SELECT DISTINCT tp.id FROM unnest(p_orders) AS r
                    JOIN exchange.trading_pairs tp ON tp.symbol = r.symbol
                   ORDER BY tp.id) AS p;
+    END IF;
+    -- 1b. The batch's users, in ascending id, before any per-user counter row (the KYC daily
+    --     usage of exchange._check_kyc_limit, the ORDER_RATE rows of _check_order_risk): those
+    --     rows are written only under their user's lock, so two calls never take them in
+    --     opposite orders (docs/trading.md, "Why no deadlock is possible").
+    --     (The key is the user id modulo 2^31 - 1, sorted by key: two users sharing a key
+    --     only take turns.)
+    IF v_n > 1 THEN
+        PERFORM pg_advisory_xact_lock(1603, u.k)
+           FROM (SELECT DISTINCT (r.user_id % 2147483647)::integer AS k
+                   FROM unnest(p_orders) AS r
+                  WHERE r.user_id IS NOT NULL
+                  ORDER BY 1) AS u;
     END IF;
 
     -- 2. Orders in array order; a trade first lets the stops it triggers run.
@@ -255,6 +283,15 @@ BEGIN
             v_coid := v_o.client_order_id;
             v_hold := v_o.hold_amount;
         ELSE
+            IF v_combined THEN
+                -- a combined batch answers each request with its order as it stood after
+                -- its own placement (and the stops it triggered), as placed alone
+                FOR v_j IN v_emitted + 1 .. cardinality(res_id) LOOP
+                    RETURN QUERY SELECT * FROM exchange._order_result(res_id[v_j], res_created[v_j],
+                    COALESCE(res_fills[v_j], exchange._order_fills(res_id[v_j])));
+                END LOOP;
+                v_emitted := cardinality(res_id);
+            END IF;
             v_i := v_i + 1;
             EXIT WHEN v_i > v_n;
             v_req := p_orders[v_i];
@@ -495,6 +532,15 @@ BEGIN
             v_quote_avail := 0;
         END IF;
         v_hold_acc := CASE v_side WHEN 'BUY' THEN v_quote_acc ELSE v_base_acc END;
+        IF v_combined AND NOT v_triggered AND cardinality(l_acc) > 0 THEN
+            -- what the batch's earlier orders move on these accounts (not yet posted), so
+            -- that each order is checked exactly as if it had been placed alone, in turn
+            SELECT v_base_avail + COALESCE(sum(x.amt) FILTER (WHERE x.acc = v_base_acc), 0),
+                   v_quote_avail + COALESCE(sum(x.amt) FILTER (WHERE x.acc = v_quote_acc), 0)
+              INTO v_base_avail, v_quote_avail
+              FROM unnest(l_acc, l_bucket, l_amt) AS x(acc, bucket, amt)
+             WHERE x.bucket = 'AVAILABLE';
+        END IF;
 
         -- 4. A new stop order waits, with its funds held.
         IF NOT v_triggered AND v_type IN ('STOP_LOSS', 'STOP_LOSS_LIMIT') THEN
@@ -1067,43 +1113,10 @@ BEGIN
           FROM unnest(e_agg, e_aid, e_type, e_data) AS e(agg, aid, typ, data);
     END IF;
 
-    -- each result by its key (only its partition is read); the pair's symbol by its key (a
-    -- join would hash the pairs); the fills are known unless the order was an earlier call's
-    -- (a client_order_id seen again), so only then are its trades read
-    FOR v_j IN 1 .. cardinality(res_id) LOOP
-        IF res_fills[v_j] IS NOT NULL THEN
-            RETURN QUERY
-            SELECT o.id, o.uuid, o.user_id,
-                   (SELECT tp.symbol FROM exchange.trading_pairs tp WHERE tp.id = o.trading_pair_id)::text,
-                   o.client_order_id::text, o.side, o.type,
-                   o.time_in_force, o.stp_mode, o.status, o.price::numeric, o.stop_price::numeric,
-                   o.amount::numeric, o.quote_amount::numeric, o.filled_amount::numeric,
-                   o.remaining_amount::numeric, o.filled_quote::numeric, o.fee_paid::numeric,
-                   o.hold_amount::numeric, o.created_at, o.updated_at, res_fills[v_j]
-              FROM exchange.orders o
-             WHERE o.id = res_id[v_j] AND o.created_at = res_created[v_j];
-            CONTINUE;
-        END IF;
-        RETURN QUERY
-        SELECT o.id, o.uuid, o.user_id,
-               (SELECT tp.symbol FROM exchange.trading_pairs tp WHERE tp.id = o.trading_pair_id)::text,
-               o.client_order_id::text, o.side, o.type,
-               o.time_in_force, o.stp_mode, o.status, o.price::numeric, o.stop_price::numeric,
-               o.amount::numeric, o.quote_amount::numeric, o.filled_amount::numeric,
-               o.remaining_amount::numeric, o.filled_quote::numeric, o.fee_paid::numeric,
-               o.hold_amount::numeric, o.created_at, o.updated_at,
-               (SELECT COALESCE(jsonb_agg(jsonb_build_object(
-                            'trade_id', t.id,
-                            'maker_order_id', CASE WHEN t.buyer_order_id = o.id THEN t.seller_order_id ELSE t.buyer_order_id END,
-                            'price', trim_scale(t.price)::text, 'amount', trim_scale(t.amount)::text,
-                            'quote_amount', trim_scale(t.quote_amount)::text,
-                            'fee', trim_scale(CASE WHEN t.buyer_order_id = o.id THEN t.buyer_fee ELSE t.seller_fee END)::text)
-                            ORDER BY t.id), '[]'::jsonb)
-                  FROM exchange.trades t
-                 WHERE (t.buyer_order_id = o.id AND t.is_maker_buyer = false)
-                    OR (t.seller_order_id = o.id AND t.is_maker_buyer = true))
-          FROM exchange.orders o
-         WHERE o.id = res_id[v_j] AND o.created_at = res_created[v_j];
+    -- the results not yet returned, each by its key (exchange._order_result, inlined)
+    FOR v_j IN v_emitted + 1 .. cardinality(res_id) LOOP
+        RETURN QUERY SELECT * FROM exchange._order_result(res_id[v_j], res_created[v_j],
+                    COALESCE(res_fills[v_j], exchange._order_fills(res_id[v_j])));
     END LOOP;
 END;
 $$;

@@ -140,6 +140,8 @@ CREATE TRIGGER tg_trading_pairs__create_market AFTER INSERT ON exchange.trading_
 
 \ir ../../functions/trading/create_trading_pair.sql
 \ir ../../functions/trading/set_trading_pair_status.sql
+\ir ../../functions/trading/_order_fills.sql
+\ir ../../functions/trading/_order_result.sql
 \ir ../../functions/trading/place_orders.sql
 \ir ../../functions/trading/place_order.sql
 \ir ../../functions/trading/_cancel_orders.sql

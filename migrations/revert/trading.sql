@@ -13,6 +13,8 @@ DROP FUNCTION exchange.cancel_order(bigint, bigint);
 DROP FUNCTION exchange._cancel_orders(bigint[], timestamptz[]);
 DROP FUNCTION exchange.place_order(bigint, text, text, text, numeric, numeric, text, text, numeric, numeric, text);
 DROP FUNCTION exchange.place_orders(exchange.order_request[]);
+DROP FUNCTION exchange._order_result(bigint, timestamptz, jsonb);
+DROP FUNCTION exchange._order_fills(bigint);
 DROP FUNCTION exchange.set_trading_pair_status(text, text);
 DROP FUNCTION exchange.create_trading_pair(text, text, text, integer, integer, numeric, numeric, numeric, numeric, text);
 DROP TRIGGER tg_trading_pairs__create_market ON exchange.trading_pairs;

@@ -303,18 +303,34 @@ class TradingAPI(ClientBase):
         amount: Decimal | None, price: Decimal | None = None, *,
         time_in_force: TimeInForce | str = TimeInForce.GTC, client_order_id: str | None = None,
         stop_price: Decimal | None = None, quote_amount: Decimal | None = None,
-        stp_mode: StpMode | str | None = None,
+        stp_mode: StpMode | str | None = None, submit: bool = True,
     ) -> Order:
-        """``exchange.place_order``: the order after matching, with its fills."""
+        """The order after matching, with its fills. By default through the procedure
+        ``exchange.submit_order`` (its own transactions: the market's lock is released before
+        the WAL flush, requests waiting for a busy market are placed together, and the call
+        returns once the order is durable); ``submit=False`` calls the function
+        ``exchange.place_order`` in a transaction of its own (docs/trading.md says when)."""
         for value in (amount, price, stop_price, quote_amount):
             if isinstance(value, float):
                 raise TypeError("amounts and prices are Decimal, never float")
-        return self._one("place_order", {
+        call = self._call_one if submit else self._one
+        return call("submit_order" if submit else "place_order", {
             "user_id": user_id, "symbol": symbol, "side": _enum_value(side),
             "type": _enum_value(type), "amount": amount, "price": price,
             "time_in_force": _enum_value(time_in_force), "client_order_id": client_order_id,
             "stop_price": stop_price, "quote_amount": quote_amount,
             "stp_mode": _enum_value(stp_mode)}, Order)
+
+    def process_order_requests(self) -> int:
+        """``exchange.process_order_requests`` until nothing is left to do: places submit_order
+        requests nobody waits for (after a crash), one batch per transaction. Returns how
+        many batches it placed."""
+        batches = 0
+        while True:
+            pending = self._scalar("process_order_requests")
+            if not pending:
+                return batches
+            batches += 1
 
     def place_orders(self, requests: Sequence[OrderRequest]) -> list[Order]:
         """``exchange.place_orders``: a batch in one transaction (atomic: a refusal refuses

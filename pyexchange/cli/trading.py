@@ -226,17 +226,20 @@ def order() -> None:
 @click.option("--stop-price", type=DECIMAL)
 @click.option("--quote-amount", type=DECIMAL, help="A market buy by quote amount.")
 @click.option("--stp", type=_choices(StpMode), help="Self-trade prevention (default: the pair's).")
+@click.option("--function", "use_function", is_flag=True,
+              help="Call the function exchange.place_order (in one transaction) instead of "
+                   "the procedure exchange.submit_order.")
 @output_format
 @pass_app
 def order_place(app: AppContext, user_id: int, symbol: str, side: str, type_: str,
                 amount: Decimal | None, price: Decimal | None, tif: str,
                 client_order_id: str | None, stop_price: Decimal | None,
-                quote_amount: Decimal | None, stp: str | None) -> None:
-    """Place an order: SYMBOL SIDE TYPE [AMOUNT]."""
+                quote_amount: Decimal | None, stp: str | None, use_function: bool) -> None:
+    """Place an order: SYMBOL SIDE TYPE [AMOUNT] (through exchange.submit_order)."""
     o: Order = app.exchange.place_order(
         user_id, symbol, side.upper(), type_.upper(), amount, price, time_in_force=tif.upper(),
         client_order_id=client_order_id, stop_price=stop_price, quote_amount=quote_amount,
-        stp_mode=stp.upper() if stp else None)
+        stp_mode=stp.upper() if stp else None, submit=not use_function)
     ex = app.exchange
     fills = ex.get_user_trades(user_id, order_id=o.id, limit=10000) if o.fills else []
     print_order(o, fills, stp_notes(ex, o))
@@ -265,6 +268,13 @@ def fills(app: AppContext, user_id: int, symbol: str | None, limit: int) -> None
     """USER's trades, newest first, with side, role (maker or taker), fee and fee asset."""
     print_table(f"fills of user {user_id}", FILL_COLUMNS,
                 _fill_rows(app.exchange.get_user_trades(user_id, symbol, limit=limit)))
+
+
+@order.command("process-requests")
+@pass_app
+def order_process_requests(app: AppContext) -> None:
+    """Place submit_order requests that nobody waits for any more (after a crash)."""
+    click.echo(f"{app.exchange.process_order_requests()} batch(es) placed")
 
 
 @order.command("cancel")

@@ -5,6 +5,10 @@ SELECT id, aggregate_type, aggregate_id, event_type, event_data, correlation_id,
        created_at, event_uuid
   FROM exchange.claim_outbox_events(%(limit)s);
 
+-- name: flush_wal
+-- A synchronous commit that writes WAL: every commit before it is durable when it returns.
+SELECT exchange.submit_order_flush();
+
 -- name: mark_outbox_events_published
 SELECT exchange.mark_outbox_events_published(%(ids)s);
 

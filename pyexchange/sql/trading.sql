@@ -35,6 +35,15 @@ SELECT * FROM exchange.place_order(
     %(user_id)s, %(symbol)s, %(side)s, %(type)s, %(amount)s, %(price)s, %(time_in_force)s,
     %(client_order_id)s, %(stop_price)s, %(quote_amount)s, %(stp_mode)s);
 
+-- name: submit_order
+-- A procedure (CALL, outside a transaction block): early lock release and combining.
+CALL exchange.submit_order(
+    %(user_id)s, %(symbol)s, %(side)s, %(type)s, %(amount)s, %(price)s, %(time_in_force)s,
+    %(client_order_id)s, %(stop_price)s, %(quote_amount)s, %(stp_mode)s);
+
+-- name: process_order_requests
+SELECT exchange.process_order_requests();
+
 -- name: place_orders
 -- The batch as parallel arrays, so the client needs no composite-type registration.
 SELECT * FROM exchange.place_orders(ARRAY(

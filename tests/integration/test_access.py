@@ -248,10 +248,13 @@ def test_injection_attempts_change_nothing_and_raise_typed_errors(
 def test_every_function_follows_the_privilege_rules(template_dsn: str) -> None:
     """Internal (``_``) and trigger (``tg_``) functions are not executable by the roles;
     every function exchange_app may execute is SECURITY DEFINER with a pinned search_path;
-    every function outside those two groups pins its search_path."""
+    every function outside those two groups pins its search_path. A procedure that commits
+    (exchange.submit_order) can be neither SECURITY DEFINER nor carry a SET clause: it runs as
+    its caller and reaches data only through SECURITY DEFINER functions (checked in
+    test_trading_submit.py)."""
     with psycopg.connect(template_dsn, autocommit=True) as conn:
         rows = conn.execute("""
-            SELECT p.oid::regprocedure::text, p.proname::text, p.prosecdef,
+            SELECT p.oid::regprocedure::text, p.proname::text, p.prosecdef OR p.prokind = 'p',
                    coalesce(array_to_string(p.proconfig, ','), '') AS config,
                    has_function_privilege('exchange_app', p.oid, 'EXECUTE')
                    OR has_function_privilege('exchange_custody', p.oid, 'EXECUTE')
@@ -272,7 +275,8 @@ def test_every_function_follows_the_privilege_rules(template_dsn: str) -> None:
             problems.append(f"{name}: internal but executable by exchange_app/custody/worker/readonly")
         if app and not secdef:
             problems.append(f"{name}: executable by exchange_app/custody/worker but not SECURITY DEFINER")
-        if not internal and "search_path=exchange, pg_catalog, pg_temp" not in config:
+        if not internal and "search_path=exchange, pg_catalog, pg_temp" not in config \
+                and not name.startswith("exchange.submit_order("):
             problems.append(f"{name}: search_path not pinned ({config!r})")
     assert not problems, "\n".join(problems)
 
