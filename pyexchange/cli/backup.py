@@ -32,6 +32,7 @@ from pyexchange.backup import (
     setup_embedded,
 )
 from pyexchange.cli import AppContext, console, err_console, pass_app, print_table
+from pyexchange.cli.output import note, output_format
 from pyexchange.config import configured_dsn
 from pyexchange.errors import (
     BackupInvalid,
@@ -153,6 +154,7 @@ def create_cmd(ctx: click.Context, app: AppContext, type_: str) -> None:
 
 
 @backup.command("list")
+@output_format
 @pass_app
 @click.pass_context
 def list_cmd(ctx: click.Context, app: AppContext) -> None:
@@ -165,11 +167,12 @@ def list_cmd(ctx: click.Context, app: AppContext) -> None:
                   f"{b.stopped:%Y-%m-%d %H:%M:%S}", _human(b.size), _human(b.repo_size),
                   f"{b.wal_start}..{b.wal_stop}") for b in info.backups])
     if info.recoverable_from is not None:
-        console.print(f"a restore reaches any time from {info.recoverable_from:%Y-%m-%d %H:%M:%S}"
-                      f"+00 to the last archived WAL ({info.wal_max})")
+        note(f"a restore reaches any time from {info.recoverable_from:%Y-%m-%d %H:%M:%S}"
+             f"+00 to the last archived WAL ({info.wal_max})")
 
 
 @backup.command("verify")
+@output_format
 @pass_app
 @click.pass_context
 def verify_cmd(ctx: click.Context, app: AppContext) -> None:
@@ -177,12 +180,14 @@ def verify_cmd(ctx: click.Context, app: AppContext) -> None:
     target = _target(app, ctx)
     result = target.repo.verify()
     for line in result.lines:
-        console.print(line, markup=False)
+        note(line, markup=False)
     if not result.ok:
         raise BackupInvalid("the repository does not verify", detail="see the report above")
     info = target.repo.info()
-    console.print(f"repository verified: {len(info.backups)} backup(s), "
-                  f"WAL {info.wal_min}..{info.wal_max}")
+    print_table(f"stanza {info.name}", ["result", "backups", "wal from", "wal to"],
+                [("verified", len(info.backups), info.wal_min, info.wal_max)])
+    note(f"repository verified: {len(info.backups)} backup(s), "
+         f"WAL {info.wal_min}..{info.wal_max}")
 
 
 @backup.command("restore")

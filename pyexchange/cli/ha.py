@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from pyexchange.cli import console, err_console, print_table
+from pyexchange.cli.output import note, output_format
 from pyexchange.ha import DEFAULT_PORT, Formation
 
 _dir = click.option("--dir", "base_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -52,13 +53,14 @@ def _print_status(formation: Formation) -> None:
 @ha.command()
 @_dir
 @_port
+@output_format
 def status(base_dir: Path | None, port: int | None) -> None:
     """Each node's state as the monitor sees it; exit 3 unless a primary and a secondary
     are settled."""
     formation = Formation(base_dir, port)
     _print_status(formation)
-    console.print(f"write DSN: {formation.dsn()}")
-    console.print(f"read DSN:  {formation.dsn(read=True)}")
+    note(f"write DSN: {formation.dsn()}", markup=False)
+    note(f"read DSN:  {formation.dsn(read=True)}", markup=False)
     if not formation.is_settled():
         sys.exit(3)
 

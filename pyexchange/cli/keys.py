@@ -15,6 +15,7 @@ import click
 
 from pyexchange import crypto
 from pyexchange.cli import AppContext, console, pass_app, print_table
+from pyexchange.cli.output import output_format
 from pyexchange.config import configured_dsn
 from pyexchange.errors import EncryptionKeyMissing
 
@@ -70,6 +71,7 @@ def rotate(app: AppContext, make_new: bool) -> None:
 
 
 @keys.command()
+@output_format
 @pass_app
 def status(app: AppContext) -> None:
     """The data keys, the master key wrapping each, and whether this client holds it."""

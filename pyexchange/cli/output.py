@@ -188,11 +188,12 @@ def print_record(title: str, fields: Sequence[tuple[str, Any]],
             out.print(_table(s.title, s.columns, s.rows))
 
 
-def note(message: str) -> None:
-    """A message that is not data: stdout for tables, stderr for json and csv."""
+def note(message: str, *, markup: bool = True) -> None:
+    """A message that is not data: stdout for tables, stderr for json and csv. ``markup=False``
+    prints text from elsewhere (a tool's report) as it is."""
     from pyexchange.cli import console, err_console
 
     if current_format() == "table":
-        console.print(message, soft_wrap=True)
+        console.print(message, soft_wrap=True, markup=markup)
     else:
-        err_console.print(message, soft_wrap=True)
+        err_console.print(message, soft_wrap=True, markup=markup)

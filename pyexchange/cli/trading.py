@@ -97,6 +97,17 @@ def _fill_rows(fills: list[UserTrade]) -> list[tuple[Any, ...]]:
             for f in fills]
 
 
+MAX_FILLS = 1000  # exchange.get_user_trades serves at most this many rows per call
+
+
+def _order_fills(ex: Any, user_id: int, order_id: int) -> tuple[list[UserTrade], list[str]]:
+    """The order's fills (the newest MAX_FILLS) and a note when it has more than that."""
+    got: list[UserTrade] = ex.get_user_trades(user_id, order_id=order_id, limit=MAX_FILLS)
+    more = ([f"the newest {MAX_FILLS} fills are shown; the order may have more"]
+            if len(got) == MAX_FILLS else [])
+    return got, more
+
+
 def print_order(o: Order, fills: list[UserTrade], notes: Sequence[str] = ()) -> None:
     """One order with its fills (and what self-trade prevention did), in the --format."""
     fields: list[tuple[str, Any]] = list(zip(ORDER_COLUMNS, _order_row(o), strict=True))
@@ -241,8 +252,8 @@ def order_place(app: AppContext, user_id: int, symbol: str, side: str, type_: st
         client_order_id=client_order_id, stop_price=stop_price, quote_amount=quote_amount,
         stp_mode=stp.upper() if stp else None, submit=not use_function)
     ex = app.exchange
-    fills = ex.get_user_trades(user_id, order_id=o.id, limit=10000) if o.fills else []
-    print_order(o, fills, stp_notes(ex, o))
+    fills, more = _order_fills(ex, user_id, o.id) if o.fills else ([], [])
+    print_order(o, fills, stp_notes(ex, o) + more)
 
 
 @order.command("show")
@@ -254,14 +265,15 @@ def order_place(app: AppContext, user_id: int, symbol: str, side: str, type_: st
 def order_show(app: AppContext, user_id: int, order_id: int) -> None:
     """One order of the user with its fills (trade, price, amount, fee, maker or taker)."""
     ex = app.exchange
-    print_order(ex.get_order(user_id, order_id),
-                ex.get_user_trades(user_id, order_id=order_id, limit=10000))
+    o = ex.get_order(user_id, order_id)
+    fills, more = _order_fills(ex, user_id, o.id)
+    print_order(o, fills, more)
 
 
 @click.command("fills")
 @click.argument("user_id", metavar="USER", type=USER)
 @click.option("--symbol", help="Only this pair.")
-@click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(1, MAX_FILLS), default=50, show_default=True)
 @output_format
 @pass_app
 def fills(app: AppContext, user_id: int, symbol: str | None, limit: int) -> None:
