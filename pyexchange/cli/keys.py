@@ -29,9 +29,16 @@ def keys() -> None:
 
 
 @keys.command()
-def generate() -> None:
-    """Print a new master key (id:base64) for PYEXCHANGE_MASTER_KEY or a key file."""
-    click.echo(crypto.new_key_line())
+@click.option("--file", "file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Append the key to this key file (made mode 0600 with its directory if "
+                   "new; keys already there stay) and print only its id.")
+def generate(file: Path | None) -> None:
+    """Print a new master key (id:base64) for PYEXCHANGE_MASTER_KEY, or add it to a key file
+    for PYEXCHANGE_MASTER_KEY_FILE (--file), where it becomes the current one."""
+    if file is None:
+        click.echo(crypto.new_key_line())
+    else:
+        click.echo(f"master key {crypto.append_new_key(file)} added to {file}")
 
 
 def _key_file(app: AppContext) -> Path:
