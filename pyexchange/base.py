@@ -27,7 +27,12 @@ from pyexchange.config import (
 )
 from pyexchange.correlation import current_correlation_id
 from pyexchange.errors import translating
-from pyexchange.failover import MARKET_DATA_QUERIES, Attempt, run_with_failover
+from pyexchange.failover import (
+    MARKET_DATA_QUERIES,
+    Attempt,
+    is_exact_retry,
+    run_with_failover,
+)
 from pyexchange.queries import query
 
 T = TypeVar("T")
@@ -98,15 +103,19 @@ class ClientBase:
             conn.execute("SELECT set_config('exchange.correlation_id', %s, true)",
                          (str(correlation_id),))
 
-    def _run(self, name: str, params: Params, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+    def _run(self, name: str, params: Params, work: Callable[[psycopg.Connection[Any]], T],
+             *, procedure: bool = False) -> T:
         """One named query in one transaction, retried after a connection failure where that
         is exact (:func:`pyexchange.failover.run_with_failover`). Market data reads go to the
         read DSN when one is configured. A retry after a broken connection connects directly
         (the pool reconnects with a backoff of its own, up to seconds) while the pool refills
-        in the background."""
+        in the background. ``procedure``: the query is a ``CALL`` of a procedure that commits
+        inside, run outside any transaction block (:meth:`_procedure`)."""
         pool, dsn = self.pool, self.dsn
         if self.read_pool is not None and self.read_dsn and name in MARKET_DATA_QUERIES:
             pool, dsn = self.read_pool, self.read_dsn
+        run = self._procedure if procedure else self._transaction
+        exact = is_exact_retry(name, params)
 
         def attempt(state: Attempt) -> T:
             # the pool first, and again when all its connections were busy (no extra
@@ -115,9 +124,9 @@ class ClientBase:
             if state.first or (isinstance(state.previous, PoolTimeout)
                                and pool.get_stats().get("pool_size", 0) >= pool.max_size):
                 with pool.connection(timeout=self.pool_settings.timeout) as conn:
-                    return self._transaction(conn, work, state)
+                    return run(conn, work, state, exact)
             with _connect(dsn, self.pool_settings) as conn:
-                return self._transaction(conn, work, state)
+                return run(conn, work, state, exact)
 
         def counted() -> None:
             self.failover_retries += 1
@@ -128,34 +137,50 @@ class ClientBase:
                                      on_retry=counted)
 
     def _transaction(self, conn: psycopg.Connection[Any],
-                     work: Callable[[psycopg.Connection[Any]], T], state: Attempt) -> T:
+                     work: Callable[[psycopg.Connection[Any]], T], state: Attempt,
+                     exact: bool) -> T:
         with conn.transaction():
             self._set_transaction_context(conn)
             result = work(conn)
             state.committing = True  # leaving the block sends COMMIT
         return result
 
-    def _call_one(self, name: str, params: Params, row_type: type[T]) -> T:
-        """A procedure that commits inside (``CALL``): run outside any transaction block on a
-        pooled connection, with the acting user and correlation id as session settings for
-        the call (the procedure reads them at its start), reset afterwards."""
-        settings = {"exchange.acting_user_id": self.acting_user_id,
-                    "exchange.correlation_id": current_correlation_id()}
-        with translating(), self.pool.connection() as conn:
-            try:
-                for key, value in settings.items():
-                    if value is not None:
-                        conn.execute("SELECT set_config(%s, %s, false)", (key, str(value)))
-                with conn.cursor(row_factory=class_row(row_type)) as cur:
-                    cur.execute(query(name), params)
-                    row = cur.fetchone()
-            finally:
-                for key, value in settings.items():
-                    if value is not None:
-                        conn.execute("SELECT set_config(%s, '', false)", (key,))
+    @staticmethod
+    def _procedure(conn: psycopg.Connection[Any],
+                   work: Callable[[psycopg.Connection[Any]], T], state: Attempt,
+                   exact: bool) -> T:
+        """A ``CALL`` outside any transaction block. The procedure commits inside, before its
+        result reaches the client: from the moment the CALL is sent, a lost connection leaves
+        the outcome unknown (``committing``), and only an exact call is retried. A call that
+        is not exact first checks its connection (a pooled one may have died with its server),
+        so that a dead connection is retried as not committed rather than reported unknown."""
+        if not exact:
+            conn.execute("SELECT 1")
+        state.committing = True
+        return work(conn)
+
+    def _call_one(self, name: str, params: Mapping[str, Any], row_type: type[T]) -> T:
+        """A procedure that commits inside (``CALL``), run outside any transaction block and
+        retried after a connection failure where that is exact (an order with a
+        ``client_order_id``: a retry returns the original order), like :meth:`_run`. The
+        acting user and correlation id go in the CALL statement itself (its named query sets
+        them transaction-local in the procedure's first transaction, where it reads them), so
+        no setting outlives the call on the server connection (pgbouncer's transaction
+        pooling hands that connection to another client next)."""
+        correlation_id = current_correlation_id()
+        bound = {**params,
+                 "acting_user_id": (None if self.acting_user_id is None
+                                    else str(self.acting_user_id)),
+                 "correlation_id": None if correlation_id is None else str(correlation_id)}
+
+        def work(conn: psycopg.Connection[Any]) -> T:
+            with conn.cursor(row_factory=class_row(row_type)) as cur:
+                cur.execute(query(name), bound)
+                row = cur.fetchone()
             if row is None:
                 raise LookupError(f"query {name} returned no row")
             return row
+        return self._run(name, params, work, procedure=True)
 
     def _one(self, name: str, params: Params, row_type: type[T]) -> T:
         def work(conn: psycopg.Connection[Any]) -> T:

@@ -1,7 +1,9 @@
 """Riding through a failover: which calls may be retried after a connection failure, and
 the retry loop the client runs them in.
 
-A client call is one transaction (``BEGIN``, the acting user, one statement, ``COMMIT``).
+A client call is one transaction (``BEGIN``, the acting user, one statement, ``COMMIT``),
+or one ``CALL`` of a procedure that commits inside (``exchange.submit_order``: its commits
+happen before its result reaches the client, so the whole CALL counts as "committing").
 When the connection fails:
 
 * before ``COMMIT`` was sent (no connection could be had, the server died during the
@@ -11,7 +13,9 @@ When the connection fails:
 * while ``COMMIT`` was in flight: the transaction may or may not have committed. The call is
   retried only where a retry is exact: a read, a call with an idempotency key (deposit,
   transfer, transfers, withdraw, freeze, unfreeze: the same key returns the first call's result), an
-  order with a ``client_order_id`` (the same id returns the original order). Any other write
+  order with a ``client_order_id`` (the same id returns the original order; submit_order's
+  too: a request it queued before the connection failed is placed before the retry, which
+  then gets that order back). Any other write
   raises :class:`~pyexchange.errors.OutcomeUnknown` (EX070) at once, saying so; so does an
   exact call whose retries run out (a later retry with the same key or id is still exact).
 
@@ -69,7 +73,7 @@ def is_exact_retry(name: str, params: Mapping[str, Any] | Any) -> bool:
         return True
     if not isinstance(params, Mapping):
         return False
-    if name == "place_order":
+    if name in ("place_order", "submit_order"):
         return params.get("client_order_id") is not None
     if name == "place_orders":
         ids = params.get("client_order_id") or []

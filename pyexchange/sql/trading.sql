@@ -37,8 +37,21 @@ SELECT * FROM exchange.place_order(
 
 -- name: submit_order
 -- A procedure (CALL, outside a transaction block): early lock release and combining.
+-- The acting user and correlation id (when given) are set transaction-local while the CALL's
+-- first argument is evaluated: in the procedure's first transaction, where it reads them
+-- (submit_order_begin), and gone at its first COMMIT. One statement, so a pooled server
+-- connection (pgbouncer, transaction pooling) neither carries them to another client nor
+-- runs this CALL without them. (A CALL argument may not hold a subquery: hence the CASE.)
 CALL exchange.submit_order(
-    %(user_id)s, %(symbol)s, %(side)s, %(type)s, %(amount)s, %(price)s, %(time_in_force)s,
+    CASE WHEN concat(
+              CASE WHEN %(acting_user_id)s::text IS NOT NULL THEN
+                  pg_catalog.set_config('exchange.acting_user_id', %(acting_user_id)s::text, true)
+              END,
+              CASE WHEN %(correlation_id)s::text IS NOT NULL THEN
+                  pg_catalog.set_config('exchange.correlation_id', %(correlation_id)s::text, true)
+              END) IS NOT NULL
+         THEN %(user_id)s::bigint END,
+    %(symbol)s, %(side)s, %(type)s, %(amount)s, %(price)s, %(time_in_force)s,
     %(client_order_id)s, %(stop_price)s, %(quote_amount)s, %(stp_mode)s);
 
 -- name: process_order_requests

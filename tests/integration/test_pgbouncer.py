@@ -184,12 +184,24 @@ def test_prepared_statements_must_be_off_in_transaction_pooling(
 def test_acting_user_does_not_leak_through_a_pooled_server_connection(
         bouncer: LocalBouncer, clone_dsn: str) -> None:
     with psycopg.connect(clone_dsn, autocommit=True) as conn:
-        uid = setup_market(conn, users=("leak",))["leak"]
+        ids = setup_market(conn, users=("leak", "leak2"))
+    uid = ids["leak"]
     off = PoolSettings(min_size=1, max_size=1, prepare_threshold=None, failover_timeout=0)
     with Exchange(bouncer.dsn("pyx1"), pool=off, acting_user_id=uid) as acting, \
             psycopg.connect(bouncer.dsn("pyx1"), autocommit=True,
                             prepare_threshold=None) as other:
         assert acting.balances(uid)  # served, acting for itself
+        # An order goes through the procedure submit_order (a CALL outside a transaction
+        # block): the acting user travels in the CALL statement itself, transaction-local,
+        # so it reaches the procedure (an order for another user is refused) and stays on no
+        # server connection afterwards (checked below on the one server connection).
+        assert acting.place_order(uid, "BTC-USDT", "BUY", "LIMIT", D("0.01"), D(100)).id
+        with pytest.raises(ExchangeError) as refused:
+            acting.place_order(ids["leak2"], "BTC-USDT", "BUY", "LIMIT", D("0.01"), D(100))
+        assert refused.value.sqlstate == "EX322", refused.value  # only for oneself
+        seen = other.execute("SELECT current_setting('exchange.acting_user_id', true)"
+                             ).fetchone()
+        assert seen is not None and seen[0] in (None, ""), f"acting user leaked: {seen[0]!r}"
         # Inside a transaction the setting is there; the same server connection serves the
         # next client afterwards (pool_size 1), and the setting is gone.
         with acting.connection() as conn:
