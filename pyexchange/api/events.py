@@ -95,10 +95,10 @@ class NotificationsAPI(ClientBase):
         if url is not None:
             host = webhooks.parse_url(url).host
             webhooks.check_url(url, allowed=self.webhook_host_allowed(host))
-            if secret is None or len(secret) < 16:
+            if secret is None or not 16 <= len(secret) <= 256:
                 raise InvalidArgument("invalid webhook endpoint",
                                       detail=f"secret length {len(secret or '')}",
-                                      hint="A secret of at least 16 characters.")
+                                      hint="A secret of 16 to 256 characters.")
             # stored encrypted (pyexchange.crypto); the notification worker decrypts it to sign
             secret = self.cipher.encrypt(crypto.WEBHOOK_SECRET, secret)
         self._scalar("set_webhook_endpoint", {"user_id": user_id, "url": url, "secret": secret})

@@ -22,6 +22,7 @@ from aiosmtpd.controller import Controller
 from pyexchange import Exchange, webhooks
 from pyexchange.errors import (
     ActingUserMismatch,
+    InvalidArgument,
     NotAuthenticated,
     PermissionDenied,
     TemplatePlaceholderInvalid,
@@ -351,6 +352,20 @@ def test_a_name_resolving_to_a_local_address_is_refused_when_set(clone_dsn: str)
     with psycopg.connect(clone_dsn) as conn:
         assert conn.execute("SELECT url FROM exchange.webhook_endpoints WHERE user_id = %s",
                             (uid,)).fetchall() == [(f"http://{host}:9/hook",)]
+
+
+@pytest.mark.parametrize("secret", ["s" * 15, "s" * 257])
+def test_a_webhook_secret_outside_16_to_256_characters_is_refused(clone_dsn: str,
+                                                                    secret: str) -> None:
+    uid = make_user(clone_dsn, f"secret_user_{len(secret)}")
+    with Exchange(clone_dsn) as ex:
+        ex.set_webhook_host_allowed("hooks.example.org")
+        with pytest.raises(InvalidArgument):
+            ex.set_webhook_endpoint(uid, "https://hooks.example.org/hook", secret)
+        ex.set_webhook_endpoint(uid, "https://hooks.example.org/hook", "s" * 256)  # the bound
+    with psycopg.connect(clone_dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM exchange.webhook_endpoints WHERE user_id = %s",
+                            (uid,)).fetchone() == (1,)
 
 
 def test_only_an_admin_allows_a_webhook_host(clone_dsn: str) -> None:
