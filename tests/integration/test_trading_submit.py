@@ -113,9 +113,11 @@ def test_submit_order_answers_like_place_order(clone_dsn: str, login_as: Any) ->
         assert inner.status == "NEW"
         assert ex.process_order_requests() == 0
 
-    # exchange_app may call it, but not reach the inbox behind it
+    # exchange_app may call it acting for the order's user (issue 13a: a session-level acting
+    # user, read at the procedure's start), but not reach the inbox behind it
     app = login_as("app")
     with psycopg.connect(app, autocommit=True) as conn:
+        conn.execute("SELECT set_config('exchange.acting_user_id', %s, false)", (str(b),))
         row = _submit(conn, b, "BTC-USDT", "BUY", "LIMIT", D("0.1"), D("91"))
         assert row["status"] == "NEW"
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
