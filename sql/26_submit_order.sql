@@ -215,6 +215,7 @@ GRANT ALL ON FUNCTION exchange.submit_order_begin(p_request exchange.order_reque
 
 REVOKE ALL ON FUNCTION exchange.submit_order_flush() FROM PUBLIC;
 GRANT ALL ON FUNCTION exchange.submit_order_flush() TO exchange_app;
+GRANT ALL ON FUNCTION exchange.submit_order_flush() TO exchange_worker;
 
 --
 -- Name: FUNCTION submit_order_wait(p_request_id bigint, p_trading_pair_id integer); Type: ACL; Schema: exchange; Owner: exchange_owner

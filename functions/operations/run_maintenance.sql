@@ -55,6 +55,8 @@ DECLARE
 BEGIN
     IF p_dry_run IS NULL OR p_schedule_reindex IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'invalid maintenance arguments',
+            DETAIL = format('p_dry_run = %s, p_schedule_reindex = %s',
+                            COALESCE(p_dry_run::text, 'NULL'), COALESCE(p_schedule_reindex::text, 'NULL')),
             HINT = 'p_dry_run and p_schedule_reindex are true or false.';
     END IF;
     SELECT * INTO STRICT v_s FROM exchange.maintenance_settings;

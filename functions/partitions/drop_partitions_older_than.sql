@@ -55,6 +55,7 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'EX020',
             MESSAGE = format('%s is not a partitioned table of schema exchange', p_table_name),
+            DETAIL = 'Only the range-partitioned tables of schema exchange have monthly partitions.',
             HINT = 'Name one of orders, trades, klines, notifications, audit_logs (or NULL for all).';
     END IF;
 

@@ -21,6 +21,10 @@ BEGIN
     IF p_wrapped_key IS NULL OR octet_length(p_wrapped_key) <> 60
        OR p_master_key_id IS NULL OR p_master_key_id !~ '^[A-Za-z0-9_.-]{1,64}$' THEN
         RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'invalid data key',
+            DETAIL = format('wrapped key of %s bytes (60 expected); master key id %s',
+                            COALESCE(octet_length(p_wrapped_key)::text, 'NULL'),
+                            CASE WHEN p_master_key_id ~ '^[A-Za-z0-9_.-]{1,64}$' THEN 'valid'
+                                 ELSE 'missing or malformed' END),
             HINT = 'A 32-byte key wrapped with AES-GCM (12-byte nonce, 16-byte tag), and the id of its master key.';
     END IF;
     INSERT INTO exchange.data_keys (wrapped_key, master_key_id)

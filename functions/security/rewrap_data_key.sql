@@ -18,7 +18,12 @@ BEGIN
     PERFORM exchange._require_admin('encryption_key', 'manage');
     IF p_wrapped_key IS NULL OR octet_length(p_wrapped_key) <> 60
        OR p_master_key_id IS NULL OR p_master_key_id !~ '^[A-Za-z0-9_.-]{1,64}$' THEN
-        RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'invalid data key';
+        RAISE EXCEPTION USING ERRCODE = 'EX001', MESSAGE = 'invalid data key',
+            DETAIL = format('wrapped key of %s bytes (60 expected); master key id %s',
+                            COALESCE(octet_length(p_wrapped_key)::text, 'NULL'),
+                            CASE WHEN p_master_key_id ~ '^[A-Za-z0-9_.-]{1,64}$' THEN 'valid'
+                                 ELSE 'missing or malformed' END),
+            HINT = 'A 32-byte key wrapped with AES-GCM (12-byte nonce, 16-byte tag), and the id of its master key.';
     END IF;
     UPDATE exchange.data_keys
        SET wrapped_key = p_wrapped_key, master_key_id = p_master_key_id, rewrapped_at = now()
@@ -26,6 +31,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'EX001',
             MESSAGE = format('data key %s is not wrapped by master key %s', p_id, p_expected_master_key_id),
+            DETAIL = 'No such data key, or its master key changed since it was listed.',
             HINT = 'Another rotation ran meanwhile: run pyexchange keys rotate again.';
     END IF;
     PERFORM exchange._audit_action('REWRAP_DATA_KEY', 'data_keys', p_id::text,

@@ -318,6 +318,7 @@ BEGIN
                 IF NOT FOUND THEN
                     RAISE EXCEPTION USING ERRCODE = 'EX201',
                         MESSAGE = format('unknown trading pair %s', COALESCE(v_req.symbol, 'NULL')),
+                        DETAIL = format('order %s of the batch', v_i),
                         HINT = 'List the pairs with exchange.get_trading_pairs().';
                 END IF;
                 v_symbol := v_req.symbol;
@@ -336,6 +337,7 @@ BEGIN
             IF v_pair_status <> 'TRADING' THEN
                 RAISE EXCEPTION USING ERRCODE = 'EX202',
                     MESSAGE = format('trading pair %s is halted', v_symbol),
+                    DETAIL = format('order %s of the batch; pair %s is HALTED', v_i, v_symbol),
                     HINT = 'A halted pair accepts cancels only.';
             END IF;
 
@@ -349,6 +351,7 @@ BEGIN
             IF v_req.side IS NULL OR v_req.side NOT IN ('BUY', 'SELL') THEN
                 RAISE EXCEPTION USING ERRCODE = 'EX203',
                     MESSAGE = format('unknown order side %s', COALESCE(v_req.side, 'NULL')),
+                    DETAIL = format('order %s of the batch', v_i),
                     HINT = 'Use BUY or SELL.';
             END IF;
             v_side := v_req.side::exchange.order_side;
@@ -356,6 +359,7 @@ BEGIN
                    ('LIMIT', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'LIMIT_MAKER') THEN
                 RAISE EXCEPTION USING ERRCODE = 'EX204',
                     MESSAGE = format('unknown order type %s', COALESCE(v_req.type, 'NULL')),
+                    DETAIL = format('order %s of the batch', v_i),
                     HINT = 'Use LIMIT, MARKET, STOP_LOSS, STOP_LOSS_LIMIT or LIMIT_MAKER.';
             END IF;
             v_type := v_req.type::exchange.order_type;
@@ -364,6 +368,7 @@ BEGIN
                 RAISE EXCEPTION USING ERRCODE = 'EX205',
                     MESSAGE = format('unknown or unusable time in force %s for a %s order',
                                      v_req.time_in_force, v_type),
+                    DETAIL = format('order %s of the batch, a %s order', v_i, v_type),
                     HINT = 'Use GTC, IOC or FOK (LIMIT_MAKER: GTC only).';
             END IF;
             v_tif := COALESCE(v_req.time_in_force, 'GTC')::exchange.time_in_force;
@@ -371,6 +376,7 @@ BEGIN
                AND v_req.stp_mode NOT IN ('EXPIRE_MAKER', 'EXPIRE_TAKER', 'EXPIRE_BOTH') THEN
                 RAISE EXCEPTION USING ERRCODE = 'EX206',
                     MESSAGE = format('unknown self-trade prevention mode %s', v_req.stp_mode),
+                    DETAIL = format('order %s of the batch', v_i),
                     HINT = 'Use EXPIRE_MAKER, EXPIRE_TAKER or EXPIRE_BOTH (or NULL for the pair''s).';
             END IF;
             v_stp := COALESCE(v_req.stp_mode::exchange.stp_mode, v_pair_stp);
@@ -379,11 +385,13 @@ BEGIN
             IF v_type IN ('LIMIT', 'LIMIT_MAKER', 'STOP_LOSS_LIMIT') AND v_price IS NULL THEN
                 RAISE EXCEPTION USING ERRCODE = 'EX207',
                     MESSAGE = format('a %s order needs a price', v_type),
+                    DETAIL = format('order %s of the batch, a %s order', v_i, v_type),
                     HINT = 'Pass p_price.';
             END IF;
             IF v_type IN ('STOP_LOSS', 'STOP_LOSS_LIMIT') AND v_stop IS NULL THEN
                 RAISE EXCEPTION USING ERRCODE = 'EX207',
                     MESSAGE = format('a %s order needs a stop price', v_type),
+                    DETAIL = format('order %s of the batch, a %s order', v_i, v_type),
                     HINT = 'Pass p_stop_price.';
             END IF;
             IF (v_type IN ('MARKET', 'STOP_LOSS') AND v_price IS NOT NULL)
@@ -394,17 +402,23 @@ BEGIN
                 RAISE EXCEPTION USING ERRCODE = 'EX208',
                     MESSAGE = format('superfluous price, stop price or quote amount for a %s %s order',
                                      v_type, v_side),
+                    DETAIL = format('order %s of the batch: price %s, stop price %s, quote amount %s',
+                                    v_i, COALESCE(v_price::text, 'NULL'),
+                                    COALESCE(v_stop::text, 'NULL'),
+                                    COALESCE(v_quote_amt::text, 'NULL')),
                     HINT = 'MARKET and STOP_LOSS take no price; only STOP_LOSS and STOP_LOSS_LIMIT take a stop price; only a MARKET or STOP_LOSS buy takes a quote amount, instead of an amount.';
             END IF;
             IF v_quote_amt IS NOT NULL AND v_tif = 'FOK' THEN
                 RAISE EXCEPTION USING ERRCODE = 'EX205',
                     MESSAGE = 'FOK needs an amount',
+                    DETAIL = format('order %s of the batch: a %s buy by quote amount', v_i, v_type),
                     HINT = 'A buy by quote amount is GTC or IOC (both spend what the book offers).';
             END IF;
             IF v_quote_amt IS NULL THEN
                 IF NOT COALESCE(v_amount > 0 AND v_amount < 1e18, false) THEN
                     RAISE EXCEPTION USING ERRCODE = 'EX209',
                         MESSAGE = format('invalid amount %s', COALESCE(v_amount::text, 'NULL')),
+                        DETAIL = format('order %s of the batch', v_i),
                         HINT = 'Pass a positive amount (or, for a market buy, a quote amount).';
                 END IF;
                 IF trunc(v_amount, v_amount_prec) <> v_amount THEN
@@ -417,18 +431,22 @@ BEGIN
                     RAISE EXCEPTION USING ERRCODE = 'EX212',
                         MESSAGE = format('amount %s is below the minimum %s of %s',
                                          v_amount, trim_scale(v_min_amount), v_symbol),
+                        DETAIL = format('order %s of the batch; minimum amount %s', v_i,
+                                        trim_scale(v_min_amount)),
                         HINT = 'Place a larger order.';
                 END IF;
             ELSE
                 IF NOT COALESCE(v_quote_amt > 0 AND v_quote_amt < 1e18, false) THEN
                     RAISE EXCEPTION USING ERRCODE = 'EX209',
                         MESSAGE = format('invalid quote amount %s', v_quote_amt),
+                        DETAIL = format('order %s of the batch', v_i),
                         HINT = 'Pass a positive quote amount.';
                 END IF;
                 IF trunc(v_quote_amt, v_quote_dec) <> v_quote_amt THEN
                     RAISE EXCEPTION USING ERRCODE = 'EX211',
                         MESSAGE = format('quote amount %s is finer than the quote asset''s %s decimals',
                                          v_quote_amt, v_quote_dec),
+                        DETAIL = format('order %s of the batch; %s decimals', v_i, v_quote_dec),
                         HINT = 'Round the quote amount; it is never rounded for you.';
                 END IF;
             END IF;
@@ -436,6 +454,7 @@ BEGIN
                OR (v_stop IS NOT NULL AND NOT (v_stop > 0 AND v_stop < 1e18)) THEN
                 RAISE EXCEPTION USING ERRCODE = 'EX210',
                     MESSAGE = format('invalid price %s / stop price %s', v_price, v_stop),
+                    DETAIL = format('order %s of the batch', v_i),
                     HINT = 'Prices are positive.';
             END IF;
             IF trunc(v_price, v_price_prec) <> v_price OR trunc(v_stop, v_price_prec) <> v_stop THEN
@@ -450,6 +469,8 @@ BEGIN
                 RAISE EXCEPTION USING ERRCODE = 'EX213',
                     MESSAGE = format('order value is below the minimum notional %s of %s',
                                      trim_scale(v_min_notional), v_symbol),
+                    DETAIL = format('order %s of the batch; minimum notional %s', v_i,
+                                    trim_scale(v_min_notional)),
                     HINT = 'Place a larger order.';
             END IF;
 
@@ -458,6 +479,7 @@ BEGIN
                 IF length(v_coid) NOT BETWEEN 1 AND 64 THEN
                     RAISE EXCEPTION USING ERRCODE = 'EX209',
                         MESSAGE = 'client order id must be 1 to 64 characters',
+                        DETAIL = format('order %s of the batch: %s characters', v_i, length(v_coid)),
                         HINT = 'Shorten the client order id.';
                 END IF;
                 SELECT c.order_id, c.order_created_at INTO v_oid, v_ocreated
@@ -574,6 +596,7 @@ BEGIN
                 IF NOT FOUND THEN
                     RAISE EXCEPTION USING ERRCODE = 'EX218',
                         MESSAGE = format('client order id %s was claimed by a concurrent call', v_coid),
+                        DETAIL = format('order %s of the batch', v_i),
                         HINT = 'Retry: the call will return the order that claimed it.';
                 END IF;
             END IF;
@@ -853,6 +876,7 @@ BEGIN
                 IF NOT FOUND THEN
                     RAISE EXCEPTION USING ERRCODE = 'EX218',
                         MESSAGE = format('client order id %s was claimed by a concurrent call', v_coid),
+                        DETAIL = format('order %s of the batch', v_i),
                         HINT = 'Retry: the call will return the order that claimed it.';
                 END IF;
             END IF;

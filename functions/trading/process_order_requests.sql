@@ -21,6 +21,7 @@ BEGIN
     IF p_keep IS NULL OR p_keep < interval '0' THEN
         RAISE EXCEPTION USING ERRCODE = 'EX001',
             MESSAGE = format('invalid retention %s', p_keep),
+            DETAIL = format('p_keep = %s', COALESCE(p_keep::text, 'NULL')),
             HINT = 'Pass a non-negative interval.';
     END IF;
     DELETE FROM exchange.order_requests q

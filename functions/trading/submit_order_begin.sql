@@ -10,11 +10,15 @@
 --     exchange.acting_user_id and exchange.correlation_id, read here, at the start of the
 --     procedure, since a transaction-local setting is gone after its first COMMIT) and
 --     returns it not done; the procedure commits and waits (submit_order_wait).
--- Raises: the refusals of exchange.place_orders (EX201 unknown pair included).
+-- Raises: the refusals of exchange.place_orders (EX201 unknown pair and the acting-user
+--         refusals included).
 -- Locks: the market's lock (pg_advisory_xact_lock(1601, pair), only if free), then those of
 --        exchange.place_orders.
 -- Access: exchange_app, through exchange.submit_order; the order's user is p_request's, as
---         with exchange.place_order (the acting-user checks of place_orders apply).
+--         with exchange.place_order: placed at once, place_orders checks the acting user;
+--         queued, the same rule (exchange._authorize_for_user) is checked before the insert,
+--         so the inbox holds only requests their requester may make (EX320, EX360, EX303,
+--         EX322 otherwise, nothing queued).
 CREATE OR REPLACE FUNCTION exchange.submit_order_begin(p_request exchange.order_request)
 RETURNS exchange.order_request_outcome
 LANGUAGE plpgsql
@@ -39,6 +43,9 @@ BEGIN
     ELSE
         v_pair := -v_pair;    -- busy: queue and wait
     END IF;
+    -- Queued: authorized now, by place_orders' rule, with this session's acting user (or its
+    -- DBA path), as its requester; whoever later places it does so as that acting user.
+    PERFORM exchange._authorize_for_user(p_request.user_id);
     INSERT INTO exchange.order_requests (trading_pair_id, request, acting_user_id, correlation_id)
     VALUES (abs(v_pair), p_request,
             NULLIF(current_setting('exchange.acting_user_id', true), ''),

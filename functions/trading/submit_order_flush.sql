@@ -7,7 +7,8 @@
 -- synchronous_commit = off gets on for this commit (an order is never answered before it is
 -- durable); local, remote_write, remote_apply are kept.
 -- Raises: nothing. Locks: none.
--- Access: exchange_app, through exchange.submit_order (harmless for anyone).
+-- Access: exchange_app, through exchange.submit_order, and exchange_worker: the outbox relay
+-- calls it before publishing what it claimed (only durable events leave). Harmless for anyone.
 CREATE OR REPLACE FUNCTION exchange.submit_order_flush()
 RETURNS void
 LANGUAGE plpgsql
@@ -24,4 +25,4 @@ $$;
 COMMENT ON FUNCTION exchange.submit_order_flush() IS
     'Step 3 of the submit_order procedure: makes the transaction''s commit a synchronous one (a tiny WAL record), so the order committed before it is durable when the call returns.';
 REVOKE ALL ON FUNCTION exchange.submit_order_flush() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION exchange.submit_order_flush() TO exchange_app;
+GRANT EXECUTE ON FUNCTION exchange.submit_order_flush() TO exchange_app, exchange_worker;

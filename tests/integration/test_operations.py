@@ -26,7 +26,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pyexchange.cli import main as cli
 from pyexchange.client import Exchange
-from pyexchange.errors import ConfigurationError, DatabaseError
+from pyexchange.errors import ConfigurationError, FunctionNotGranted
 from pyexchange.metrics import serve
 from pyexchange.server import EmbeddedServer, available_preload_libraries, find_bindir
 
@@ -210,12 +210,12 @@ def test_monitoring_is_for_readonly_and_auditor_not_the_application(
     with Exchange(app) as ex:
         for call in (ex.monitor_overview, ex.monitor_connections, ex.monitor_slow_statements,
                      ex.monitor_bloat, ex.partition_status, ex.monitor_reconcile):
-            with pytest.raises(DatabaseError) as err:
+            with pytest.raises(FunctionNotGranted) as err:  # 42501, typed since issue 13
                 call()
             assert err.value.__cause__ is not None
             assert getattr(err.value.__cause__, "sqlstate", None) == "42501"
     for dsn in (app, readonly, auditor):  # maintenance is the DBA's: refused, nothing changed
-        with Exchange(dsn) as ex, pytest.raises(DatabaseError):
+        with Exchange(dsn) as ex, pytest.raises(FunctionNotGranted):
             ex.run_maintenance()
     with psycopg.connect(clone_dsn, autocommit=True) as conn:
         assert conn.execute("SELECT count(*) FROM exchange.size_history").fetchone() == (0,)

@@ -113,9 +113,11 @@ def test_submit_order_answers_like_place_order(clone_dsn: str, login_as: Any) ->
         assert inner.status == "NEW"
         assert ex.process_order_requests() == 0
 
-    # exchange_app may call it, but not reach the inbox behind it
+    # exchange_app may call it acting for the order's user (issue 13a: a session-level acting
+    # user, read at the procedure's start), but not reach the inbox behind it
     app = login_as("app")
     with psycopg.connect(app, autocommit=True) as conn:
+        conn.execute("SELECT set_config('exchange.acting_user_id', %s, false)", (str(b),))
         row = _submit(conn, b, "BTC-USDT", "BUY", "LIMIT", D("0.1"), D("91"))
         assert row["status"] == "NEW"
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -236,7 +238,12 @@ def test_concurrent_submits_equal_the_reference_replayed_in_engine_order(
     for _oid, (user, pair, side, type_, amount, price, tif), status in sorted(log):
         assert model.place(user, pair, side, type_, amount, price, tif) == status, (user, pair)
     with psycopg.connect(clone_dsn, autocommit=True) as conn:
-        assert _db_state(conn, names) == _model_state(model)
+        # trade ids are drawn under each market's own lock: two markets' trades interleave in
+        # id order as their transactions ran, not as their order ids were drawn, so the trades
+        # are compared market by market, each market's in id order (a stable sort by pair)
+        db, ref = _db_state(conn, names), _model_state(model)
+        assert (db[0], sorted(db[1], key=lambda t: t[0]), *db[2:]) == \
+            (ref[0], sorted(ref[1], key=lambda t: t[0]), *ref[2:])
         check_invariants(conn)
         assert conn.execute("SELECT count(*) FROM exchange.order_requests").fetchone() == (0,)
 
@@ -266,3 +273,103 @@ def test_a_risk_refusal_in_a_combined_batch_is_its_own_and_recorded_once(
         assert conn.execute("SELECT count(*) FROM exchange.orders WHERE user_id = %s",
                             (cat,)).fetchone() == (1,)
         check_invariants(conn)
+
+
+def _app_session(dsn: str, acting: int | None) -> psycopg.Connection[Any]:
+    """An exchange_app connection with a session-level acting user, as the client sets it
+    around a CALL."""
+    conn = psycopg.connect(dsn, autocommit=True)
+    if acting is not None:
+        conn.execute("SELECT set_config('exchange.acting_user_id', %s, false)", (str(acting),))
+    return conn
+
+
+def _in_thread(work: Any) -> tuple[threading.Thread, list[Any]]:
+    out: list[Any] = []
+
+    def run() -> None:
+        try:
+            out.append(work())
+        except psycopg.Error as exc:
+            out.append(exc.sqlstate)
+    t = threading.Thread(target=run)
+    t.start()
+    return t, out
+
+
+def _orders_of(conn: psycopg.Connection[Any], user: int) -> list[Any]:
+    return conn.execute("SELECT id, status, remaining_amount FROM exchange.orders "
+                        "WHERE user_id = %s ORDER BY id", (user,)).fetchall()
+
+
+def test_an_app_login_acting_for_alice_cannot_submit_for_bob(
+        clone_dsn: str, login_as: Any) -> None:  # noqa: F811
+    """submit_order runs as its caller (a procedure cannot be SECURITY DEFINER): its steps
+    authorize the request before it is queued, and only its own requester may wait for its
+    outcome, so neither a busy market nor another session's processing of the inbox places an
+    order for bob that bob did not ask for."""
+    with psycopg.connect(clone_dsn, autocommit=True) as dba:
+        ids = setup_market(dba)
+        a, b = ids["alice"], ids["bob"]
+        pair = (dba.execute("SELECT id FROM exchange.trading_pairs WHERE symbol = 'BTC-USDT'")
+                .fetchone() or (0,))[0]
+        bob_before, before = _orders_of(dba, b), _counts(dba)
+    app = login_as("app")
+    bob_order = (b, "BTC-USDT", "BUY", "LIMIT", D("0.1"), D("95"))
+    begin = ("SELECT done FROM exchange.submit_order_begin(ROW(%s, 'BTC-USDT', 'BUY', 'LIMIT', "
+             "0.1, 95, 'GTC', NULL, NULL, NULL, NULL)::exchange.order_request)")
+
+    # a free market: refused, nothing placed
+    with _app_session(app, a) as alice, _app_session(app, None) as nobody:
+        for conn, code in ((alice, "EX322"), (nobody, "EX320")):
+            with pytest.raises(psycopg.Error) as err:
+                _submit(conn, *bob_order)
+            assert err.value.sqlstate == code
+            with pytest.raises(psycopg.Error) as err:
+                conn.execute(begin, (b,))
+            assert err.value.sqlstate == code
+
+    # a busy market: refused at once, before anything is queued (a DBA's session processing
+    # the inbox later must not find a request for bob there)
+    with psycopg.connect(clone_dsn, autocommit=True) as holder:
+        with _app_session(app, a) as alice, _app_session(app, None) as nobody, \
+                holder.transaction():
+            holder.execute("SELECT pg_advisory_xact_lock(1601, %s)", (pair,))
+            for conn, code in ((alice, "EX322"), (nobody, "EX320")):
+                t, out = _in_thread(lambda c=conn: _submit(c, *bob_order))
+                t.join(30)
+                assert not t.is_alive() and out == [code], (code, out)
+            assert holder.execute("SELECT count(*) FROM exchange.order_requests").fetchone() == (0,)
+            assert holder.execute("SELECT exchange.process_order_requests()").fetchone() == (0,)
+        assert _orders_of(holder, b) == bob_before and _counts(holder) == before
+
+        # bob's own request waits in the inbox: alice may not take its outcome (nor read it),
+        # the application's inbox processing places exactly what bob asked, and bob is served
+        with _app_session(app, b) as bob_conn, _app_session(app, a) as alice:
+            with holder.transaction():
+                holder.execute("SELECT pg_advisory_xact_lock(1601, %s)", (pair,))
+                t, out = _in_thread(lambda: _submit(bob_conn, *bob_order, client_order_id="b-q"))
+                req = None
+                for _ in range(2000):
+                    req = holder.execute("SELECT id FROM exchange.order_requests").fetchone()
+                    if req is not None or not t.is_alive():
+                        break
+                    time.sleep(0.01)
+                assert req is not None, out
+                with pytest.raises(psycopg.Error) as err:
+                    alice.execute("SELECT * FROM exchange.submit_order_wait(%s, %s)",
+                                  (req[0], pair))
+                assert err.value.sqlstate == "EX322"
+                with pytest.raises(psycopg.Error) as err:
+                    alice.execute("SELECT * FROM exchange.order_requests")
+                assert err.value.sqlstate == "42501"
+                assert holder.execute("SELECT count(*) FROM exchange.order_requests "
+                                      "WHERE status = 'PENDING'").fetchone() == (1,)
+            t.join(30)
+            assert not t.is_alive() and len(out) == 1 and isinstance(out[0], dict), out
+            assert (out[0]["user_id"], out[0]["client_order_id"], out[0]["status"]) == \
+                (b, "b-q", "NEW")
+        rows = _orders_of(holder, b)
+        assert len(rows) == len(bob_before) + 1 and rows[-1][0] == out[0]["id"]
+        assert holder.execute("SELECT count(*) FROM exchange.order_requests").fetchone() == (0,)
+        check_invariants(holder)

@@ -9,8 +9,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # A RAISE EXCEPTION statement: up to its terminating semicolon outside quotes.
 RAISE = re.compile(r"RAISE\s+EXCEPTION\b", re.I)
-# Owned by another change in flight (issue 17 item 6 rewrites it): checked after the merge.
-PENDING_ELSEWHERE = {"functions/trading/place_orders.sql"}
+# Files whose refusals are not checked yet (none since the merge of issues 16 and 17).
+PENDING_ELSEWHERE: set[str] = set()
+# submit_order raises again, to its own caller, a refusal recorded in the inbox: its code,
+# detail and hint are those of the place_orders site that raised it (checked here).
+RELAYED = r"ERRCODE\s*=\s*v_out\.error_code\b"
+
 
 
 def _statement(text: str, start: int) -> str:
@@ -46,7 +50,8 @@ def test_the_scan_finds_the_raise_sites() -> None:
     # raise check_violation, naming the constraint
     assert all(re.search(r"ERRCODE\s*=\s*('EX|p_errcode)", s)
                or ("'check_violation'" in s and "CONSTRAINT =" in s)
-               for _, _, s in sites if "USING" in s.upper())
+               or (rel == "functions/trading/submit_order.sql" and re.search(RELAYED, s))
+               for rel, _, s in sites if "USING" in s.upper())
 
 
 def test_every_typed_refusal_has_a_detail_and_a_hint() -> None:
