@@ -476,11 +476,11 @@ BEGIN
 
             -- 2c. client_order_id: the same id again returns the original order, nothing else.
             IF v_coid IS NOT NULL THEN
-                IF length(v_coid) NOT BETWEEN 1 AND 64 THEN
+                IF length(v_coid) NOT BETWEEN 1 AND 64 OR v_coid !~ '\S' THEN
                     RAISE EXCEPTION USING ERRCODE = 'EX209',
-                        MESSAGE = 'client order id must be 1 to 64 characters',
+                        MESSAGE = 'client order id must be 1 to 64 characters, not only spaces',
                         DETAIL = format('order %s of the batch: %s characters', v_i, length(v_coid)),
-                        HINT = 'Shorten the client order id.';
+                        HINT = 'Give a client order id of 1 to 64 characters with at least one that is not a space.';
                 END IF;
                 SELECT c.order_id, c.order_created_at INTO v_oid, v_ocreated
                   FROM exchange.client_order_ids c

@@ -145,6 +145,9 @@ CASES: list[tuple[str, str, str]] = [
      "SELECT exchange.freeze(%(alice)s, 'TA', 1, 'WITHDRAWAL', 1, 'f17-2')", "EX117"),
     ("asset-blank-name", "SELECT exchange.create_asset('TC', E' \\t\\n ', 'CRYPTO', 8)", "EX111"),
     ("deposit-blank-key", "SELECT exchange.deposit(%(alice)s, 'TA', 1, E' \\t ')", "EX109"),
+    ("order-blank-client-order-id",
+     "SELECT * FROM exchange.place_order(%(alice)s, 'TA-TB', 'SELL', 'LIMIT', 1, 200, "
+     "p_client_order_id => E' \\t ')", "EX209"),
     ("transfer-blank-key",
      "SELECT exchange.transfer(%(alice)s, %(bob)s, 'TA', 1, '   ')", "EX109"),
     ("transfer-to-pending",
@@ -218,7 +221,7 @@ def test_bad_input_gets_its_typed_error_and_changes_nothing(
     # the acting user: the admin, except where only the user may act for themselves (their
     # own settings; moving their own funds): there alice, the rightful caller, so that the
     # input's check is what refuses, not the authorization that runs first
-    own = ("set_webhook_endpoint", "exchange.transfer")
+    own = ("set_webhook_endpoint", "exchange.transfer", "exchange.place_order")
     acting = world.alice if any(f in sql for f in own) else world.admin
     error, before, after = _call(world, sql, args, acting)
     assert error is not None, "accepted"
