@@ -34,7 +34,7 @@ from pyexchange.server import find_bindir
 SCHEMA = "exchange"
 _TOC_LINE = re.compile(r"^\d+;\s+\d+\s+\d+\s+(.*)$")
 _PARTITION_NAME = re.compile(r"_\d{4}_\d{2}(?:_|\s|$)")
-_FUNCTION = re.compile(rf"^FUNCTION {SCHEMA} (\S+\(.*\))$")
+_FUNCTION = re.compile(rf"^(?:FUNCTION|PROCEDURE) {SCHEMA} (\S+\(.*\))$")
 _DROP_LINE = re.compile(
     r"^(-- Dumped (from|by) .*|SET .*|SELECT pg_catalog\.set_config\('search_path'.*"
     r"|\\(un)?restrict .*)$")
