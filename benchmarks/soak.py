@@ -56,15 +56,21 @@ MID = {"SKA": D(100), "SKB": D(20), "SKC": D(5)}
 ORDER_TYPES = ("LIMIT", "LIMIT_IOC", "LIMIT_FOK", "MARKET", "MARKET_QUOTE", "STOP_LOSS",
                "STOP_LOSS_LIMIT", "LIMIT_MAKER")
 
-INVARIANTS = """
-SELECT 'ledger: ' || r.check_name AS problem,
-       concat_ws(' ', r.asset, r.account_id, r.expected, r.actual, r.detail) AS detail
-  FROM exchange.reconcile() r
-UNION ALL
-SELECT 'crossed book', tp.symbol
+# The book, holds and ledger: what every trading test checks too (tests/integration).
+TRADING_INVARIANTS = """
+SELECT 'crossed book' AS problem, tp.symbol AS detail
   FROM exchange.trading_pairs tp
  WHERE (SELECT max(price) FROM exchange.order_book b WHERE b.trading_pair_id = tp.id AND b.side = 'BUY')
     >= (SELECT min(price) FROM exchange.order_book b WHERE b.trading_pair_id = tp.id AND b.side = 'SELL')
+UNION ALL
+SELECT 'filled amount differs from its trades', o.id::text
+  FROM exchange.orders o
+ WHERE o.filled_amount <> COALESCE((SELECT sum(t.amount) FROM exchange.trades t
+                                     WHERE t.buyer_order_id = o.id OR t.seller_order_id = o.id), 0)
+UNION ALL
+SELECT 'hold left on an ended order', o.id::text
+  FROM exchange.orders o
+ WHERE o.status NOT IN ('NEW', 'PARTIALLY_FILLED', 'PENDING') AND o.hold_amount <> 0
 UNION ALL
 SELECT 'open order not in the book with its remaining amount', o.id::text
   FROM exchange.orders o
@@ -82,15 +88,13 @@ SELECT 'hold differs from its open order', o.id::text
    AND o.hold_amount <> CASE o.side WHEN 'BUY' THEN o.price * o.remaining_amount
                                     ELSE o.remaining_amount END
 UNION ALL
-SELECT 'hold left on an ended order', o.id::text
-  FROM exchange.orders o
- WHERE o.status NOT IN ('NEW', 'PARTIALLY_FILLED', 'PENDING') AND o.hold_amount <> 0
-UNION ALL
-SELECT 'filled amount differs from its trades', o.id::text
-  FROM exchange.orders o
- WHERE o.filled_amount <> COALESCE((SELECT sum(t.amount) FROM exchange.trades t
-                                     WHERE t.buyer_order_id = o.id OR t.seller_order_id = o.id), 0)
-UNION ALL
+SELECT 'ledger: ' || r.check_name,
+       concat_ws(' ', r.asset, r.account_id, r.expected, r.actual, r.detail)
+  FROM exchange.reconcile() r
+"""
+
+# ... and what a soak adds: K-lines against trades, the outbox complete.
+INVARIANTS = TRADING_INVARIANTS + """UNION ALL
 SELECT 'k-lines differ from the trades', concat_ws(' ', tp.symbol, k.interval, k.n, t.n, k.v, t.v)
   FROM exchange.trading_pairs tp
  CROSS JOIN LATERAL (SELECT count(*) AS n, COALESCE(sum(amount), 0) AS v,

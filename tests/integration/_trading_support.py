@@ -9,6 +9,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from benchmarks.soak import TRADING_INVARIANTS
+
 D = Decimal
 
 
@@ -112,42 +114,6 @@ def snapshot(conn: psycopg.Connection[Any]) -> tuple[Any, ...]:
         conn.execute("SELECT array_agg((trading_pair_id, last_price, book_sequence)) "
                      "FROM exchange.market_state").fetchone(),
     )
-
-
-TRADING_INVARIANTS = """
-SELECT 'crossed book' AS problem, tp.symbol AS detail
-  FROM exchange.trading_pairs tp
- WHERE (SELECT max(price) FROM exchange.order_book b WHERE b.trading_pair_id = tp.id AND b.side = 'BUY')
-    >= (SELECT min(price) FROM exchange.order_book b WHERE b.trading_pair_id = tp.id AND b.side = 'SELL')
-UNION ALL
-SELECT 'filled amount differs from its trades', o.id::text
-  FROM exchange.orders o
- WHERE o.filled_amount <> COALESCE((SELECT sum(t.amount) FROM exchange.trades t
-                                     WHERE t.buyer_order_id = o.id OR t.seller_order_id = o.id), 0)
-UNION ALL
-SELECT 'hold left on an ended order', o.id::text
-  FROM exchange.orders o
- WHERE o.status NOT IN ('NEW', 'PARTIALLY_FILLED', 'PENDING') AND o.hold_amount <> 0
-UNION ALL
-SELECT 'open order not in the book', o.id::text
-  FROM exchange.orders o
- WHERE o.status IN ('NEW', 'PARTIALLY_FILLED')
-   AND NOT EXISTS (SELECT 1 FROM exchange.order_book b WHERE b.order_id = o.id
-                      AND b.remaining = o.remaining_amount)
-UNION ALL
-SELECT 'book row of an ended order', b.order_id::text
-  FROM exchange.order_book b JOIN exchange.orders o ON o.id = b.order_id
- WHERE o.status NOT IN ('NEW', 'PARTIALLY_FILLED')
-UNION ALL
-SELECT 'resting hold differs from price x remaining', o.id::text
-  FROM exchange.orders o
- WHERE o.status IN ('NEW', 'PARTIALLY_FILLED')
-   AND o.hold_amount <> CASE o.side WHEN 'BUY' THEN o.price * o.remaining_amount
-                                    ELSE o.remaining_amount END
-UNION ALL
-SELECT 'ledger: ' || r.check_name, COALESCE(r.asset, '') || ' ' || COALESCE(r.detail, '')
-  FROM exchange.reconcile() r
-"""
 
 
 def check_invariants(conn: psycopg.Connection[Any]) -> None:
