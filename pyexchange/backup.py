@@ -50,25 +50,14 @@ from pyexchange.errors import (
     RestoreTargetNotEmpty,
 )
 from pyexchange.queries import query
+from pyexchange.server import _current_user
 
 STANZA = "pyexchange"
 BACKUP_TYPES = ("full", "diff", "incr")
 #: Port number in the restored copy's socket name (``.s.PGSQL.<port>``); no TCP port opens.
 RESTORE_PORT = 5432
-ROOT_RUN_AS = "postgres"
 PGBACKREST_HINT = ("install pgBackRest (Debian/Ubuntu: sudo apt-get install pgbackrest) and, "
                    "for an external server, apply `pyexchange backup config` (docs/operations.md)")
-
-
-def _default_run_as() -> str | None:
-    return ROOT_RUN_AS if os.geteuid() == 0 else None
-
-
-def _current_user() -> str:
-    try:
-        return pwd.getpwuid(os.geteuid()).pw_name
-    except KeyError:
-        return os.environ.get("USER") or str(os.geteuid())
 
 
 def as_user(argv: Sequence[str], run_as: str | None) -> list[str]:
