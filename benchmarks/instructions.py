@@ -11,7 +11,8 @@ run (an ``EmbeddedServer`` in a temporary directory; as root it runs as ``postgr
 - ``exchange.transfer`` between two of 50 funded users, a new idempotency key each;
 - ``exchange.place_order`` of a limit buy that rests (far below the market), as ``floor``;
 - ``CALL exchange.submit_order`` of the same order (its market free: placed at once, then the
-  commit without flush and the flushing commit; a CALL cannot be prepared).
+  commit without flush and the flushing commit; a CALL cannot be prepared);
+- ``exchange.place_orders`` with 50 such orders per call, counted per order.
 
 Each workload runs twice, with 50 and with 350 calls; the difference divided by 300 is the
 cost of one call, start-up and the first calls' caches cancelled out. Prepared statements
@@ -90,6 +91,24 @@ def _place_order(base: int) -> Callable[[int], list[str]]:
     return script
 
 
+BATCH = 50
+
+
+def _place_orders(base: int) -> Callable[[int], list[str]]:
+    """``n`` resting limit buys in calls of BATCH (n is a multiple of BATCH): the per-call
+    result is then the cost of one order inside a batch."""
+    def script(n: int) -> list[str]:
+        rnd = random.Random(n)
+        lines = []
+        for _ in range(n // BATCH):
+            rows = ", ".join(f"ROW({base + rnd.randint(1, USERS)}, 'P1-USDT', 'BUY', 'LIMIT', "
+                             "0.01, 5.00, 'GTC', NULL, NULL, NULL, NULL)" for _ in range(BATCH))
+            lines.append(f"SELECT count(*) FROM exchange.place_orders(ARRAY[{rows}]"
+                         "::exchange.order_request[]);")
+        return lines
+    return script
+
+
 def _submit_order(base: int) -> Callable[[int], list[str]]:
     def script(n: int) -> list[str]:
         rnd = random.Random(n)
@@ -150,6 +169,8 @@ def main(argv: list[str]) -> int:
             ("exchange.place_order, resting limit buy", "pyx_trading", _place_order(ubase)),
             ("CALL exchange.submit_order, resting limit buy (3 transactions)", "pyx_trading",
              _submit_order(ubase)),
+            (f"exchange.place_orders, {BATCH} resting limit buys per call, per order",
+             "pyx_trading", _place_orders(ubase)),
         ]
         workloads = [w for i, w in enumerate(workloads) if i == 0 or args.only in w[0]]
         rows = []

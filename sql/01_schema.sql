@@ -24,6 +24,71 @@ ALTER SCHEMA exchange OWNER TO exchange_owner;
 COMMENT ON SCHEMA exchange IS 'pyexchange: a PostgreSQL-native spot exchange core';
 
 --
+-- Name: order_status; Type: TYPE; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TYPE exchange.order_status AS ENUM (
+    'PENDING',
+    'NEW',
+    'PARTIALLY_FILLED',
+    'FILLED',
+    'CANCELED',
+    'EXPIRED',
+    'REJECTED'
+);
+
+ALTER TYPE exchange.order_status OWNER TO exchange_owner;
+
+--
+-- Name: order_side; Type: TYPE; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TYPE exchange.order_side AS ENUM (
+    'BUY',
+    'SELL'
+);
+
+ALTER TYPE exchange.order_side OWNER TO exchange_owner;
+
+--
+-- Name: order_type; Type: TYPE; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TYPE exchange.order_type AS ENUM (
+    'LIMIT',
+    'MARKET',
+    'STOP_LOSS',
+    'STOP_LOSS_LIMIT',
+    'LIMIT_MAKER'
+);
+
+ALTER TYPE exchange.order_type OWNER TO exchange_owner;
+
+--
+-- Name: stp_mode; Type: TYPE; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TYPE exchange.stp_mode AS ENUM (
+    'EXPIRE_MAKER',
+    'EXPIRE_TAKER',
+    'EXPIRE_BOTH'
+);
+
+ALTER TYPE exchange.stp_mode OWNER TO exchange_owner;
+
+--
+-- Name: time_in_force; Type: TYPE; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TYPE exchange.time_in_force AS ENUM (
+    'GTC',
+    'IOC',
+    'FOK'
+);
+
+ALTER TYPE exchange.time_in_force OWNER TO exchange_owner;
+
+--
 -- Name: account_kind; Type: TYPE; Schema: exchange; Owner: exchange_owner
 --
 
@@ -174,71 +239,6 @@ CREATE TYPE exchange.notification_status AS ENUM (
 );
 
 ALTER TYPE exchange.notification_status OWNER TO exchange_owner;
-
---
--- Name: order_side; Type: TYPE; Schema: exchange; Owner: exchange_owner
---
-
-CREATE TYPE exchange.order_side AS ENUM (
-    'BUY',
-    'SELL'
-);
-
-ALTER TYPE exchange.order_side OWNER TO exchange_owner;
-
---
--- Name: order_status; Type: TYPE; Schema: exchange; Owner: exchange_owner
---
-
-CREATE TYPE exchange.order_status AS ENUM (
-    'PENDING',
-    'NEW',
-    'PARTIALLY_FILLED',
-    'FILLED',
-    'CANCELED',
-    'EXPIRED',
-    'REJECTED'
-);
-
-ALTER TYPE exchange.order_status OWNER TO exchange_owner;
-
---
--- Name: order_type; Type: TYPE; Schema: exchange; Owner: exchange_owner
---
-
-CREATE TYPE exchange.order_type AS ENUM (
-    'LIMIT',
-    'MARKET',
-    'STOP_LOSS',
-    'STOP_LOSS_LIMIT',
-    'LIMIT_MAKER'
-);
-
-ALTER TYPE exchange.order_type OWNER TO exchange_owner;
-
---
--- Name: stp_mode; Type: TYPE; Schema: exchange; Owner: exchange_owner
---
-
-CREATE TYPE exchange.stp_mode AS ENUM (
-    'EXPIRE_MAKER',
-    'EXPIRE_TAKER',
-    'EXPIRE_BOTH'
-);
-
-ALTER TYPE exchange.stp_mode OWNER TO exchange_owner;
-
---
--- Name: time_in_force; Type: TYPE; Schema: exchange; Owner: exchange_owner
---
-
-CREATE TYPE exchange.time_in_force AS ENUM (
-    'GTC',
-    'IOC',
-    'FOK'
-);
-
-ALTER TYPE exchange.time_in_force OWNER TO exchange_owner;
 
 --
 -- Name: outbox_status; Type: TYPE; Schema: exchange; Owner: exchange_owner

@@ -7,6 +7,7 @@
 --   exchange._cancel_orders(bigint[], timestamp with time zone[])  ->  functions/trading/_cancel_orders.sql
 --   exchange._order_fills(bigint)  ->  functions/trading/_order_fills.sql
 --   exchange._order_result(bigint, timestamp with time zone, jsonb)  ->  functions/trading/_order_result.sql
+--   exchange._write_order_batch(exchange._order_row[], exchange._trade_row[], exchange._maker_fill[])  ->  functions/trading/_write_order_batch.sql
 --   exchange.cancel_all_orders(bigint, text)  ->  functions/trading/cancel_all_orders.sql
 --   exchange.cancel_order(bigint, bigint)  ->  functions/trading/cancel_order.sql
 --   exchange.cancel_order_by_client_id(bigint, text)  ->  functions/trading/cancel_order.sql (a family file)
@@ -23,6 +24,74 @@
 --   exchange.set_trading_pair_status(text, text)  ->  functions/trading/set_trading_pair_status.sql
 --   exchange.tg_trading_pairs__create_market()  ->  functions/trading/tg_trading_pairs__create_market.sql
 --
+
+--
+-- Name: _maker_fill; Type: TYPE; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TYPE exchange._maker_fill AS (
+	order_id bigint,
+	order_created_at timestamp with time zone,
+	amount numeric,
+	quote_amount numeric,
+	fee numeric,
+	remaining_amount numeric,
+	hold_amount numeric,
+	status exchange.order_status
+);
+
+ALTER TYPE exchange._maker_fill OWNER TO exchange_owner;
+
+--
+-- Name: _order_row; Type: TYPE; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TYPE exchange._order_row AS (
+	id bigint,
+	user_id bigint,
+	trading_pair_id integer,
+	client_order_id text,
+	type exchange.order_type,
+	side exchange.order_side,
+	time_in_force exchange.time_in_force,
+	stp_mode exchange.stp_mode,
+	amount numeric,
+	quote_amount numeric,
+	price numeric,
+	stop_price numeric,
+	filled_amount numeric,
+	remaining_amount numeric,
+	filled_quote numeric,
+	fee_paid numeric,
+	hold_amount numeric,
+	status exchange.order_status,
+	created_at timestamp with time zone
+);
+
+ALTER TYPE exchange._order_row OWNER TO exchange_owner;
+
+--
+-- Name: _trade_row; Type: TYPE; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TYPE exchange._trade_row AS (
+	id bigint,
+	trading_pair_id integer,
+	buyer_order_id bigint,
+	buyer_order_created_at timestamp with time zone,
+	seller_order_id bigint,
+	seller_order_created_at timestamp with time zone,
+	buyer_user_id bigint,
+	seller_user_id bigint,
+	price numeric,
+	amount numeric,
+	quote_amount numeric,
+	buyer_fee numeric,
+	seller_fee numeric,
+	is_maker_buyer boolean
+);
+
+ALTER TYPE exchange._trade_row OWNER TO exchange_owner;
 
 --
 -- Name: order_request; Type: TYPE; Schema: exchange; Owner: exchange_owner
@@ -92,6 +161,12 @@ COMMENT ON FUNCTION exchange._order_fills(p_order_id bigint) IS 'Internal (place
 --
 
 COMMENT ON FUNCTION exchange._order_result(p_order_id bigint, p_created_at timestamp with time zone, p_fills jsonb) IS 'Internal (place_orders): the order as it stands now with p_fills as its fills; inlined by the planner.';
+
+--
+-- Name: FUNCTION _write_order_batch(p_orders exchange._order_row[], p_trades exchange._trade_row[], p_fills exchange._maker_fill[]); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._write_order_batch(p_orders exchange._order_row[], p_trades exchange._trade_row[], p_fills exchange._maker_fill[]) IS 'Internal: place_orders'' write stage: new orders, trades and makers'' fills, one statement per table for the whole batch.';
 
 --
 -- Name: FUNCTION cancel_all_orders(p_user_id bigint, p_symbol text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -394,6 +469,12 @@ REVOKE ALL ON FUNCTION exchange._order_fills(p_order_id bigint) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION exchange._order_result(p_order_id bigint, p_created_at timestamp with time zone, p_fills jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _write_order_batch(p_orders exchange._order_row[], p_trades exchange._trade_row[], p_fills exchange._maker_fill[]); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._write_order_batch(p_orders exchange._order_row[], p_trades exchange._trade_row[], p_fills exchange._maker_fill[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION cancel_all_orders(p_user_id bigint, p_symbol text); Type: ACL; Schema: exchange; Owner: exchange_owner

@@ -38,9 +38,11 @@
 --         EX404 refused by a risk rule, EX406 refused and user suspended by a risk rule,
 --         EX335 KYC level may not trade, EX336 KYC daily trade limit (exchange._check_kyc_limit,
 --         per order), EX101 insufficient funds, EX010 (a bug).
--- Locks: the markets of the batch (pg_advisory_xact_lock(1601, pair id)) in ascending pair
---        id, first; then the batch's users (pg_advisory_xact_lock(1603, user id)) in
---        ascending id; under them the users' KYC counter rows of the day (levels with a daily
+-- Locks: a batch first takes pg_advisory_xact_lock_shared(1604, 0) (the counter rules cannot
+--        change under it); the markets of the batch (pg_advisory_xact_lock(1601, pair id)) in
+--        ascending pair id; then the batch's users that may write a counter row
+--        (pg_advisory_xact_lock(1603, user id)) in ascending id (a single order: its user);
+--        under them the users' KYC counter rows of the day (levels with a daily
 --        limit) and ORDER_RATE counter rows (rate rules); then,
 --        at the end, every account touched, in ascending id, in one
 --        exchange._post_journals call (netted across the batch).
@@ -188,6 +190,10 @@ DECLARE
     e_aid           text[] := '{}'::text[];
     e_type          text[] := '{}'::text[];
     e_data          jsonb[] := '{}'::jsonb[];
+    -- what the batch writes at its end, one statement per table (exchange._write_order_batch)
+    w_orders        exchange._order_row[] := '{}'::exchange._order_row[];
+    w_trades        exchange._trade_row[] := '{}'::exchange._trade_row[];
+    w_fills         exchange._maker_fill[] := '{}'::exchange._maker_fill[];
     -- results
     res_id          bigint[] := '{}'::bigint[];
     res_created     timestamptz[] := '{}'::timestamptz[];
@@ -216,22 +222,33 @@ BEGIN
                 pg_advisory_xact_lock(1603, COALESCE((p_orders[1]).user_id % 2147483647, 0)::integer)
            FROM exchange.trading_pairs tp WHERE tp.symbol = (p_orders[1]).symbol;
     ELSE
+        -- the rules that decide which users write counter rows (step 1b) cannot change
+        -- while a batch runs: their writers take this lock exclusively
+        -- (exchange.tg_counter_rules__barrier)
+        PERFORM pg_advisory_xact_lock_shared(1604, 0);
         PERFORM pg_advisory_xact_lock(1601, p.id)
            FROM (SELECT DISTINCT tp.id FROM unnest(p_orders) AS r
                    JOIN exchange.trading_pairs tp ON tp.symbol = r.symbol
                   ORDER BY tp.id) AS p;
     END IF;
-    -- 1b. The batch's users, in ascending id, before any per-user counter row (the KYC daily
-    --     usage of exchange._check_kyc_limit, the ORDER_RATE rows of _check_order_risk): those
-    --     rows are written only under their user's lock, so two calls never take them in
-    --     opposite orders (docs/trading.md, "Why no deadlock is possible").
-    --     (The key is the user id modulo 2^31 - 1, sorted by key: two users sharing a key
-    --     only take turns.)
+    -- 1b. The batch's users that may write a per-user counter row (the KYC daily usage of
+    --     exchange._check_kyc_limit: a level with a TRADE daily limit; the ORDER_RATE rows of
+    --     _check_order_risk: any active ORDER_RATE rule), in ascending key, before any such
+    --     row: those rows are written only under their user's lock, so two calls never take
+    --     them in opposite orders (docs/trading.md, "Why no deadlock is possible"). Users
+    --     that write no counter take no lock, so batches sharing users run side by side; the
+    --     lock 1604 above keeps this choice true until the end of the call. (The key is the
+    --     user id modulo 2^31 - 1, sorted by key: two users sharing a key only take turns.)
     IF v_n > 1 THEN
         PERFORM pg_advisory_xact_lock(1603, u.k)
            FROM (SELECT DISTINCT (r.user_id % 2147483647)::integer AS k
                    FROM unnest(p_orders) AS r
-                  WHERE r.user_id IS NOT NULL
+                   JOIN exchange.users usr ON usr.id = r.user_id
+                  WHERE EXISTS (SELECT 1 FROM exchange.kyc_limits kl
+                                 WHERE kl.level = usr.kyc_level AND kl.action = 'TRADE'
+                                   AND kl.daily_limit IS NOT NULL)
+                     OR EXISTS (SELECT 1 FROM exchange.risk_rules rr
+                                 WHERE rr.type = 'ORDER_RATE' AND rr.is_active)
                   ORDER BY 1) AS u;
     END IF;
 
@@ -283,9 +300,12 @@ BEGIN
             v_coid := v_o.client_order_id;
             v_hold := v_o.hold_amount;
         ELSE
-            IF v_combined THEN
+            IF v_combined AND cardinality(res_id) > v_emitted THEN
                 -- a combined batch answers each request with its order as it stood after
-                -- its own placement (and the stops it triggered), as placed alone
+                -- its own placement (and the stops it triggered), as placed alone: what it
+                -- wrote is written now
+                PERFORM exchange._write_order_batch(w_orders, w_trades, w_fills);
+                w_orders := '{}'; w_trades := '{}'; w_fills := '{}';
                 FOR v_j IN v_emitted + 1 .. cardinality(res_id) LOOP
                     RETURN QUERY SELECT * FROM exchange._order_result(res_id[v_j], res_created[v_j],
                     COALESCE(res_fills[v_j], exchange._order_fills(res_id[v_j])));
@@ -860,15 +880,13 @@ BEGIN
                 'quote_quantity', v_quote_amt::text, 'status', 'NEW', 'triggered', true,
                 'last_price', trim_scale(v_last)::text));
         ELSE
-            INSERT INTO exchange.orders
-                (id, user_id, trading_pair_id, client_order_id, type, side, time_in_force,
-                 stp_mode, amount, quote_amount, price, stop_price, filled_amount,
-                 remaining_amount, filled_quote, fee_paid, hold_amount, status, created_at)
-            OVERRIDING SYSTEM VALUE
-            VALUES (v_oid, v_user, v_pair_id, v_coid, v_type, v_side, v_tif, v_stp, v_amount,
-                    v_quote_amt, v_price, v_stop, v_filled,
-                    CASE WHEN v_amount IS NULL THEN 0 ELSE v_amount - v_filled END,
-                    v_filled_quote, v_fee_paid, v_rest_hold, v_status, v_ocreated);
+            -- the order row, with its final state as taker, is written at the end of the
+            -- batch (its fills as a maker later in the batch are added there)
+            w_orders := array_append(w_orders, ROW(
+                v_oid, v_user, v_pair_id, v_coid, v_type, v_side, v_tif, v_stp, v_amount,
+                v_quote_amt, v_price, v_stop, v_filled,
+                CASE WHEN v_amount IS NULL THEN 0 ELSE v_amount - v_filled END,
+                v_filled_quote, v_fee_paid, v_rest_hold, v_status, v_ocreated)::exchange._order_row);
             IF v_coid IS NOT NULL THEN
                 INSERT INTO exchange.client_order_ids
                 VALUES (v_user, v_coid, v_oid, v_ocreated)
@@ -900,29 +918,20 @@ BEGIN
         v_book_changed := v_rests OR cardinality(m_id) > 0;
 
         IF f_n > 0 THEN
-            INSERT INTO exchange.trades
-                (id, trading_pair_id, buyer_order_id, buyer_order_created_at, seller_order_id,
-                 seller_order_created_at, buyer_user_id, seller_user_id, price, amount,
-                 quote_amount, buyer_fee, seller_fee, is_maker_buyer, created_at)
-            OVERRIDING SYSTEM VALUE
-            SELECT f.tid,
-                   v_pair_id,
-                   CASE v_side WHEN 'BUY' THEN v_oid ELSE f.mid END,
-                   CASE v_side WHEN 'BUY' THEN v_ocreated ELSE f.mcreated END,
-                   CASE v_side WHEN 'SELL' THEN v_oid ELSE f.mid END,
-                   CASE v_side WHEN 'SELL' THEN v_ocreated ELSE f.mcreated END,
-                   CASE v_side WHEN 'BUY' THEN v_user ELSE f.muser END,
-                   CASE v_side WHEN 'SELL' THEN v_user ELSE f.muser END,
-                   f.price, f.qty, f.quote,
-                   CASE v_side WHEN 'BUY' THEN f.tfee ELSE f.mfee END,
-                   CASE v_side WHEN 'SELL' THEN f.tfee ELSE f.mfee END,
-                   v_side = 'SELL',
-                   now()
-              FROM unnest(f_tid, f_mid, f_mcreated, f_muser, f_price, f_qty, f_quote, f_tfee, f_mfee)
-                   AS f(tid, mid, mcreated, muser, price, qty, quote, tfee, mfee);
-
-            -- settlement: one balanced journal record per fill
+            -- the trades (written at the end of the batch) and the settlement: one balanced
+            -- journal record per fill
             FOR v_j IN 1 .. f_n LOOP
+                IF v_side = 'BUY' THEN
+                    w_trades := array_append(w_trades, ROW(
+                        f_tid[v_j], v_pair_id, v_oid, v_ocreated, f_mid[v_j], f_mcreated[v_j],
+                        v_user, f_muser[v_j], f_price[v_j], f_qty[v_j], f_quote[v_j],
+                        f_tfee[v_j], f_mfee[v_j], false)::exchange._trade_row);
+                ELSE
+                    w_trades := array_append(w_trades, ROW(
+                        f_tid[v_j], v_pair_id, f_mid[v_j], f_mcreated[v_j], v_oid, v_ocreated,
+                        f_muser[v_j], v_user, f_price[v_j], f_qty[v_j], f_quote[v_j],
+                        f_mfee[v_j], f_tfee[v_j], true)::exchange._trade_row);
+                END IF;
                 r_type := array_append(r_type, 'TRADE');
                 r_rtype := array_append(r_rtype, 'TRADE');
                 r_rid := array_append(r_rid, f_tid[v_j]);
@@ -995,17 +1004,11 @@ BEGIN
 
         IF cardinality(m_id) > 0 THEN
             -- the makers: filled amounts, fees, holds and statuses (self-trade expiries too),
-            -- each by its key so that only its partition is touched
+            -- written at the end of the batch, summed per maker
             FOR v_j IN 1 .. cardinality(m_id) LOOP
-                UPDATE exchange.orders o
-                   SET filled_amount = o.filled_amount + m_qty[v_j],
-                       remaining_amount = m_rem[v_j],
-                       filled_quote = o.filled_quote + m_quote[v_j],
-                       fee_paid = o.fee_paid + m_fee[v_j],
-                       hold_amount = m_hold[v_j],
-                       status = m_status[v_j],
-                       version = o.version + 1
-                 WHERE o.id = m_id[v_j] AND o.created_at = m_created[v_j];
+                w_fills := array_append(w_fills, ROW(
+                    m_id[v_j], m_created[v_j], m_qty[v_j], m_quote[v_j], m_fee[v_j], m_rem[v_j],
+                    m_hold[v_j], m_status[v_j])::exchange._maker_fill);
             END LOOP;
             -- self-trade expiries release the maker's whole hold
             FOR v_j IN 1 .. cardinality(m_id) LOOP
@@ -1090,8 +1093,12 @@ BEGIN
         ms_last[v_k] := v_last;
     END IF;
 
-    -- 8. Once per call: the postings (netted, accounts locked ascending), the markets' last
-    --    price and book sequence, the K-lines, the outbox events.
+    -- 8. Once per call: the orders, trades and makers' fills (exchange._write_order_batch),
+    --    the postings (netted, accounts locked ascending), the markets' last price and book
+    --    sequence, the K-lines, the outbox events.
+    IF cardinality(w_orders) > 0 OR cardinality(w_trades) > 0 OR cardinality(w_fills) > 0 THEN
+        PERFORM exchange._write_order_batch(w_orders, w_trades, w_fills);
+    END IF;
     IF cardinality(r_type) > 0 THEN
         PERFORM exchange._post_journals(r_type, r_rtype, r_rid, l_rec, l_acc, l_bucket, l_amt);
     END IF;

@@ -134,6 +134,59 @@ CREATE TYPE exchange.order_result AS (
     fills            jsonb
 );
 
+-- The write stage of exchange.place_orders (exchange._write_order_batch): what a batch
+-- writes once, set-based, at its end: its new orders with their final taker state, its
+-- trades, and the makers' fills (several fills of one maker are summed there).
+CREATE TYPE exchange._order_row AS (
+    id               bigint,
+    user_id          bigint,
+    trading_pair_id  integer,
+    client_order_id  text,
+    type             exchange.order_type,
+    side             exchange.order_side,
+    time_in_force    exchange.time_in_force,
+    stp_mode         exchange.stp_mode,
+    amount           numeric,
+    quote_amount     numeric,
+    price            numeric,
+    stop_price       numeric,
+    filled_amount    numeric,
+    remaining_amount numeric,
+    filled_quote     numeric,
+    fee_paid         numeric,
+    hold_amount      numeric,
+    status           exchange.order_status,
+    created_at       timestamptz
+);
+CREATE TYPE exchange._trade_row AS (
+    id                      bigint,
+    trading_pair_id         integer,
+    buyer_order_id          bigint,
+    buyer_order_created_at  timestamptz,
+    seller_order_id         bigint,
+    seller_order_created_at timestamptz,
+    buyer_user_id           bigint,
+    seller_user_id          bigint,
+    price                   numeric,
+    amount                  numeric,
+    quote_amount            numeric,
+    buyer_fee               numeric,
+    seller_fee              numeric,
+    is_maker_buyer          boolean
+);
+-- One fill (or self-trade expiry) of a resting order: what it adds (amount, quote, fee) and
+-- what the order is left with (remaining, hold, status).
+CREATE TYPE exchange._maker_fill AS (
+    order_id         bigint,
+    order_created_at timestamptz,
+    amount           numeric,
+    quote_amount     numeric,
+    fee              numeric,
+    remaining_amount numeric,
+    hold_amount      numeric,
+    status           exchange.order_status
+);
+
 \ir ../../functions/trading/tg_trading_pairs__create_market.sql
 CREATE TRIGGER tg_trading_pairs__create_market AFTER INSERT ON exchange.trading_pairs
     FOR EACH ROW EXECUTE FUNCTION exchange.tg_trading_pairs__create_market();
@@ -142,6 +195,7 @@ CREATE TRIGGER tg_trading_pairs__create_market AFTER INSERT ON exchange.trading_
 \ir ../../functions/trading/set_trading_pair_status.sql
 \ir ../../functions/trading/_order_fills.sql
 \ir ../../functions/trading/_order_result.sql
+\ir ../../functions/trading/_write_order_batch.sql
 \ir ../../functions/trading/place_orders.sql
 \ir ../../functions/trading/place_order.sql
 \ir ../../functions/trading/_cancel_orders.sql

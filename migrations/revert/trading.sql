@@ -13,6 +13,7 @@ DROP FUNCTION exchange.cancel_order(bigint, bigint);
 DROP FUNCTION exchange._cancel_orders(bigint[], timestamptz[]);
 DROP FUNCTION exchange.place_order(bigint, text, text, text, numeric, numeric, text, text, numeric, numeric, text);
 DROP FUNCTION exchange.place_orders(exchange.order_request[]);
+DROP FUNCTION exchange._write_order_batch(exchange._order_row[], exchange._trade_row[], exchange._maker_fill[]);
 DROP FUNCTION exchange._order_result(bigint, timestamptz, jsonb);
 DROP FUNCTION exchange._order_fills(bigint);
 DROP FUNCTION exchange.set_trading_pair_status(text, text);
@@ -20,6 +21,9 @@ DROP FUNCTION exchange.create_trading_pair(text, text, text, integer, integer, n
 DROP TRIGGER tg_trading_pairs__create_market ON exchange.trading_pairs;
 DROP FUNCTION exchange.tg_trading_pairs__create_market();
 DROP TYPE exchange.order_result;
+DROP TYPE exchange._maker_fill;
+DROP TYPE exchange._trade_row;
+DROP TYPE exchange._order_row;
 DROP TYPE exchange.order_request;
 DROP TABLE exchange.client_order_ids;
 DROP TABLE exchange.stop_orders;

@@ -2,6 +2,7 @@
 BEGIN;
 SELECT 1 FROM exchange.order_book, exchange.stop_orders, exchange.market_state, exchange.client_order_ids LIMIT 0;
 SELECT 'exchange.place_orders(exchange.order_request[])'::regprocedure;
+SELECT 'exchange._write_order_batch(exchange._order_row[], exchange._trade_row[], exchange._maker_fill[])'::regprocedure;
 SELECT 'exchange._order_result(bigint, timestamptz, jsonb)'::regprocedure;
 SELECT 'exchange._order_fills(bigint)'::regprocedure;
 SELECT 'exchange.place_order(bigint, text, text, text, numeric, numeric, text, text, numeric, numeric, text)'::regprocedure;

@@ -212,3 +212,89 @@ def test_per_user_counters_follow_one_lock_order(clone_dsn: str) -> None:
         t1.join(30)
         t2.join(30)
     assert results == {"batch": [("NEW",), ("NEW",)], "single": [("NEW",)]}, results
+
+
+def _user_locks(conn: psycopg.Connection[Any]) -> set[int]:
+    """The users' locks (class 1603) this connection's transaction holds."""
+    return {r[0] for r in conn.execute(
+        "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND classid = 1603 "
+        "AND objsubid = 2 AND pid = pg_backend_pid() AND granted").fetchall()}
+
+
+def test_a_batch_locks_only_the_users_that_write_counters(clone_dsn: str) -> None:
+    """Step 1b of place_orders: a batch locks the users whose KYC level has a TRADE daily
+    limit (they write a kyc_daily_usage row), and every user once an ORDER_RATE rule is
+    active; users of an unlimited level under no rate rule take no lock, so batches that share
+    them run side by side."""
+    with psycopg.connect(clone_dsn, autocommit=True) as conn:
+        ids = setup_market(conn, users=("lim", "free1", "free2"))
+        conn.execute("UPDATE exchange.users SET kyc_level = 1 WHERE id = %s", (ids["lim"],))
+        batch = ("SELECT count(*) FROM exchange.place_orders(ARRAY["
+                 "ROW(%s, 'BTC-USDT', 'BUY', 'LIMIT', 1, 1, 'GTC', NULL, NULL, NULL, NULL),"
+                 "ROW(%s, 'BTC-USDT', 'BUY', 'LIMIT', 1, 1, 'GTC', NULL, NULL, NULL, NULL),"
+                 "ROW(%s, 'BTC-USDT', 'BUY', 'LIMIT', 1, 1, 'GTC', NULL, NULL, NULL, NULL)"
+                 "]::exchange.order_request[])")
+        args = (ids["free1"], ids["lim"], ids["free2"])
+        with conn.transaction():
+            conn.execute(batch, args)
+            assert _user_locks(conn) == {ids["lim"]}
+            # the counter rules cannot change under the batch: it holds 1604 shared
+            assert conn.execute(
+                "SELECT mode FROM pg_locks WHERE locktype = 'advisory' AND classid = 1604 "
+                "AND pid = pg_backend_pid()").fetchall() == [("ShareLock",)]
+        conn.execute("INSERT INTO exchange.risk_rules (name, type, conditions, actions, level) "
+                     "VALUES ('rate', 'ORDER_RATE', %s, %s, 'HIGH')",
+                     (Jsonb({"max_orders": 1000, "window_seconds": 60}),
+                      Jsonb({"action": "REJECT"})))
+        with conn.transaction():
+            conn.execute(batch, args)
+            assert _user_locks(conn) == set(args)
+        check_invariants(conn)
+
+
+def test_the_counter_rules_change_only_between_batches(clone_dsn: str) -> None:
+    """The barrier (lock 1604): while a batch's transaction is open, changing a KYC limit, a
+    risk rule or a user's KYC level waits for it (refused here by lock_timeout, nothing
+    changed); once the batch commits, the same change goes through."""
+    with psycopg.connect(clone_dsn, autocommit=True) as conn:
+        ids = setup_market(conn, users=("ann", "ben"))
+    changes = [
+        "UPDATE exchange.kyc_limits SET daily_limit = 5 WHERE level = 2 AND action = 'TRADE'",
+        "INSERT INTO exchange.risk_rules (name, type, conditions, actions, level) VALUES "
+        "('rate', 'ORDER_RATE', '{\"max_orders\": 9, \"window_seconds\": 60}', "
+        "'{\"action\": \"REJECT\"}', 'HIGH')",
+        f"UPDATE exchange.users SET kyc_level = 1 WHERE id = {ids['ben']}",
+    ]
+    with psycopg.connect(clone_dsn, autocommit=True) as batch, \
+            psycopg.connect(clone_dsn, autocommit=True) as admin:
+        before = admin.execute(
+            "SELECT (SELECT count(*) FROM exchange.risk_rules), "
+            "(SELECT daily_limit FROM exchange.kyc_limits WHERE level = 2 AND action = 'TRADE'), "
+            "(SELECT kyc_level FROM exchange.users WHERE id = %s)", (ids["ben"],)).fetchone()
+        batch.execute("BEGIN")
+        batch.execute(
+            "SELECT count(*) FROM exchange.place_orders(ARRAY["
+            "ROW(%s, 'BTC-USDT', 'BUY', 'LIMIT', 1, 1, 'GTC', NULL, NULL, NULL, NULL),"
+            "ROW(%s, 'BTC-USDT', 'SELL', 'LIMIT', 1, 9, 'GTC', NULL, NULL, NULL, NULL)"
+            "]::exchange.order_request[])", (ids["ann"], ids["ben"]))
+        admin.execute("SET lock_timeout = '300ms'")
+        for change in changes:
+            try:
+                admin.execute(change)
+            except psycopg.errors.LockNotAvailable:
+                pass
+            else:
+                raise AssertionError(f"not held back by the open batch: {change}")
+        assert admin.execute(
+            "SELECT (SELECT count(*) FROM exchange.risk_rules), "
+            "(SELECT daily_limit FROM exchange.kyc_limits WHERE level = 2 AND action = 'TRADE'), "
+            "(SELECT kyc_level FROM exchange.users WHERE id = %s)",
+            (ids["ben"],)).fetchone() == before
+        batch.execute("COMMIT")
+        for change in changes:
+            admin.execute(change)
+        assert admin.execute(
+            "SELECT (SELECT count(*) FROM exchange.risk_rules), "
+            "(SELECT daily_limit FROM exchange.kyc_limits WHERE level = 2 AND action = 'TRADE'), "
+            "(SELECT kyc_level FROM exchange.users WHERE id = %s)",
+            (ids["ben"],)).fetchone() == (before[0] + 1, 5, 1)  # type: ignore[index]

@@ -8,6 +8,7 @@ Each example runs in its own transaction on the shared test database and is roll
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
@@ -54,10 +55,11 @@ class Model:
     book: list[MOrder] = field(default_factory=list)
     trades: list[tuple[Any, ...]] = field(default_factory=list)
     seq: int = 0
+    funds: dict[str, Decimal] = field(default_factory=lambda: dict(FUNDS))
 
     def __post_init__(self) -> None:
         for u in USERS:
-            for a, amt in FUNDS.items():
+            for a, amt in self.funds.items():
                 self.avail[(u, a)] = amt
                 self.frozen[(u, a)] = D(0)
 
@@ -255,6 +257,88 @@ def test_engine_matches_the_reference_model(model_conn: psycopg.Connection[Any],
                 st_row = conn.execute("SELECT status FROM exchange.cancel_order(%s, %s)",
                                       (ids[user], db_ids[mo.seq])).fetchone()
                 assert st_row == ("CANCELED",)
+        assert _db_state(conn, names) == _model_state(model)
+        check_invariants(conn)
+    finally:
+        conn.rollback()
+
+
+# Funds for about ten holds each, so that most batches go through (a batch is refused whole).
+BATCH_FUNDS = {"BTC": D(60), "USDT": D(600), "ETH": D(60)}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cmds=commands, size=st.integers(2, 6))
+def test_batches_match_the_reference_model(model_conn: psycopg.Connection[Any],
+                                           cmds: list[tuple[Any, ...]], size: int) -> None:
+    """The same streams sent as ``place_orders`` batches of up to ``size`` consecutive
+    placements: the batch writes its orders, trades and makers' fills once at its end, so
+    orders of one batch fill each other (a maker placed and filled, several times, in one
+    batch). The model places the batch's orders one after another; a batch it would refuse
+    in part is refused whole by the engine and changes nothing. Books, trades, balances, fees
+    and every order row (filled amounts against the trades, holds, statuses) must agree."""
+    conn = model_conn
+    try:
+        ids = setup_market(
+            conn, users=USERS, pairs=tuple((s, b, q) for s, (b, q) in PAIRS.items()),
+            price_precision=2, amount_precision=2, maker_fee=str(MAKER), taker_fee=str(TAKER),
+            funds={a: str(v) for a, v in BATCH_FUNDS.items()})
+        names = {v: k for k, v in ids.items()}
+        model = Model(funds=BATCH_FUNDS)
+        db_ids: dict[int, int] = {}          # model seq -> DB order id
+        pending: list[tuple[Any, ...]] = []
+
+        def send() -> None:
+            nonlocal model
+            if not pending:
+                return
+            before = copy.deepcopy(model)
+            seqs, expected = [], []
+            for _, user, pair, side, type_, amount, pi, tif in pending:
+                price = PRICES[pair][pi % len(PRICES[pair])] if type_ == "LIMIT" else None
+                expected.append(model.place(user, pair, side, type_, amount, price, tif))
+                seqs.append(model.seq if expected[-1] in ("NEW", "PARTIALLY_FILLED") else None)
+            reqs = [(ids[u], pair, side, type_, amount,
+                     PRICES[pair][pi % len(PRICES[pair])] if type_ == "LIMIT" else None, tif)
+                    for _, u, pair, side, type_, amount, pi, tif in pending]
+            values = ", ".join(["ROW(%s, %s, %s, %s, %s, %s, %s, NULL, NULL, NULL, NULL)"] * len(reqs))
+            try:
+                with conn.transaction():
+                    rows = conn.execute(
+                        f"SELECT id FROM exchange.place_orders(ARRAY[{values}]::exchange.order_request[])",
+                        [x for r in reqs for x in r]).fetchall()
+            except psycopg.Error as exc:
+                assert exc.sqlstate in ("EX101", "EX215"), exc
+                assert "REFUSED" in expected, (pending, expected, exc)
+                model = before
+            else:
+                assert "REFUSED" not in expected, (pending, expected)
+                assert len(rows) == len(pending)
+                for seq, (oid,) in zip(seqs, rows, strict=True):
+                    if seq is not None:
+                        db_ids[seq] = oid
+            pending.clear()
+
+        for cmd in cmds:
+            if cmd[0] == "place":
+                if cmd[7] == "FOK" and cmd[6] % 3:
+                    # fewer FOKs than alone: one that cannot fill refuses its whole batch
+                    cmd = (*cmd[:7], "IOC")
+                pending.append(cmd)
+                if len(pending) == size:
+                    send()
+            else:
+                send()
+                _, user, k = cmd
+                mine = sorted((o for o in model.book if o.user == user), key=lambda o: o.seq)
+                if not mine:
+                    continue
+                mo = mine[k % len(mine)]
+                model.cancel(mo)
+                st_row = conn.execute("SELECT status FROM exchange.cancel_order(%s, %s)",
+                                      (ids[user], db_ids[mo.seq])).fetchone()
+                assert st_row == ("CANCELED",)
+        send()
         assert _db_state(conn, names) == _model_state(model)
         check_invariants(conn)
     finally:

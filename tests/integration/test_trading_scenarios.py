@@ -380,3 +380,38 @@ def test_batch_form_places_in_order_and_locks_once(tx: Conn, m: dict[str, int]) 
     assert rows == [("FILLED", D(1)), ("PARTIALLY_FILLED", D("0.5")), ("FILLED", D("1.5"))]
     assert balance(tx, m["carol"], "USDT") == (D(1000000) - D("150.5"), D(0))
     check_invariants(tx)
+
+
+def test_a_maker_filled_several_times_in_one_batch(tx: Conn, m: dict[str, int]) -> None:
+    """The batch writes each maker once, at its end (exchange._write_order_batch): a resting
+    order hit by three orders of one batch, and an order placed in the batch then filled by two
+    later ones, end with their fills summed and their last remaining, hold and status."""
+    old = place(tx, m["alice"], "SELL", "LIMIT", 3, 100)
+    rows = tx.execute(
+        "SELECT id, status, filled_amount, remaining_amount, hold_amount "
+        "FROM exchange.place_orders(ARRAY["
+        "ROW(%(c)s, 'BTC-USDT', 'BUY', 'LIMIT', 1, 100, 'GTC', NULL, NULL, NULL, NULL),"
+        "ROW(%(b)s, 'BTC-USDT', 'BUY', 'LIMIT', 0.5, 100, 'GTC', NULL, NULL, NULL, NULL),"
+        "ROW(%(b)s, 'BTC-USDT', 'SELL', 'LIMIT', 2, 101, 'GTC', NULL, NULL, NULL, NULL),"
+        "ROW(%(c)s, 'BTC-USDT', 'BUY', 'LIMIT', 1, 100, 'GTC', NULL, NULL, NULL, NULL),"
+        "ROW(%(c)s, 'BTC-USDT', 'BUY', 'LIMIT', 1.5, 101, 'IOC', NULL, NULL, NULL, NULL),"
+        "ROW(%(a)s, 'BTC-USDT', 'BUY', 'LIMIT', 1, 101, 'GTC', NULL, NULL, NULL, NULL)"
+        "]::exchange.order_request[])",
+        {"a": m["alice"], "b": m["bob"], "c": m["carol"]}).fetchall()
+    assert [r[1:] for r in rows] == [
+        ("FILLED", D(1), D(0), D(0)),
+        ("FILLED", D("0.5"), D(0), D(0)),
+        ("FILLED", D(2), D(0), D(0)),               # placed, then filled 1 + 1 below
+        ("FILLED", D(1), D(0), D(0)),
+        ("FILLED", D("1.5"), D(0), D(0)),           # 0.5 from alice at 100, 1 from bob at 101
+        ("FILLED", D(1), D(0), D(0)),               # bob's last 1 at 101
+    ]
+    mk = tx.execute("SELECT status, filled_amount, remaining_amount, hold_amount, filled_quote, "
+                    "fee_paid, version FROM exchange.orders WHERE id = %s", (old["id"],)).fetchone()
+    # alice's resting sell: 1 + 0.5 + 1 + 0.5 = 3 at 100, maker fee 0.001 x 300 quote; four
+    # fills in this batch, written as one update (version 0 + 4)
+    assert mk == ("FILLED", D(3), D(0), D(0), D(300), D("0.3"), 4)
+    bob_sell = tx.execute("SELECT version, filled_quote, fee_paid FROM exchange.orders "
+                          "WHERE id = %s", (rows[2][0],)).fetchone()
+    assert bob_sell == (2, D(202), D("0.202"))
+    check_invariants(tx)
