@@ -138,6 +138,9 @@ def main(argv: list[str]) -> int:
                                      description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--only", default="",
                         help="count only the calls whose name contains this (TPC-B always)")
+    parser.add_argument("--profile-dir", type=Path, default=None,
+                        help="keep each workload's callgrind profile (the larger run) here, "
+                             "for callgrind_annotate")
     args = parser.parse_args(argv)
     valgrind = shutil.which("valgrind")
     if valgrind is None:
@@ -178,6 +181,11 @@ def main(argv: list[str]) -> int:
         for name, db, script in workloads:
             small = _count(server, valgrind, db, script(SMALL))
             large = _count(server, valgrind, db, script(LARGE))
+            if args.profile_dir is not None:
+                args.profile_dir.mkdir(parents=True, exist_ok=True)
+                slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60]
+                shutil.copy(server.base_dir / "callgrind.out",
+                            args.profile_dir / f"callgrind.{slug}.out")
             per_call[name] = (large - small) / (LARGE - SMALL)
             print(f"  {name}: {per_call[name]:,.0f} instructions per call", flush=True)
         tpcb = per_call[workloads[0][0]]

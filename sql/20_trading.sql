@@ -5,8 +5,10 @@
 --
 -- Functions (their source, with the header that documents them, is in functions/):
 --   exchange._cancel_orders(bigint[], timestamp with time zone[])  ->  functions/trading/_cancel_orders.sql
+--   exchange._check_order_request(exchange.order_request, integer, text, exchange.stp_mode, integer, integer, numeric, numeric, integer)  ->  functions/trading/_check_order_request.sql
 --   exchange._order_fills(bigint)  ->  functions/trading/_order_fills.sql
 --   exchange._order_result(bigint, timestamp with time zone, jsonb)  ->  functions/trading/_order_result.sql
+--   exchange._write_market_batch(integer[], numeric[], bigint[], integer[], numeric[], numeric[], numeric[], text[], text[], text[], jsonb[])  ->  functions/trading/_write_market_batch.sql
 --   exchange._write_order_batch(exchange._order_row[], exchange._trade_row[], exchange._maker_fill[])  ->  functions/trading/_write_order_batch.sql
 --   exchange.cancel_all_orders(bigint, text)  ->  functions/trading/cancel_all_orders.sql
 --   exchange.cancel_order(bigint, bigint)  ->  functions/trading/cancel_order.sql
@@ -151,6 +153,12 @@ ALTER TYPE exchange.order_result OWNER TO exchange_owner;
 COMMENT ON FUNCTION exchange._cancel_orders(p_order_ids bigint[], p_created_ats timestamp with time zone[]) IS 'Internal: cancels orders already taken off the book under their market locks: status, exact hold release, events, book sequence.';
 
 --
+-- Name: FUNCTION _check_order_request(p_req exchange.order_request, p_i integer, p_symbol text, p_pair_stp exchange.stp_mode, p_price_precision integer, p_amount_precision integer, p_min_amount numeric, p_min_notional numeric, p_quote_decimals integer, OUT side exchange.order_side, OUT type exchange.order_type, OUT time_in_force exchange.time_in_force, OUT stp_mode exchange.stp_mode); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._check_order_request(p_req exchange.order_request, p_i integer, p_symbol text, p_pair_stp exchange.stp_mode, p_price_precision integer, p_amount_precision integer, p_min_amount numeric, p_min_notional numeric, p_quote_decimals integer, OUT side exchange.order_side, OUT type exchange.order_type, OUT time_in_force exchange.time_in_force, OUT stp_mode exchange.stp_mode) IS 'Internal: place_orders'' validate stage: one request against the enums and its pair''s rules; returns its side, type, time in force and STP mode. Raises EX203-EX213.';
+
+--
 -- Name: FUNCTION _order_fills(p_order_id bigint); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
@@ -161,6 +169,12 @@ COMMENT ON FUNCTION exchange._order_fills(p_order_id bigint) IS 'Internal (place
 --
 
 COMMENT ON FUNCTION exchange._order_result(p_order_id bigint, p_created_at timestamp with time zone, p_fills jsonb) IS 'Internal (place_orders): the order as it stands now with p_fills as its fills; inlined by the planner.';
+
+--
+-- Name: FUNCTION _write_market_batch(p_pairs integer[], p_last_prices numeric[], p_book_increments bigint[], p_trade_pairs integer[], p_trade_prices numeric[], p_trade_amounts numeric[], p_trade_quotes numeric[], p_event_aggregates text[], p_event_ids text[], p_event_types text[], p_event_data jsonb[]); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._write_market_batch(p_pairs integer[], p_last_prices numeric[], p_book_increments bigint[], p_trade_pairs integer[], p_trade_prices numeric[], p_trade_amounts numeric[], p_trade_quotes numeric[], p_event_aggregates text[], p_event_ids text[], p_event_types text[], p_event_data jsonb[]) IS 'Internal: place_orders'' last stage: markets'' last price and book sequence, K-lines, outbox events, one statement per batch.';
 
 --
 -- Name: FUNCTION _write_order_batch(p_orders exchange._order_row[], p_trades exchange._trade_row[], p_fills exchange._maker_fill[]); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -459,6 +473,12 @@ ALTER TABLE ONLY exchange.market_state
 REVOKE ALL ON FUNCTION exchange._cancel_orders(p_order_ids bigint[], p_created_ats timestamp with time zone[]) FROM PUBLIC;
 
 --
+-- Name: FUNCTION _check_order_request(p_req exchange.order_request, p_i integer, p_symbol text, p_pair_stp exchange.stp_mode, p_price_precision integer, p_amount_precision integer, p_min_amount numeric, p_min_notional numeric, p_quote_decimals integer, OUT side exchange.order_side, OUT type exchange.order_type, OUT time_in_force exchange.time_in_force, OUT stp_mode exchange.stp_mode); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._check_order_request(p_req exchange.order_request, p_i integer, p_symbol text, p_pair_stp exchange.stp_mode, p_price_precision integer, p_amount_precision integer, p_min_amount numeric, p_min_notional numeric, p_quote_decimals integer, OUT side exchange.order_side, OUT type exchange.order_type, OUT time_in_force exchange.time_in_force, OUT stp_mode exchange.stp_mode) FROM PUBLIC;
+
+--
 -- Name: FUNCTION _order_fills(p_order_id bigint); Type: ACL; Schema: exchange; Owner: exchange_owner
 --
 
@@ -469,6 +489,12 @@ REVOKE ALL ON FUNCTION exchange._order_fills(p_order_id bigint) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION exchange._order_result(p_order_id bigint, p_created_at timestamp with time zone, p_fills jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _write_market_batch(p_pairs integer[], p_last_prices numeric[], p_book_increments bigint[], p_trade_pairs integer[], p_trade_prices numeric[], p_trade_amounts numeric[], p_trade_quotes numeric[], p_event_aggregates text[], p_event_ids text[], p_event_types text[], p_event_data jsonb[]); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._write_market_batch(p_pairs integer[], p_last_prices numeric[], p_book_increments bigint[], p_trade_pairs integer[], p_trade_prices numeric[], p_trade_amounts numeric[], p_trade_quotes numeric[], p_event_aggregates text[], p_event_ids text[], p_event_types text[], p_event_data jsonb[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _write_order_batch(p_orders exchange._order_row[], p_trades exchange._trade_row[], p_fills exchange._maker_fill[]); Type: ACL; Schema: exchange; Owner: exchange_owner

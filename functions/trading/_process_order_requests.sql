@@ -38,6 +38,7 @@ DECLARE
     v_msg       text;
     v_detail    text;
     v_hint      text;
+    v_set       text;   -- set_config's answer (assigned: cheaper than a PERFORM)
 BEGIN
     FOR v_r IN
         SELECT q.id, q.request, q.acting_user_id, q.correlation_id
@@ -58,16 +59,16 @@ BEGIN
     IF cardinality(v_ids) = 0 THEN
         RETURN 0;
     END IF;
-    PERFORM set_config('exchange.acting_user_id', COALESCE(v_first.acting_user_id, ''), true);
-    PERFORM set_config('exchange.correlation_id', COALESCE(v_first.correlation_id, ''), true);
+    v_set := set_config('exchange.acting_user_id', COALESCE(v_first.acting_user_id, ''), true);
+    v_set := set_config('exchange.correlation_id', COALESCE(v_first.correlation_id, ''), true);
 
     -- the combined batch, then its first half, quarter, ... until one succeeds
     v_size := cardinality(v_ids);
     WHILE v_size > 1 AND NOT v_done LOOP
         BEGIN
-            PERFORM set_config('exchange.combined_batch', 'on', true);
+            v_set := set_config('exchange.combined_batch', 'on', true);
             v_results := ARRAY(SELECT r FROM exchange.place_orders(v_reqs[1:v_size]) AS r);
-            PERFORM set_config('exchange.combined_batch', 'off', true);
+            v_set := set_config('exchange.combined_batch', 'off', true);
             UPDATE exchange.order_requests q
                SET status = 'DONE', result = v_results[array_position(v_ids, q.id)],
                    processed_at = clock_timestamp()
@@ -95,8 +96,8 @@ BEGIN
              WHERE id = v_ids[1];
         END;
     END IF;
-    PERFORM set_config('exchange.acting_user_id', COALESCE(v_acting, ''), true);
-    PERFORM set_config('exchange.correlation_id', COALESCE(v_corr, ''), true);
+    v_set := set_config('exchange.acting_user_id', COALESCE(v_acting, ''), true);
+    v_set := set_config('exchange.correlation_id', COALESCE(v_corr, ''), true);
     RETURN v_size;
 END;
 $$;

@@ -1,10 +1,11 @@
 -- exchange._write_order_batch(p_orders exchange._order_row[], p_trades exchange._trade_row[],
---                             p_fills exchange._maker_fill[]) RETURNS void
+--                             p_fills exchange._maker_fill[]) RETURNS integer
 -- Internal: the write stage of exchange.place_orders. What the batch's matching decided,
 -- written with one statement per table: the new orders (each with its state as taker), then
 -- the trades, then the makers' fills, summed per maker (a maker hit by several orders of the
 -- batch, or placed earlier in the same batch, gets one update: amounts added, remaining,
--- hold and status as its last fill left them, version + the number of fills).
+-- hold and status as its last fill left them, version + the number of fills). Returns the
+-- number of rows written (inserted and updated).
 -- Who: place_orders only (not granted to anyone; it runs as the owner, under the callers'
 -- market locks). Raises: nothing of its own (a constraint violation here would be a bug in
 -- place_orders, and rolls the whole batch back). Locks: the makers' order rows, which only
@@ -13,13 +14,14 @@ CREATE OR REPLACE FUNCTION exchange._write_order_batch(
     p_orders exchange._order_row[],
     p_trades exchange._trade_row[],
     p_fills exchange._maker_fill[])
-RETURNS void
+RETURNS integer
 LANGUAGE plpgsql
-SET plan_cache_mode = force_generic_plan
-SET enable_seqscan = off
-SET enable_bitmapscan = off
-SET jit = off
+-- No SET clauses: it runs under place_orders' (generic plans, no sequential or bitmap scans,
+-- no JIT), and a SET clause costs a settings save and restore at every call.
 AS $$
+DECLARE
+    v_rows  integer := 0;
+    v_n     integer;
 BEGIN
     IF cardinality(p_orders) > 0 THEN
         INSERT INTO exchange.orders
@@ -32,6 +34,8 @@ BEGIN
                o.filled_amount, o.remaining_amount, o.filled_quote, o.fee_paid, o.hold_amount,
                o.status, o.created_at
           FROM unnest(p_orders) AS o;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        v_rows := v_rows + v_n;
     END IF;
     IF cardinality(p_trades) > 0 THEN
         INSERT INTO exchange.trades
@@ -44,6 +48,8 @@ BEGIN
                t.price, t.amount, t.quote_amount, t.buyer_fee, t.seller_fee, t.is_maker_buyer,
                now()
           FROM unnest(p_trades) AS t;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        v_rows := v_rows + v_n;
     END IF;
     IF cardinality(p_fills) = 1 THEN
         -- one fill (the common case of a single order): by its key, no grouping
@@ -56,6 +62,8 @@ BEGIN
                status = (p_fills[1]).status,
                version = o.version + 1
          WHERE o.id = (p_fills[1]).order_id AND o.created_at = (p_fills[1]).order_created_at;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        v_rows := v_rows + v_n;
     ELSIF cardinality(p_fills) > 1 THEN
         UPDATE exchange.orders o
            SET filled_amount = o.filled_amount + m.amount,
@@ -76,7 +84,10 @@ BEGIN
                             remaining_amount, hold_amount, status, ord)
                  GROUP BY f.order_id, f.order_created_at) AS m
          WHERE o.id = m.order_id AND o.created_at = m.order_created_at;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        v_rows := v_rows + v_n;
     END IF;
+    RETURN v_rows;
 END;
 $$;
 COMMENT ON FUNCTION exchange._write_order_batch(exchange._order_row[], exchange._trade_row[], exchange._maker_fill[]) IS

@@ -11,6 +11,18 @@
 -- orders were already posted, returns each order as it stood right after its own placement
 -- (and the stops it triggered), and a risk REJECT in it raises EX230 (the batch is a trial).
 --
+-- Stages (docs/trading.md, "The engine"), in this file in this order:
+--   1. lock      the batch's markets, then the users that may write counter rows;
+--   2. validate  each request against the enums and its pair's rules
+--                (exchange._check_order_request, which reads nothing), its client order id,
+--                its user, KYC level and risk rules;
+--   3. walk      the book in price-time priority, collecting fills and self-trade expiries
+--                (inline: the walk's state is the order's, and it changes the book rows at
+--                once, because the next order of the batch walks them);
+--   4. write     once per batch, one statement per table: the new orders, the trades and the
+--                makers' summed fills (exchange._write_order_batch), all postings
+--                (exchange._post_journals), the markets' state, K-lines and outbox events
+--                (exchange._write_market_batch).
 -- Per order (see docs/trading.md for every rule):
 --   LIMIT            price, amount; GTC rests, IOC expires the rest, FOK fills all or refuses.
 --   MARKET           amount (base), or quote_amount for a buy (spend that much quote).
@@ -38,9 +50,9 @@
 --         EX404 refused by a risk rule, EX406 refused and user suspended by a risk rule,
 --         EX335 KYC level may not trade, EX336 KYC daily trade limit (exchange._check_kyc_limit,
 --         per order), EX101 insufficient funds, EX010 (a bug).
--- Locks: a batch first takes pg_advisory_xact_lock_shared(1604, 0) (the counter rules cannot
---        change under it); the markets of the batch (pg_advisory_xact_lock(1601, pair id)) in
---        ascending pair id; then the batch's users that may write a counter row
+-- Locks: the markets of the batch (pg_advisory_xact_lock(1601, pair id)) in ascending pair
+--        id, first; a batch then takes pg_advisory_xact_lock_shared(1604, 0) (the counter
+--        rules cannot change under it); then the batch's users that may write a counter row
 --        (pg_advisory_xact_lock(1603, user id)) in ascending id (a single order: its user);
 --        under them the users' KYC counter rows of the day (levels with a daily
 --        limit) and ORDER_RATE counter rows (rate rules); then,
@@ -96,6 +108,7 @@ DECLARE
     ms_inc          bigint[] := '{}'::bigint[];
     -- the order being processed
     v_triggered     boolean;
+    v_checked       record;
     v_user          bigint;
     v_user_status   exchange.user_status;
     v_kyc_allowed   boolean;
@@ -202,10 +215,15 @@ DECLARE
     -- order's funds are checked as if the batch's earlier orders were already posted
     v_combined      boolean := current_setting('exchange.combined_batch', true) = 'on';
     v_emitted       integer := 0;    -- results already returned
+    -- what the stage functions return (assigned, not PERFORMed: a PERFORM runs a SELECT
+    -- through the executor, an assignment calls the function directly)
+    v_acting        bigint;
+    v_written       integer;
+    v_journals      bigint[];
 BEGIN
     -- Access (docs/security.md): every order's user is the acting user, checked once per user.
     IF v_n = 1 THEN
-        PERFORM exchange._authorize_for_user(p_orders[1].user_id);
+        v_acting := exchange._authorize_for_user(p_orders[1].user_id);
     ELSIF v_n > 1 THEN
         PERFORM exchange._authorize_for_user(s.user_id)
            FROM (SELECT DISTINCT o.user_id FROM unnest(p_orders) o) s;
@@ -222,14 +240,14 @@ BEGIN
                 pg_advisory_xact_lock(1603, COALESCE((p_orders[1]).user_id % 2147483647, 0)::integer)
            FROM exchange.trading_pairs tp WHERE tp.symbol = (p_orders[1]).symbol;
     ELSE
-        -- the rules that decide which users write counter rows (step 1b) cannot change
-        -- while a batch runs: their writers take this lock exclusively
-        -- (exchange.tg_counter_rules__barrier)
-        PERFORM pg_advisory_xact_lock_shared(1604, 0);
         PERFORM pg_advisory_xact_lock(1601, p.id)
            FROM (SELECT DISTINCT tp.id FROM unnest(p_orders) AS r
                    JOIN exchange.trading_pairs tp ON tp.symbol = r.symbol
                   ORDER BY tp.id) AS p;
+        -- the rules that decide which users write counter rows (step 1b) cannot change
+        -- while a batch runs: their writers take this lock exclusively
+        -- (exchange.tg_counter_rules__barrier)
+        PERFORM pg_advisory_xact_lock_shared(1604, 0);
     END IF;
     -- 1b. The batch's users that may write a per-user counter row (the KYC daily usage of
     --     exchange._check_kyc_limit: a level with a TRADE daily limit; the ORDER_RATE rows of
@@ -304,7 +322,7 @@ BEGIN
                 -- a combined batch answers each request with its order as it stood after
                 -- its own placement (and the stops it triggered), as placed alone: what it
                 -- wrote is written now
-                PERFORM exchange._write_order_batch(w_orders, w_trades, w_fills);
+                v_written := exchange._write_order_batch(w_orders, w_trades, w_fills);
                 w_orders := '{}'; w_trades := '{}'; w_fills := '{}';
                 FOR v_j IN v_emitted + 1 .. cardinality(res_id) LOOP
                     RETURN QUERY SELECT * FROM exchange._order_result(res_id[v_j], res_created[v_j],
@@ -361,147 +379,24 @@ BEGIN
                     HINT = 'A halted pair accepts cancels only.';
             END IF;
 
-            -- 2b. The request, checked against the enums and the pair's rules.
+            -- 2b. The request, checked against the enums and the pair's rules (the validate
+            --     stage: exchange._check_order_request, which reads nothing).
             v_user := v_req.user_id;
             v_amount := v_req.amount;
             v_price := v_req.price;
             v_stop := v_req.stop_price;
             v_quote_amt := v_req.quote_amount;
             v_coid := v_req.client_order_id;
-            IF v_req.side IS NULL OR v_req.side NOT IN ('BUY', 'SELL') THEN
-                RAISE EXCEPTION USING ERRCODE = 'EX203',
-                    MESSAGE = format('unknown order side %s', COALESCE(v_req.side, 'NULL')),
-                    DETAIL = format('order %s of the batch', v_i),
-                    HINT = 'Use BUY or SELL.';
-            END IF;
-            v_side := v_req.side::exchange.order_side;
-            IF v_req.type IS NULL OR v_req.type NOT IN
-                   ('LIMIT', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'LIMIT_MAKER') THEN
-                RAISE EXCEPTION USING ERRCODE = 'EX204',
-                    MESSAGE = format('unknown order type %s', COALESCE(v_req.type, 'NULL')),
-                    DETAIL = format('order %s of the batch', v_i),
-                    HINT = 'Use LIMIT, MARKET, STOP_LOSS, STOP_LOSS_LIMIT or LIMIT_MAKER.';
-            END IF;
-            v_type := v_req.type::exchange.order_type;
-            IF COALESCE(v_req.time_in_force, 'GTC') NOT IN ('GTC', 'IOC', 'FOK')
-               OR (v_type = 'LIMIT_MAKER' AND COALESCE(v_req.time_in_force, 'GTC') <> 'GTC') THEN
-                RAISE EXCEPTION USING ERRCODE = 'EX205',
-                    MESSAGE = format('unknown or unusable time in force %s for a %s order',
-                                     v_req.time_in_force, v_type),
-                    DETAIL = format('order %s of the batch, a %s order', v_i, v_type),
-                    HINT = 'Use GTC, IOC or FOK (LIMIT_MAKER: GTC only).';
-            END IF;
-            v_tif := COALESCE(v_req.time_in_force, 'GTC')::exchange.time_in_force;
-            IF v_req.stp_mode IS NOT NULL
-               AND v_req.stp_mode NOT IN ('EXPIRE_MAKER', 'EXPIRE_TAKER', 'EXPIRE_BOTH') THEN
-                RAISE EXCEPTION USING ERRCODE = 'EX206',
-                    MESSAGE = format('unknown self-trade prevention mode %s', v_req.stp_mode),
-                    DETAIL = format('order %s of the batch', v_i),
-                    HINT = 'Use EXPIRE_MAKER, EXPIRE_TAKER or EXPIRE_BOTH (or NULL for the pair''s).';
-            END IF;
-            v_stp := COALESCE(v_req.stp_mode::exchange.stp_mode, v_pair_stp);
-
-            -- price and stop price: required or superfluous by type
-            IF v_type IN ('LIMIT', 'LIMIT_MAKER', 'STOP_LOSS_LIMIT') AND v_price IS NULL THEN
-                RAISE EXCEPTION USING ERRCODE = 'EX207',
-                    MESSAGE = format('a %s order needs a price', v_type),
-                    DETAIL = format('order %s of the batch, a %s order', v_i, v_type),
-                    HINT = 'Pass p_price.';
-            END IF;
-            IF v_type IN ('STOP_LOSS', 'STOP_LOSS_LIMIT') AND v_stop IS NULL THEN
-                RAISE EXCEPTION USING ERRCODE = 'EX207',
-                    MESSAGE = format('a %s order needs a stop price', v_type),
-                    DETAIL = format('order %s of the batch, a %s order', v_i, v_type),
-                    HINT = 'Pass p_stop_price.';
-            END IF;
-            IF (v_type IN ('MARKET', 'STOP_LOSS') AND v_price IS NOT NULL)
-               OR (v_type NOT IN ('STOP_LOSS', 'STOP_LOSS_LIMIT') AND v_stop IS NOT NULL)
-               OR (v_quote_amt IS NOT NULL
-                   AND NOT (v_type IN ('MARKET', 'STOP_LOSS') AND v_side = 'BUY'
-                            AND v_amount IS NULL)) THEN
-                RAISE EXCEPTION USING ERRCODE = 'EX208',
-                    MESSAGE = format('superfluous price, stop price or quote amount for a %s %s order',
-                                     v_type, v_side),
-                    DETAIL = format('order %s of the batch: price %s, stop price %s, quote amount %s',
-                                    v_i, COALESCE(v_price::text, 'NULL'),
-                                    COALESCE(v_stop::text, 'NULL'),
-                                    COALESCE(v_quote_amt::text, 'NULL')),
-                    HINT = 'MARKET and STOP_LOSS take no price; only STOP_LOSS and STOP_LOSS_LIMIT take a stop price; only a MARKET or STOP_LOSS buy takes a quote amount, instead of an amount.';
-            END IF;
-            IF v_quote_amt IS NOT NULL AND v_tif = 'FOK' THEN
-                RAISE EXCEPTION USING ERRCODE = 'EX205',
-                    MESSAGE = 'FOK needs an amount',
-                    DETAIL = format('order %s of the batch: a %s buy by quote amount', v_i, v_type),
-                    HINT = 'A buy by quote amount is GTC or IOC (both spend what the book offers).';
-            END IF;
-            IF v_quote_amt IS NULL THEN
-                IF NOT COALESCE(v_amount > 0 AND v_amount < 1e18, false) THEN
-                    RAISE EXCEPTION USING ERRCODE = 'EX209',
-                        MESSAGE = format('invalid amount %s', COALESCE(v_amount::text, 'NULL')),
-                        DETAIL = format('order %s of the batch', v_i),
-                        HINT = 'Pass a positive amount (or, for a market buy, a quote amount).';
-                END IF;
-                IF trunc(v_amount, v_amount_prec) <> v_amount THEN
-                    RAISE EXCEPTION USING ERRCODE = 'EX211',
-                        MESSAGE = format('amount %s is finer than the step of %s', v_amount, v_symbol),
-                        DETAIL = format('amount precision %s', v_amount_prec),
-                        HINT = 'Round the amount to the pair''s step; it is never rounded for you.';
-                END IF;
-                IF v_amount < v_min_amount THEN
-                    RAISE EXCEPTION USING ERRCODE = 'EX212',
-                        MESSAGE = format('amount %s is below the minimum %s of %s',
-                                         v_amount, trim_scale(v_min_amount), v_symbol),
-                        DETAIL = format('order %s of the batch; minimum amount %s', v_i,
-                                        trim_scale(v_min_amount)),
-                        HINT = 'Place a larger order.';
-                END IF;
-            ELSE
-                IF NOT COALESCE(v_quote_amt > 0 AND v_quote_amt < 1e18, false) THEN
-                    RAISE EXCEPTION USING ERRCODE = 'EX209',
-                        MESSAGE = format('invalid quote amount %s', v_quote_amt),
-                        DETAIL = format('order %s of the batch', v_i),
-                        HINT = 'Pass a positive quote amount.';
-                END IF;
-                IF trunc(v_quote_amt, v_quote_dec) <> v_quote_amt THEN
-                    RAISE EXCEPTION USING ERRCODE = 'EX211',
-                        MESSAGE = format('quote amount %s is finer than the quote asset''s %s decimals',
-                                         v_quote_amt, v_quote_dec),
-                        DETAIL = format('order %s of the batch; %s decimals', v_i, v_quote_dec),
-                        HINT = 'Round the quote amount; it is never rounded for you.';
-                END IF;
-            END IF;
-            IF (v_price IS NOT NULL AND NOT (v_price > 0 AND v_price < 1e18))
-               OR (v_stop IS NOT NULL AND NOT (v_stop > 0 AND v_stop < 1e18)) THEN
-                RAISE EXCEPTION USING ERRCODE = 'EX210',
-                    MESSAGE = format('invalid price %s / stop price %s', v_price, v_stop),
-                    DETAIL = format('order %s of the batch', v_i),
-                    HINT = 'Prices are positive.';
-            END IF;
-            IF trunc(v_price, v_price_prec) <> v_price OR trunc(v_stop, v_price_prec) <> v_stop THEN
-                RAISE EXCEPTION USING ERRCODE = 'EX210',
-                    MESSAGE = format('price %s / stop price %s is finer than the tick of %s',
-                                     v_price, v_stop, v_symbol),
-                    DETAIL = format('price precision %s', v_price_prec),
-                    HINT = 'Round the price to the pair''s tick; it is never rounded for you.';
-            END IF;
-            IF COALESCE(v_price, v_stop) * v_amount < v_min_notional
-               OR v_quote_amt < v_min_notional THEN
-                RAISE EXCEPTION USING ERRCODE = 'EX213',
-                    MESSAGE = format('order value is below the minimum notional %s of %s',
-                                     trim_scale(v_min_notional), v_symbol),
-                    DETAIL = format('order %s of the batch; minimum notional %s', v_i,
-                                    trim_scale(v_min_notional)),
-                    HINT = 'Place a larger order.';
-            END IF;
+            v_checked := exchange._check_order_request(
+                v_req, v_i, v_symbol, v_pair_stp, v_price_prec, v_amount_prec, v_min_amount,
+                v_min_notional, v_quote_dec);
+            v_side := v_checked.side;
+            v_type := v_checked.type;
+            v_tif := v_checked.time_in_force;
+            v_stp := v_checked.stp_mode;
 
             -- 2c. client_order_id: the same id again returns the original order, nothing else.
             IF v_coid IS NOT NULL THEN
-                IF length(v_coid) NOT BETWEEN 1 AND 64 OR v_coid !~ '\S' THEN
-                    RAISE EXCEPTION USING ERRCODE = 'EX209',
-                        MESSAGE = 'client order id must be 1 to 64 characters, not only spaces',
-                        DETAIL = format('order %s of the batch: %s characters', v_i, length(v_coid)),
-                        HINT = 'Give a client order id of 1 to 64 characters with at least one that is not a space.';
-                END IF;
                 SELECT c.order_id, c.order_created_at INTO v_oid, v_ocreated
                   FROM exchange.client_order_ids c
                  WHERE c.user_id = v_user AND c.client_order_id = v_coid;
@@ -1097,51 +992,14 @@ BEGIN
     --    the postings (netted, accounts locked ascending), the markets' last price and book
     --    sequence, the K-lines, the outbox events.
     IF cardinality(w_orders) > 0 OR cardinality(w_trades) > 0 OR cardinality(w_fills) > 0 THEN
-        PERFORM exchange._write_order_batch(w_orders, w_trades, w_fills);
+        v_written := exchange._write_order_batch(w_orders, w_trades, w_fills);
     END IF;
     IF cardinality(r_type) > 0 THEN
-        PERFORM exchange._post_journals(r_type, r_rtype, r_rid, l_rec, l_acc, l_bucket, l_amt);
+        v_journals := exchange._post_journals(r_type, r_rtype, r_rid, l_rec, l_acc, l_bucket, l_amt);
     END IF;
-    -- One statement for all of it, whatever the number of markets (a single order touches
-    -- one): every market row is already ours by its advisory lock, so the order in which
-    -- market_state rows are updated cannot deadlock; the K-line CTE inserts nothing when the
-    -- call made no trade.
     IF cardinality(e_agg) > 0 OR cardinality(t_pair) > 0 OR cardinality(ms_pair) > 0 THEN
-        WITH ms AS (
-            UPDATE exchange.market_state s
-               SET last_price = COALESCE(m.last, s.last_price),
-                   last_trade_at = CASE WHEN m.pair = ANY (t_pair) THEN now()
-                                        ELSE s.last_trade_at END,
-                   book_sequence = s.book_sequence + m.inc
-              FROM unnest(ms_pair, ms_last, ms_inc) AS m(pair, last, inc)
-             WHERE s.trading_pair_id = m.pair
-               AND (m.inc <> 0 OR m.pair = ANY (t_pair))
-        ), kl AS (
-            INSERT INTO exchange.klines AS k
-                (trading_pair_id, interval, open_time, close_time, open_price, high_price,
-                 low_price, close_price, volume, quote_volume, trades_count)
-            SELECT t.pair, iv.name, date_bin(iv.width, now(), TIMESTAMPTZ '2000-01-01 00:00:00+00'),
-                   date_bin(iv.width, now(), TIMESTAMPTZ '2000-01-01 00:00:00+00') + iv.width,
-                   (array_agg(t.price ORDER BY t.ord))[1], max(t.price), min(t.price),
-                   (array_agg(t.price ORDER BY t.ord DESC))[1], sum(t.qty), sum(t.quote), count(*)
-              FROM unnest(t_pair, t_price, t_qty, t_quote) WITH ORDINALITY AS t(pair, price, qty, quote, ord)
-             CROSS JOIN (VALUES ('1m'::exchange.kline_interval, interval '1 minute'),
-                                ('5m', interval '5 minutes'), ('15m', interval '15 minutes'),
-                                ('1h', interval '1 hour'), ('4h', interval '4 hours'),
-                                ('1d', interval '1 day')) AS iv(name, width)
-             GROUP BY t.pair, iv.name, iv.width
-            ON CONFLICT (trading_pair_id, interval, open_time) DO UPDATE
-               SET high_price = GREATEST(k.high_price, excluded.high_price),
-                   low_price = LEAST(k.low_price, excluded.low_price),
-                   close_price = excluded.close_price,
-                   volume = k.volume + excluded.volume,
-                   quote_volume = k.quote_volume + excluded.quote_volume,
-                   trades_count = k.trades_count + excluded.trades_count
-        )
-        INSERT INTO exchange.outbox_events (aggregate_type, aggregate_id, event_type, event_data, correlation_id)
-        SELECT e.agg, e.aid, e.typ, e.data,
-               NULLIF(current_setting('exchange.correlation_id', true), '')::uuid
-          FROM unnest(e_agg, e_aid, e_type, e_data) AS e(agg, aid, typ, data);
+        v_written := exchange._write_market_batch(ms_pair, ms_last, ms_inc, t_pair, t_price,
+                                                  t_qty, t_quote, e_agg, e_aid, e_type, e_data);
     END IF;
 
     -- the results not yet returned, each by its key (exchange._order_result, inlined)

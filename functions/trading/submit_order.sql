@@ -72,16 +72,17 @@ AS $$
 DECLARE
     v_out exchange.order_request_outcome;
     v_res exchange.order_result;
+    v_set text;     -- set_config's answer (assigned: cheaper than a PERFORM, which runs a SELECT)
 BEGIN
     v_out := exchange.submit_order_begin(ROW(
         p_user_id, p_symbol, p_side, p_type, p_amount, p_price, p_time_in_force,
         p_client_order_id, p_stop_price, p_quote_amount, p_stp_mode)::exchange.order_request);
     WHILE NOT v_out.done LOOP
-        PERFORM pg_catalog.set_config('synchronous_commit', 'off', true);
+        v_set := pg_catalog.set_config('synchronous_commit', 'off', true);
         COMMIT;     -- the request is in the inbox, for whoever holds the market's lock
         v_out := exchange.submit_order_wait(v_out.request_id, v_out.trading_pair_id);
     END LOOP;
-    PERFORM pg_catalog.set_config('synchronous_commit', 'off', true);
+    v_set := pg_catalog.set_config('synchronous_commit', 'off', true);
     COMMIT;         -- the market's lock is released before the WAL flush
     IF v_out.error_code IS NOT NULL THEN
         IF v_out.error_detail IS NULL AND v_out.error_hint IS NULL THEN

@@ -15,11 +15,15 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = exchange, pg_catalog, pg_temp
 AS $$
+DECLARE
+    -- assigned, not PERFORMed (a PERFORM runs a SELECT through the executor)
+    v_set text;
+    v_lsn pg_lsn;
 BEGIN
     IF current_setting('synchronous_commit') = 'off' THEN
-        PERFORM set_config('synchronous_commit', 'on', true);
+        v_set := set_config('synchronous_commit', 'on', true);
     END IF;
-    PERFORM pg_logical_emit_message(true, 'exchange.submit_order', '');
+    v_lsn := pg_logical_emit_message(true, 'exchange.submit_order', '');
 END;
 $$;
 COMMENT ON FUNCTION exchange.submit_order_flush() IS

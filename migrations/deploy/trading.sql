@@ -195,7 +195,9 @@ CREATE TRIGGER tg_trading_pairs__create_market AFTER INSERT ON exchange.trading_
 \ir ../../functions/trading/set_trading_pair_status.sql
 \ir ../../functions/trading/_order_fills.sql
 \ir ../../functions/trading/_order_result.sql
+\ir ../../functions/trading/_check_order_request.sql
 \ir ../../functions/trading/_write_order_batch.sql
+\ir ../../functions/trading/_write_market_batch.sql
 \ir ../../functions/trading/place_orders.sql
 \ir ../../functions/trading/place_order.sql
 \ir ../../functions/trading/_cancel_orders.sql

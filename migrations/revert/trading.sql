@@ -13,6 +13,8 @@ DROP FUNCTION exchange.cancel_order(bigint, bigint);
 DROP FUNCTION exchange._cancel_orders(bigint[], timestamptz[]);
 DROP FUNCTION exchange.place_order(bigint, text, text, text, numeric, numeric, text, text, numeric, numeric, text);
 DROP FUNCTION exchange.place_orders(exchange.order_request[]);
+DROP FUNCTION exchange._write_market_batch(integer[], numeric[], bigint[], integer[], numeric[], numeric[], numeric[], text[], text[], text[], jsonb[]);
+DROP FUNCTION exchange._check_order_request(exchange.order_request, integer, text, exchange.stp_mode, integer, integer, numeric, numeric, integer);
 DROP FUNCTION exchange._write_order_batch(exchange._order_row[], exchange._trade_row[], exchange._maker_fill[]);
 DROP FUNCTION exchange._order_result(bigint, timestamptz, jsonb);
 DROP FUNCTION exchange._order_fills(bigint);
