@@ -40,6 +40,19 @@ CREATE TYPE exchange.order_status AS ENUM (
 ALTER TYPE exchange.order_status OWNER TO exchange_owner;
 
 --
+-- Name: user_status; Type: TYPE; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TYPE exchange.user_status AS ENUM (
+    'PENDING',
+    'ACTIVE',
+    'SUSPENDED',
+    'CLOSED'
+);
+
+ALTER TYPE exchange.user_status OWNER TO exchange_owner;
+
+--
 -- Name: order_side; Type: TYPE; Schema: exchange; Owner: exchange_owner
 --
 
@@ -302,19 +315,6 @@ CREATE TYPE exchange.risk_level AS ENUM (
 );
 
 ALTER TYPE exchange.risk_level OWNER TO exchange_owner;
-
---
--- Name: user_status; Type: TYPE; Schema: exchange; Owner: exchange_owner
---
-
-CREATE TYPE exchange.user_status AS ENUM (
-    'PENDING',
-    'ACTIVE',
-    'SUSPENDED',
-    'CLOSED'
-);
-
-ALTER TYPE exchange.user_status OWNER TO exchange_owner;
 
 --
 -- Name: FUNCTION _check_text(p_value text, p_field text, p_max integer, p_errcode text, p_required boolean); Type: COMMENT; Schema: exchange; Owner: exchange_owner

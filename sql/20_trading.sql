@@ -7,6 +7,7 @@
 --   exchange._cancel_orders(bigint[], timestamp with time zone[])  ->  functions/trading/_cancel_orders.sql
 --   exchange._check_order_request(exchange.order_request, integer, text, exchange.stp_mode, integer, integer, numeric, numeric, integer)  ->  functions/trading/_check_order_request.sql
 --   exchange._order_fills(bigint)  ->  functions/trading/_order_fills.sql
+--   exchange._order_parties(exchange.order_request[])  ->  functions/trading/_order_parties.sql
 --   exchange._order_result(bigint, timestamp with time zone, jsonb)  ->  functions/trading/_order_result.sql
 --   exchange._write_market_batch(integer[], numeric[], bigint[], integer[], numeric[], numeric[], numeric[], text[], text[], text[], jsonb[])  ->  functions/trading/_write_market_batch.sql
 --   exchange._write_order_batch(exchange._order_row[], exchange._trade_row[], exchange._maker_fill[])  ->  functions/trading/_write_order_batch.sql
@@ -43,6 +44,22 @@ CREATE TYPE exchange._maker_fill AS (
 );
 
 ALTER TYPE exchange._maker_fill OWNER TO exchange_owner;
+
+--
+-- Name: _order_party; Type: TYPE; Schema: exchange; Owner: exchange_owner
+--
+
+CREATE TYPE exchange._order_party AS (
+	status exchange.user_status,
+	base_account bigint,
+	base_available numeric,
+	quote_account bigint,
+	quote_available numeric,
+	kyc_allowed boolean,
+	kyc_daily_limit numeric
+);
+
+ALTER TYPE exchange._order_party OWNER TO exchange_owner;
 
 --
 -- Name: _order_row; Type: TYPE; Schema: exchange; Owner: exchange_owner
@@ -163,6 +180,12 @@ COMMENT ON FUNCTION exchange._check_order_request(p_req exchange.order_request, 
 --
 
 COMMENT ON FUNCTION exchange._order_fills(p_order_id bigint) IS 'Internal (place_orders): the taker fills of an order of an earlier call, from the trades.';
+
+--
+-- Name: FUNCTION _order_parties(p_orders exchange.order_request[]); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._order_parties(p_orders exchange.order_request[]) IS 'Internal: place_orders'' lookup stage: each request''s user status, base and quote accounts with balances, and KYC TRADE rule, for a whole batch in one query.';
 
 --
 -- Name: FUNCTION _order_result(p_order_id bigint, p_created_at timestamp with time zone, p_fills jsonb); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -483,6 +506,12 @@ REVOKE ALL ON FUNCTION exchange._check_order_request(p_req exchange.order_reques
 --
 
 REVOKE ALL ON FUNCTION exchange._order_fills(p_order_id bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _order_parties(p_orders exchange.order_request[]); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._order_parties(p_orders exchange.order_request[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _order_result(p_order_id bigint, p_created_at timestamp with time zone, p_fills jsonb); Type: ACL; Schema: exchange; Owner: exchange_owner

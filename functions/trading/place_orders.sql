@@ -109,6 +109,8 @@ DECLARE
     -- the order being processed
     v_triggered     boolean;
     v_checked       record;
+    v_parties       exchange._order_party[];    -- exchange._order_parties: element i for order i
+    v_party         exchange._order_party;
     v_user          bigint;
     v_user_status   exchange.user_status;
     v_kyc_allowed   boolean;
@@ -270,6 +272,9 @@ BEGIN
                   ORDER BY 1) AS u;
     END IF;
 
+    -- Every request's user status, accounts, balances and KYC rule, in one query.
+    v_parties := exchange._order_parties(p_orders);
+
     -- 2. Orders in array order; a trade first lets the stops it triggers run.
     LOOP
         v_triggered := false;
@@ -417,31 +422,27 @@ BEGIN
         END IF;
 
         -- 3. The taker's accounts (and that it may trade), and its KYC level's TRADE rule for
-        --    the asset the order counts in (the lookup of exchange._check_kyc_limit).
-        SELECT u.status, ab.id, ab.available_balance, aq.id, aq.available_balance,
-               k.allowed, k.daily_limit
-          INTO v_user_status, v_base_acc, v_base_avail, v_quote_acc, v_quote_avail,
-               v_kyc_allowed, v_kyc_limit
-          FROM exchange.users u
-          LEFT JOIN exchange.accounts ab
-                 ON ab.user_id = u.id AND ab.asset_id = v_base_asset AND ab.kind = 'USER'
-          LEFT JOIN exchange.accounts aq
-                 ON aq.user_id = u.id AND aq.asset_id = v_quote_asset AND aq.kind = 'USER'
-          LEFT JOIN LATERAL (
-                SELECT kl.allowed, kl.daily_limit
-                  FROM exchange.kyc_limits kl
-                 WHERE kl.level = u.kyc_level AND kl.action = 'TRADE'
-                   AND (kl.asset_id = CASE WHEN v_quote_amt IS NULL THEN v_base_asset
-                                           ELSE v_quote_asset END
-                        OR kl.asset_id IS NULL)
-                 ORDER BY kl.asset_id NULLS LAST
-                 LIMIT 1) k ON true
-         WHERE u.id = v_user;
-        IF NOT v_triggered AND v_user_status IS DISTINCT FROM 'ACTIVE' THEN
-            RAISE EXCEPTION USING ERRCODE = 'EX219',
-                MESSAGE = format('user %s may not trade', COALESCE(v_user::text, 'NULL')),
-                DETAIL = format('status %s', COALESCE(v_user_status::text, 'unknown user')),
-                HINT = 'Only ACTIVE users place orders.';
+        --    the asset the order counts in: read for the whole batch at its start
+        --    (exchange._order_parties). A triggered stop's user, KYC and funds were checked
+        --    when it was placed: it needs only its accounts.
+        IF v_triggered THEN
+            v_base_acc := exchange._user_account(v_user, v_base_asset);
+            v_quote_acc := exchange._user_account(v_user, v_quote_asset);
+        ELSE
+            v_party := v_parties[v_i];
+            v_user_status := v_party.status;
+            v_base_acc := v_party.base_account;
+            v_base_avail := v_party.base_available;
+            v_quote_acc := v_party.quote_account;
+            v_quote_avail := v_party.quote_available;
+            v_kyc_allowed := v_party.kyc_allowed;
+            v_kyc_limit := v_party.kyc_daily_limit;
+            IF v_user_status IS DISTINCT FROM 'ACTIVE' THEN
+                RAISE EXCEPTION USING ERRCODE = 'EX219',
+                    MESSAGE = format('user %s may not trade', COALESCE(v_user::text, 'NULL')),
+                    DETAIL = format('status %s', COALESCE(v_user_status::text, 'unknown user')),
+                    HINT = 'Only ACTIVE users place orders.';
+            END IF;
         END IF;
         -- KYC (docs/security.md): the user's level must allow trading this much today: the
         -- base amount, or the quote amount of a buy by quote amount (one indexed lookup; a

@@ -174,6 +174,17 @@ CREATE TYPE exchange._trade_row AS (
     seller_fee              numeric,
     is_maker_buyer          boolean
 );
+-- What exchange._order_parties reads for each request of a batch: its user's status, the
+-- user's base and quote accounts with their available balances, its KYC level's TRADE rule.
+CREATE TYPE exchange._order_party AS (
+    status          exchange.user_status,
+    base_account    bigint,
+    base_available  numeric,
+    quote_account   bigint,
+    quote_available numeric,
+    kyc_allowed     boolean,
+    kyc_daily_limit numeric
+);
 -- One fill (or self-trade expiry) of a resting order: what it adds (amount, quote, fee) and
 -- what the order is left with (remaining, hold, status).
 CREATE TYPE exchange._maker_fill AS (
@@ -196,6 +207,7 @@ CREATE TRIGGER tg_trading_pairs__create_market AFTER INSERT ON exchange.trading_
 \ir ../../functions/trading/_order_fills.sql
 \ir ../../functions/trading/_order_result.sql
 \ir ../../functions/trading/_check_order_request.sql
+\ir ../../functions/trading/_order_parties.sql
 \ir ../../functions/trading/_write_order_batch.sql
 \ir ../../functions/trading/_write_market_batch.sql
 \ir ../../functions/trading/place_orders.sql

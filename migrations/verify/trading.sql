@@ -3,6 +3,7 @@ BEGIN;
 SELECT 1 FROM exchange.order_book, exchange.stop_orders, exchange.market_state, exchange.client_order_ids LIMIT 0;
 SELECT 'exchange.place_orders(exchange.order_request[])'::regprocedure;
 SELECT 'exchange._write_market_batch(integer[], numeric[], bigint[], integer[], numeric[], numeric[], numeric[], text[], text[], text[], jsonb[])'::regprocedure;
+SELECT 'exchange._order_parties(exchange.order_request[])'::regprocedure;
 SELECT 'exchange._check_order_request(exchange.order_request, integer, text, exchange.stp_mode, integer, integer, numeric, numeric, integer)'::regprocedure;
 SELECT 'exchange._write_order_batch(exchange._order_row[], exchange._trade_row[], exchange._maker_fill[])'::regprocedure;
 SELECT 'exchange._order_result(bigint, timestamptz, jsonb)'::regprocedure;

@@ -415,3 +415,42 @@ def test_a_maker_filled_several_times_in_one_batch(tx: Conn, m: dict[str, int]) 
                           "WHERE id = %s", (rows[2][0],)).fetchone()
     assert bob_sell == (2, D(202), D("0.202"))
     check_invariants(tx)
+
+
+def test_a_batch_reads_its_users_once_and_refuses_an_unknown_or_inactive_one(
+        tx: Conn, m: dict[str, int]) -> None:
+    """The lookup stage (exchange._order_parties) reads every request's user, accounts and KYC
+    rule at the start of the batch. A user without a base account yet gets it created once,
+    even by two orders of one batch; an unknown or suspended user anywhere in the batch
+    refuses the whole batch (EX219), and nothing changes."""
+    row = tx.execute(
+        "INSERT INTO exchange.users (username, email, password_hash, status, kyc_level) "
+        "VALUES ('dora', 'dora@example.org', 'x', 'ACTIVE', 2) RETURNING id").fetchone()
+    assert row is not None
+    dora = row[0]
+    tx.execute("SELECT exchange.deposit(%s, 'USDT', 1000, 'fund-dora')", (dora,))
+    place(tx, m["alice"], "SELL", "LIMIT", 2, 100)
+    batch = ("SELECT status FROM exchange.place_orders(ARRAY["
+             "ROW(%s, 'BTC-USDT', 'BUY', 'LIMIT', 1, 100, 'GTC', NULL, NULL, NULL, NULL),"
+             "ROW(%s, 'BTC-USDT', 'BUY', 'LIMIT', 1, 100, 'GTC', NULL, NULL, NULL, NULL)"
+             "]::exchange.order_request[])")
+
+    def state() -> Any:
+        return tx.execute("SELECT (SELECT count(*) FROM exchange.orders), "
+                          "(SELECT count(*) FROM exchange.accounts), "
+                          "(SELECT count(*) FROM exchange.journal)").fetchone()
+
+    before = state()
+    for bad in (-1, m["bob"]):
+        if bad == m["bob"]:
+            tx.execute("UPDATE exchange.users SET status = 'SUSPENDED' WHERE id = %s", (bad,))
+        with pytest.raises(psycopg.Error) as exc, tx.transaction():
+            tx.execute(batch, (dora, bad))
+        assert exc.value.sqlstate == "EX219"
+        assert state() == before
+    assert tx.execute(batch, (dora, dora)).fetchall() == [("FILLED",), ("FILLED",)]
+    assert tx.execute("SELECT count(*) FROM exchange.accounts a JOIN exchange.assets s "
+                      "ON s.id = a.asset_id WHERE a.user_id = %s AND s.symbol = 'BTC'",
+                      (dora,)).fetchone() == (1,)
+    assert balance(tx, dora, "BTC") == (D("1.996"), D(0))       # 2 less the 0.002 taker fee
+    check_invariants(tx)
