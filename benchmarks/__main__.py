@@ -9,7 +9,7 @@ BENCHMARKS = {"ledger": "benchmarks.ledger", "trading": "benchmarks.trading",
               "floor": "benchmarks.floor",
               "relay": "benchmarks.relay", "risk": "benchmarks.risk",
               "instructions": "benchmarks.instructions",
-              "submit": "benchmarks.submit"}
+              "submit": "benchmarks.submit", "batch": "benchmarks.batch"}
 
 
 def main(argv: list[str]) -> int:
