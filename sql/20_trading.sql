@@ -197,7 +197,7 @@ COMMENT ON FUNCTION exchange._order_result(p_order_id bigint, p_created_at times
 -- Name: FUNCTION _write_market_batch(p_pairs integer[], p_last_prices numeric[], p_book_increments bigint[], p_trade_pairs integer[], p_trade_prices numeric[], p_trade_amounts numeric[], p_trade_quotes numeric[], p_event_aggregates text[], p_event_ids text[], p_event_types text[], p_event_data jsonb[]); Type: COMMENT; Schema: exchange; Owner: exchange_owner
 --
 
-COMMENT ON FUNCTION exchange._write_market_batch(p_pairs integer[], p_last_prices numeric[], p_book_increments bigint[], p_trade_pairs integer[], p_trade_prices numeric[], p_trade_amounts numeric[], p_trade_quotes numeric[], p_event_aggregates text[], p_event_ids text[], p_event_types text[], p_event_data jsonb[]) IS 'Internal: place_orders'' last stage: markets'' last price and book sequence, K-lines, outbox events, one statement per batch.';
+COMMENT ON FUNCTION exchange._write_market_batch(p_pairs integer[], p_last_prices numeric[], p_book_increments bigint[], p_trade_pairs integer[], p_trade_prices numeric[], p_trade_amounts numeric[], p_trade_quotes numeric[], p_event_aggregates text[], p_event_ids text[], p_event_types text[], p_event_data jsonb[]) IS 'Internal: place_orders'' last stage: markets'' last price and book sequence and outbox events in one statement, K-lines in another when the batch traded.';
 
 --
 -- Name: FUNCTION _write_order_batch(p_orders exchange._order_row[], p_trades exchange._trade_row[], p_fills exchange._maker_fill[]); Type: COMMENT; Schema: exchange; Owner: exchange_owner

@@ -6,10 +6,10 @@
 -- price, last trade time and book sequence (p_pairs, with the batch's last price and its
 -- number of book changes per market), the K-lines of every interval from the batch's trades
 -- (parallel arrays, in trade order), and the batch's outbox events (parallel arrays). One
--- statement for all of it, whatever the number of markets (a single order touches one):
--- every market row is already the caller's by its advisory lock, so the order in which
--- market_state rows are updated cannot deadlock; the K-line part inserts nothing when the
--- batch made no trade. Returns the number of outbox events written.
+-- statement for the markets and the events, whatever the number of markets (a single order
+-- touches one), and one for the K-lines when the batch traded: every market row is already
+-- the caller's by its advisory lock, so the order in which market_state rows are updated
+-- cannot deadlock. Returns the number of outbox events written.
 -- Who: place_orders only (not granted). Raises: nothing of its own.
 -- Locks: the batch's market_state rows and K-line rows, all of markets the caller has locked.
 CREATE OR REPLACE FUNCTION exchange._write_market_batch(
@@ -41,7 +41,13 @@ BEGIN
           FROM unnest(p_pairs, p_last_prices, p_book_increments) AS m(pair, last, inc)
          WHERE s.trading_pair_id = m.pair
            AND (m.inc <> 0 OR m.pair = ANY (p_trade_pairs))
-    ), kl AS (
+    )
+    INSERT INTO exchange.outbox_events (aggregate_type, aggregate_id, event_type, event_data, correlation_id)
+    SELECT e.agg, e.aid, e.typ, e.data,
+           NULLIF(current_setting('exchange.correlation_id', true), '')::uuid
+      FROM unnest(p_event_aggregates, p_event_ids, p_event_types, p_event_data) AS e(agg, aid, typ, data);
+    GET DIAGNOSTICS v_events = ROW_COUNT;
+    IF cardinality(p_trade_pairs) > 0 THEN
         INSERT INTO exchange.klines AS k
             (trading_pair_id, interval, open_time, close_time, open_price, high_price,
              low_price, close_price, volume, quote_volume, trades_count)
@@ -62,16 +68,11 @@ BEGIN
                close_price = excluded.close_price,
                volume = k.volume + excluded.volume,
                quote_volume = k.quote_volume + excluded.quote_volume,
-               trades_count = k.trades_count + excluded.trades_count
-    )
-    INSERT INTO exchange.outbox_events (aggregate_type, aggregate_id, event_type, event_data, correlation_id)
-    SELECT e.agg, e.aid, e.typ, e.data,
-           NULLIF(current_setting('exchange.correlation_id', true), '')::uuid
-      FROM unnest(p_event_aggregates, p_event_ids, p_event_types, p_event_data) AS e(agg, aid, typ, data);
-    GET DIAGNOSTICS v_events = ROW_COUNT;
+               trades_count = k.trades_count + excluded.trades_count;
+    END IF;
     RETURN v_events;
 END;
 $$;
 COMMENT ON FUNCTION exchange._write_market_batch(integer[], numeric[], bigint[], integer[], numeric[], numeric[], numeric[], text[], text[], text[], jsonb[]) IS
-    'Internal: place_orders'' last stage: markets'' last price and book sequence, K-lines, outbox events, one statement per batch.';
+    'Internal: place_orders'' last stage: markets'' last price and book sequence and outbox events in one statement, K-lines in another when the batch traded.';
 REVOKE ALL ON FUNCTION exchange._write_market_batch(integer[], numeric[], bigint[], integer[], numeric[], numeric[], numeric[], text[], text[], text[], jsonb[]) FROM PUBLIC;
