@@ -207,6 +207,20 @@ def _model_state(model: Model) -> tuple[Any, ...]:
     return book, trades, balances, fees
 
 
+def _cancel(conn: psycopg.Connection[Any], model: Model, ids: dict[str, int],
+            db_ids: dict[int, int], cmd: tuple[Any, ...]) -> None:
+    """A cancel command: the user's k-th resting order (by age), in the model and the engine."""
+    _, user, k = cmd
+    mine = sorted((o for o in model.book if o.user == user), key=lambda o: o.seq)
+    if not mine:
+        return
+    mo = mine[k % len(mine)]
+    model.cancel(mo)
+    st_row = conn.execute("SELECT status FROM exchange.cancel_order(%s, %s)",
+                          (ids[user], db_ids[mo.seq])).fetchone()
+    assert st_row == ("CANCELED",)
+
+
 @pytest.fixture(scope="module")
 def model_conn(shared_dsn: str) -> Iterator[psycopg.Connection[Any]]:
     with psycopg.connect(shared_dsn) as conn:
@@ -248,15 +262,7 @@ def test_engine_matches_the_reference_model(model_conn: psycopg.Connection[Any],
                     assert row is not None
                     db_ids[model.seq] = row[0]
             else:
-                _, user, k = cmd
-                mine = sorted((o for o in model.book if o.user == user), key=lambda o: o.seq)
-                if not mine:
-                    continue
-                mo = mine[k % len(mine)]
-                model.cancel(mo)
-                st_row = conn.execute("SELECT status FROM exchange.cancel_order(%s, %s)",
-                                      (ids[user], db_ids[mo.seq])).fetchone()
-                assert st_row == ("CANCELED",)
+                _cancel(conn, model, ids, db_ids, cmd)
         assert _db_state(conn, names) == _model_state(model)
         check_invariants(conn)
     finally:
@@ -329,15 +335,7 @@ def test_batches_match_the_reference_model(model_conn: psycopg.Connection[Any],
                     send()
             else:
                 send()
-                _, user, k = cmd
-                mine = sorted((o for o in model.book if o.user == user), key=lambda o: o.seq)
-                if not mine:
-                    continue
-                mo = mine[k % len(mine)]
-                model.cancel(mo)
-                st_row = conn.execute("SELECT status FROM exchange.cancel_order(%s, %s)",
-                                      (ids[user], db_ids[mo.seq])).fetchone()
-                assert st_row == ("CANCELED",)
+                _cancel(conn, model, ids, db_ids, cmd)
         send()
         assert _db_state(conn, names) == _model_state(model)
         check_invariants(conn)
