@@ -11,18 +11,22 @@
 -- orders were already posted, returns each order as it stood right after its own placement
 -- (and the stops it triggered), and a risk REJECT in it raises EX230 (the batch is a trial).
 --
--- Stages (docs/trading.md, "The engine"), in this file in this order:
---   1. lock      the batch's markets, then the users that may write counter rows;
---   2. validate  each request against the enums and its pair's rules
---                (exchange._check_order_request, which reads nothing), its client order id,
---                its user, KYC level and risk rules;
---   3. walk      the book in price-time priority, collecting fills and self-trade expiries
---                (inline: the walk's state is the order's, and it changes the book rows at
---                once, because the next order of the batch walks them);
---   4. write     once per batch, one statement per table: the new orders, the trades and the
---                makers' summed fills (exchange._write_order_batch), all postings
---                (exchange._post_journals), the markets' state, K-lines and outbox events
---                (exchange._write_market_batch).
+-- Stages (docs/trading.md, "The engine"), in this file in this order (steps in brackets):
+--   lock      the batch's markets, then the users that may write counter rows (1, 1b);
+--   look up   every request's user, accounts and KYC rule in one query
+--             (exchange._order_parties);
+--   validate  each request against the enums and its pair's rules
+--             (exchange._check_order_request, which reads nothing), its client order id,
+--             its user, KYC level and risk rules (2a-2d, 3); a stop order waits (4);
+--   walk      the book in price-time priority, collecting fills and self-trade expiries, and
+--             decide the outcome (5, 6: inline, because the walk's state is the order's);
+--   record    the order, its trades, its makers' fills, journal legs and events in arrays;
+--             the book rows change at once, because the next order of the batch walks them
+--             (7);
+--   write     once per batch, one statement per table: the new orders, the trades and the
+--             makers' summed fills (exchange._write_order_batch), all postings
+--             (exchange._post_journals), the markets' state, outbox events and K-lines
+--             (exchange._write_market_batch) (8).
 -- Per order (see docs/trading.md for every rule):
 --   LIMIT            price, amount; GTC rests, IOC expires the rest, FOK fills all or refuses.
 --   MARKET           amount (base), or quote_amount for a buy (spend that much quote).
@@ -758,7 +762,7 @@ BEGIN
         END IF;
         v_rest_hold := CASE WHEN v_rests THEN v_hold - v_consumed ELSE 0 END;
 
-        -- 7. Write: the order, its trades, the makers, the book.
+        -- 7. Record: the order, its trades, the makers (written in step 8), the book (now).
         IF v_triggered THEN
             UPDATE exchange.orders
                SET status = v_status, filled_amount = v_filled,
