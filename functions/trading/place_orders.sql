@@ -135,7 +135,15 @@ DECLARE
     v_base_avail    numeric;
     v_quote_avail   numeric;
     v_hold          numeric;
-    v_hold_acc      bigint;
+    v_hold_acc      bigint;         -- the taker's account it holds (and pays) from
+    v_get_acc       bigint;         -- the taker's account it receives into
+    v_fee_give      bigint;         -- the FEE account of what the taker gives
+    v_fee_get       bigint;         -- the FEE account of what the taker receives
+    v_mk_give_acc   bigint;         -- the maker's account it pays from (its hold)
+    v_mk_get_acc    bigint;         -- the maker's account it receives into
+    v_give          numeric;        -- what one fill moves from taker to maker
+    v_get           numeric;        -- what one fill moves from maker to taker
+    v_paid          numeric;        -- what one fill takes from the taker's hold
     v_limit         numeric;
     v_rem           numeric;
     v_budget        numeric;
@@ -819,7 +827,11 @@ BEGIN
 
         IF f_n > 0 THEN
             -- the trades (written at the end of the batch) and the settlement: one balanced
-            -- journal record per fill
+            -- journal record per fill. The taker's side, once per order: the account it
+            -- receives into, and the FEE accounts of what it gives and what it receives.
+            v_get_acc := CASE v_side WHEN 'BUY' THEN v_base_acc ELSE v_quote_acc END;
+            v_fee_give := CASE v_side WHEN 'BUY' THEN v_fee_quote ELSE v_fee_base END;
+            v_fee_get := CASE v_side WHEN 'BUY' THEN v_fee_base ELSE v_fee_quote END;
             FOR v_j IN 1 .. f_n LOOP
                 IF v_side = 'BUY' THEN
                     w_trades := array_append(w_trades, ROW(
@@ -836,42 +848,41 @@ BEGIN
                 r_rtype := array_append(r_rtype, 'TRADE');
                 r_rid := array_append(r_rid, f_tid[v_j]);
                 v_r := cardinality(r_type);
+                -- the taker gives (a buy: quote, paid from its hold at its limit price, the
+                -- rest back to available; a sell: base) and receives; the maker the
+                -- opposite; each pays its fee in what it receives, to the pair's FEE account
                 IF v_side = 'BUY' THEN
-                    -- taker pays quote from its hold (the part above the trade price goes back)
-                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_quote_acc);
-                    l_bucket := array_append(l_bucket, 'FROZEN');
-                    l_amt := array_append(l_amt, -COALESCE(v_limit * f_qty[v_j], f_quote[v_j]));
-                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_quote_acc);
-                    l_bucket := array_append(l_bucket, 'AVAILABLE');
-                    l_amt := array_append(l_amt, COALESCE(v_limit * f_qty[v_j], f_quote[v_j]) - f_quote[v_j]);
-                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, f_mquote[v_j]);
-                    l_bucket := array_append(l_bucket, 'AVAILABLE');
-                    l_amt := array_append(l_amt, f_quote[v_j] - f_mfee[v_j]);
-                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_fee_quote);
-                    l_bucket := array_append(l_bucket, 'AVAILABLE'); l_amt := array_append(l_amt, f_mfee[v_j]);
-                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, f_mbase[v_j]);
-                    l_bucket := array_append(l_bucket, 'FROZEN'); l_amt := array_append(l_amt, -f_qty[v_j]);
-                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_base_acc);
-                    l_bucket := array_append(l_bucket, 'AVAILABLE');
-                    l_amt := array_append(l_amt, f_qty[v_j] - f_tfee[v_j]);
-                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_fee_base);
-                    l_bucket := array_append(l_bucket, 'AVAILABLE'); l_amt := array_append(l_amt, f_tfee[v_j]);
+                    v_give := f_quote[v_j];
+                    v_get := f_qty[v_j];
+                    v_paid := COALESCE(v_limit * f_qty[v_j], f_quote[v_j]);
+                    v_mk_get_acc := f_mquote[v_j];
+                    v_mk_give_acc := f_mbase[v_j];
                 ELSE
-                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_base_acc);
-                    l_bucket := array_append(l_bucket, 'FROZEN'); l_amt := array_append(l_amt, -f_qty[v_j]);
-                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, f_mbase[v_j]);
-                    l_bucket := array_append(l_bucket, 'AVAILABLE');
-                    l_amt := array_append(l_amt, f_qty[v_j] - f_mfee[v_j]);
-                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_fee_base);
-                    l_bucket := array_append(l_bucket, 'AVAILABLE'); l_amt := array_append(l_amt, f_mfee[v_j]);
-                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, f_mquote[v_j]);
-                    l_bucket := array_append(l_bucket, 'FROZEN'); l_amt := array_append(l_amt, -f_quote[v_j]);
-                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_quote_acc);
-                    l_bucket := array_append(l_bucket, 'AVAILABLE');
-                    l_amt := array_append(l_amt, f_quote[v_j] - f_tfee[v_j]);
-                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_fee_quote);
-                    l_bucket := array_append(l_bucket, 'AVAILABLE'); l_amt := array_append(l_amt, f_tfee[v_j]);
+                    v_give := f_qty[v_j];
+                    v_get := f_quote[v_j];
+                    v_paid := f_qty[v_j];
+                    v_mk_get_acc := f_mbase[v_j];
+                    v_mk_give_acc := f_mquote[v_j];
                 END IF;
+                l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_hold_acc);
+                l_bucket := array_append(l_bucket, 'FROZEN'); l_amt := array_append(l_amt, -v_paid);
+                IF v_paid <> v_give THEN
+                    l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_hold_acc);
+                    l_bucket := array_append(l_bucket, 'AVAILABLE');
+                    l_amt := array_append(l_amt, v_paid - v_give);
+                END IF;
+                l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_mk_get_acc);
+                l_bucket := array_append(l_bucket, 'AVAILABLE');
+                l_amt := array_append(l_amt, v_give - f_mfee[v_j]);
+                l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_fee_give);
+                l_bucket := array_append(l_bucket, 'AVAILABLE'); l_amt := array_append(l_amt, f_mfee[v_j]);
+                l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_mk_give_acc);
+                l_bucket := array_append(l_bucket, 'FROZEN'); l_amt := array_append(l_amt, -v_get);
+                l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_get_acc);
+                l_bucket := array_append(l_bucket, 'AVAILABLE');
+                l_amt := array_append(l_amt, v_get - f_tfee[v_j]);
+                l_rec := array_append(l_rec, v_r); l_acc := array_append(l_acc, v_fee_get);
+                l_bucket := array_append(l_bucket, 'AVAILABLE'); l_amt := array_append(l_amt, f_tfee[v_j]);
                 t_pair := array_append(t_pair, v_pair_id);
                 t_price := array_append(t_price, f_price[v_j]);
                 t_qty := array_append(t_qty, f_qty[v_j]);

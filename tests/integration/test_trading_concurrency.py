@@ -267,10 +267,13 @@ def test_the_counter_rules_change_only_between_batches(clone_dsn: str) -> None:
     ]
     with psycopg.connect(clone_dsn, autocommit=True) as batch, \
             psycopg.connect(clone_dsn, autocommit=True) as admin:
-        before = admin.execute(
-            "SELECT (SELECT count(*) FROM exchange.risk_rules), "
-            "(SELECT daily_limit FROM exchange.kyc_limits WHERE level = 2 AND action = 'TRADE'), "
-            "(SELECT kyc_level FROM exchange.users WHERE id = %s)", (ids["ben"],)).fetchone()
+        def rules() -> Any:
+            return admin.execute(
+                "SELECT (SELECT count(*) FROM exchange.risk_rules), "
+                "(SELECT daily_limit FROM exchange.kyc_limits WHERE level = 2 AND action = 'TRADE'), "
+                "(SELECT kyc_level FROM exchange.users WHERE id = %s)", (ids["ben"],)).fetchone()
+
+        before = rules()
         batch.execute("BEGIN")
         batch.execute(
             "SELECT count(*) FROM exchange.place_orders(ARRAY["
@@ -285,16 +288,8 @@ def test_the_counter_rules_change_only_between_batches(clone_dsn: str) -> None:
                 pass
             else:
                 raise AssertionError(f"not held back by the open batch: {change}")
-        assert admin.execute(
-            "SELECT (SELECT count(*) FROM exchange.risk_rules), "
-            "(SELECT daily_limit FROM exchange.kyc_limits WHERE level = 2 AND action = 'TRADE'), "
-            "(SELECT kyc_level FROM exchange.users WHERE id = %s)",
-            (ids["ben"],)).fetchone() == before
+        assert rules() == before
         batch.execute("COMMIT")
         for change in changes:
             admin.execute(change)
-        assert admin.execute(
-            "SELECT (SELECT count(*) FROM exchange.risk_rules), "
-            "(SELECT daily_limit FROM exchange.kyc_limits WHERE level = 2 AND action = 'TRADE'), "
-            "(SELECT kyc_level FROM exchange.users WHERE id = %s)",
-            (ids["ben"],)).fetchone() == (before[0] + 1, 5, 1)  # type: ignore[index]
+        assert rules() == (before[0] + 1, 5, 1)
