@@ -166,9 +166,10 @@ def backend_cpu_seconds(pid: int) -> float:
 
 
 def cpu_per_call(dsn: str, statements: Sequence[tuple[str, Any]], calls: int,
-                 params: Any) -> float:
-    """Server CPU milliseconds per transaction of ``statements`` (one transaction each call:
-    BEGIN ... COMMIT around several, autocommit for one; prepared; synchronous_commit off so
+                 params: Any, *, separate: bool = False) -> float:
+    """Server CPU milliseconds per call of ``statements`` (one transaction each call:
+    BEGIN ... COMMIT around several, autocommit for one, or each statement its own
+    transaction when ``separate``; prepared; synchronous_commit off so
     that only CPU is measured), the least of 3 rounds of
     ``calls``. ``params()`` gives the parameters of each statement for one call. Less
     sensitive to other load on the machine than throughput, and independent of the client."""
@@ -180,8 +181,9 @@ def cpu_per_call(dsn: str, statements: Sequence[tuple[str, Any]], calls: int,
 
         def one() -> None:
             values = params()
-            if len(statements) == 1:  # autocommit, as pgbench sends a one-statement script
-                conn.execute(statements[0][0], values[0], prepare=True)
+            if len(statements) == 1 or separate:  # autocommit, as pgbench's one-statement script
+                for (text, _), args in zip(statements, values, strict=True):
+                    conn.execute(text, args, prepare=True)
                 return
             with conn.transaction():  # BEGIN ... COMMIT, as pgbench's tpcb-like
                 for (text, _), args in zip(statements, values, strict=True):

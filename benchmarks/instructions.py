@@ -10,9 +10,18 @@ run (an ``EmbeddedServer`` in a temporary directory; as root it runs as ``postgr
   BEGIN ... COMMIT;
 - ``exchange.transfer`` between two of 50 funded users, a new idempotency key each;
 - ``exchange.place_order`` of a limit buy that rests (far below the market), as ``floor``;
-- ``CALL exchange.submit_order`` of the same order (its market free: placed at once, then the
+- the floor of that order: the same rows written by ``floor``'s hand-written statement
+  (``ORDER_FLOOR``: no validation, no PL/pgSQL);
+- ``exchange.place_order`` twice: a limit sell that rests, then another user's limit buy
+  that fills it (one trade; the pair's cost less a resting order's is what crossing adds);
+- the floor of that pair: the same rows written by ``floor``'s two hand-written statements
+  (``SELL_FLOOR``, ``CROSS_FLOOR``: no validation, no PL/pgSQL);
+- ``CALL exchange.submit_order`` of the resting buy (its market free: placed at once, then the
   commit without flush and the flushing commit; a CALL cannot be prepared);
-- ``exchange.place_orders`` with 50 such orders per call, counted per order.
+- ``exchange.place_orders`` with 50 such orders per call, counted per order;
+- ``exchange.place_orders`` with 25 limit buys that fill the sells of the call before and 25
+  sells that rest, per order, and the floor of that batch (``BATCH_FLOOR``: the same rows in
+  one set-based statement).
 
 Each workload runs twice, with 50 and with 350 calls; the difference divided by 300 is the
 cost of one call, start-up and the first calls' caches cancelled out. Prepared statements
@@ -39,6 +48,14 @@ from pathlib import Path
 import psycopg
 
 from benchmarks.common import markdown_table, pgbench_binary
+from benchmarks.floor import (
+    BATCH_FLOOR,
+    CROSS_FLOOR,
+    ORDER_FLOOR,
+    PLACE_BATCH,
+    PLACE_SEED,
+    SELL_FLOOR,
+)
 from benchmarks.ledger import setup_ledger
 from benchmarks.trading import USERS, seed
 from pyexchange.migrate import Migrator
@@ -91,7 +108,77 @@ def _place_order(base: int) -> Callable[[int], list[str]]:
     return script
 
 
+def _place_order_pair(base: int) -> Callable[[int], list[str]]:
+    """A limit sell that rests (above the resting buys of the other workloads), then a limit
+    buy of another user that fills it: one trade, one maker fill, the settlement's legs."""
+    def script(n: int) -> list[str]:
+        rnd = random.Random(n)
+        lines = ["PREPARE s(bigint) AS SELECT id FROM exchange.place_order("
+                 "$1, 'P1-USDT', 'SELL', 'LIMIT', 0.01, 20.00);",
+                 "PREPARE b(bigint) AS SELECT id FROM exchange.place_order("
+                 "$1, 'P1-USDT', 'BUY', 'LIMIT', 0.01, 20.00);"]
+        for _ in range(n):
+            seller = rnd.randint(1, USERS // 2)
+            buyer = rnd.randint(USERS // 2 + 1, USERS)
+            lines += [f"EXECUTE s({base + seller});", f"EXECUTE b({base + buyer});"]
+        return lines
+    return script
+
+
+def _one_line(name: str, sql: str) -> str:
+    """PREPARE name(bigint) AS sql, its %(u)s the parameter, on one line: single-user mode
+    ends a statement at a newline (so no comments inside)."""
+    return f"PREPARE {name}(bigint) AS {' '.join(sql.replace('%(u)s', '$1').split())};"
+
+
+def _resting_floor(base: int) -> Callable[[int], list[str]]:
+    """A resting order's writes as ``floor`` makes them: one statement, no checks."""
+    def script(n: int) -> list[str]:
+        rnd = random.Random(n)
+        return [_one_line("f", ORDER_FLOOR)] + [f"EXECUTE f({base + rnd.randint(1, USERS)});"
+                                                for _ in range(n)]
+    return script
+
+
+def _pair_floor(base: int) -> Callable[[int], list[str]]:
+    """The same pair's writes as ``floor`` makes them: one statement each, no checks."""
+    def script(n: int) -> list[str]:
+        rnd = random.Random(n)
+        lines = [_one_line("s", SELL_FLOOR), _one_line("b", CROSS_FLOOR)]
+        for _ in range(n):
+            seller = rnd.randint(1, USERS // 2)
+            buyer = rnd.randint(USERS // 2 + 1, USERS)
+            lines += [f"EXECUTE s({base + seller});", f"EXECUTE b({base + buyer});"]
+        return lines
+    return script
+
+
 BATCH = 50
+
+
+def _batch_statement(name: str, sql: str, base: int) -> str:
+    """PREPARE name(int) of a batch statement of ``floor`` (BATCH orders: half sells that
+    rest, half buys filling the call before's), on one line."""
+    text = (sql.replace("%(ubase)s", str(base)).replace("%(half)s", str(BATCH // 2))
+            .replace("%(k)s", "$1").replace("%%", "%"))
+    return f"PREPARE {name}(int) AS {' '.join(text.split())};"
+
+
+def _crossing_batch(statement: str, seed: str | None = None
+                    ) -> Callable[[int], Callable[[int], list[str]]]:
+    """``n`` orders in calls of BATCH, half buys filling the previous call's sells and half
+    sells that rest (the engine's place_orders or the floor's one statement), per order;
+    ``seed`` (the same in both runs, so it cancels) places the first call's sells."""
+    def for_base(base: int) -> Callable[[int], list[str]]:
+        def script(n: int) -> list[str]:
+            rnd = random.Random(n)
+            lines = [_batch_statement("x", statement, base)]
+            if seed is not None:
+                lines += [_batch_statement("s", seed, base), "EXECUTE s(0);"]
+            return lines + [f"EXECUTE x({rnd.randint(0, USERS // 2 - 1)});"
+                            for _ in range(n // BATCH)]
+        return script
+    return for_base
 
 
 def _place_orders(base: int) -> Callable[[int], list[str]]:
@@ -170,10 +257,21 @@ def main(argv: list[str]) -> int:
             ("TPC-B transaction (5 statements)", "pyx_tpcb", _tpcb),
             ("exchange.transfer", "pyx_ledger", _transfer(base)),
             ("exchange.place_order, resting limit buy", "pyx_trading", _place_order(ubase)),
+            ("floor of that order: its writes in one statement, no checks", "pyx_trading",
+             _resting_floor(ubase)),
+            ("exchange.place_order, a resting limit sell then a limit buy filling it (two calls)",
+             "pyx_trading", _place_order_pair(ubase)),
+            ("floor of that pair: its writes in one statement each, no checks (two calls)",
+             "pyx_trading", _pair_floor(ubase)),
             ("CALL exchange.submit_order, resting limit buy (3 transactions)", "pyx_trading",
              _submit_order(ubase)),
             (f"exchange.place_orders, {BATCH} resting limit buys per call, per order",
              "pyx_trading", _place_orders(ubase)),
+            (f"exchange.place_orders, {BATCH // 2} buys filling the call before's sells, "
+             f"{BATCH // 2} sells that rest, per order", "pyx_trading",
+             _crossing_batch(PLACE_BATCH, PLACE_SEED)(ubase)),
+            ("floor of that batch: its writes in one set-based statement, no checks, per order",
+             "pyx_trading", _crossing_batch(BATCH_FLOOR)(ubase)),
         ]
         workloads = [w for i, w in enumerate(workloads) if i == 0 or args.only in w[0]]
         rows = []
