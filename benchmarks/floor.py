@@ -73,12 +73,10 @@ SELECT k.result_id, u.id, u.user_id, u.asset_id, 'AVAILABLE', 'TRANSFER', u.d, u
   FROM u, k
 """
 
-# The writes of a resting limit buy of 0.01 P1 at 5.00 USDT by user %(u)s, in one statement.
-ORDER_FLOOR = """
-WITH p AS MATERIALIZED (
-    SELECT tp.id AS pair, tp.quote_asset_id AS quote, tp.base_asset_id AS base
-      FROM exchange.trading_pairs tp WHERE tp.symbol = 'P1-USDT'
-), a AS MATERIALIZED (
+# The user %(u)s's quote (q) and base (b) accounts, then the start of the insert of the user's
+# limit buy of 0.01 P1 (a CTE o; the values from the price on follow): shared by ORDER_FLOOR
+# and CROSS_FLOOR, pieces of one WITH statement after a CTE p with the market.
+_BUYER_CTES = """a AS MATERIALIZED (
     SELECT (SELECT acc.id FROM exchange.accounts acc
              WHERE acc.user_id = %(u)s AND acc.asset_id = p.quote AND acc.kind = 'USER') AS q,
            (SELECT acc.id FROM exchange.accounts acc
@@ -90,7 +88,14 @@ WITH p AS MATERIALIZED (
          filled_amount, remaining_amount, filled_quote, fee_paid, hold_amount, status,
          created_at)
     OVERRIDING SYSTEM VALUE
-    SELECT nextval('exchange.orders_id_seq'), %(u)s, p.pair, 'LIMIT', 'BUY', 'GTC',
+    SELECT nextval('exchange.orders_id_seq'), %(u)s, p.pair, 'LIMIT', 'BUY', 'GTC',"""
+
+# The writes of a resting limit buy of 0.01 P1 at 5.00 USDT by user %(u)s, in one statement.
+ORDER_FLOOR = """
+WITH p AS MATERIALIZED (
+    SELECT tp.id AS pair, tp.quote_asset_id AS quote, tp.base_asset_id AS base
+      FROM exchange.trading_pairs tp WHERE tp.symbol = 'P1-USDT'
+), """ + _BUYER_CTES + """
            'EXPIRE_MAKER', 0.01, 5.00, 0, 0.01, 0, 0, 0.0501, 'NEW', now()
       FROM p
     RETURNING id, created_at, trading_pair_id
@@ -147,6 +152,51 @@ SELL_FLOOR = (ORDER_FLOOR.replace("'LIMIT', 'BUY', 'GTC'", "'LIMIT', 'SELL', 'GT
               .replace("WHERE acc.id = (SELECT q FROM a)", "WHERE acc.id = (SELECT b FROM a)")
               .replace("0.0501", "0.01"))
 
+# Parts shared by CROSS_FLOOR and BATCH_FLOOR (pieces of one WITH statement).
+# The market: its pair, assets and FEE accounts.
+_MARKET_CTE = """p AS MATERIALIZED (
+    SELECT tp.id AS pair, tp.quote_asset_id AS quote, tp.base_asset_id AS base,
+           ms.fee_base_account_id AS fee_b, ms.fee_quote_account_id AS fee_q
+      FROM exchange.trading_pairs tp JOIN exchange.market_state ms ON ms.trading_pair_id = tp.id
+     WHERE tp.symbol = 'P1-USDT'
+)"""
+# The accounts of the legs (acc, bucket, amount), locked in ascending id, each updated once.
+_SETTLE_CTES = """lk AS MATERIALIZED (
+    SELECT acc.id FROM exchange.accounts acc
+     WHERE acc.id IN (SELECT legs.acc FROM legs) ORDER BY acc.id FOR NO KEY UPDATE
+), tot AS (
+    SELECT legs.acc, COALESCE(sum(legs.amount) FILTER (WHERE legs.bucket = 'AVAILABLE'), 0) AS da,
+           COALESCE(sum(legs.amount) FILTER (WHERE legs.bucket = 'FROZEN'), 0) AS df
+      FROM legs GROUP BY legs.acc
+), up AS (
+    UPDATE exchange.accounts acc
+       SET available_balance = acc.available_balance + tot.da,
+           frozen_balance = acc.frozen_balance + tot.df,
+           version = acc.version + 1, updated_at = now()
+      FROM tot WHERE acc.id = tot.acc AND (SELECT count(*) FROM lk) > 0
+    RETURNING acc.id, acc.user_id, acc.asset_id, acc.available_balance::numeric AS av,
+              acc.frozen_balance::numeric AS fr
+)"""
+# Six K-lines of the market, inserted or updated.
+_KLINES_CTE = """kl AS (
+    INSERT INTO exchange.klines AS k
+        (trading_pair_id, interval, open_time, close_time, open_price, high_price,
+         low_price, close_price, volume, quote_volume, trades_count)
+    SELECT p.pair, iv.name, date_bin(iv.width, now(), TIMESTAMPTZ '2000-01-01 00:00:00+00'),
+           date_bin(iv.width, now(), TIMESTAMPTZ '2000-01-01 00:00:00+00') + iv.width,
+           20.00, 20.00, 20.00, 20.00, 0.01, 0.2, 1
+      FROM p CROSS JOIN (VALUES ('1m'::exchange.kline_interval, interval '1 minute'),
+                                ('5m', interval '5 minutes'), ('15m', interval '15 minutes'),
+                                ('1h', interval '1 hour'), ('4h', interval '4 hours'),
+                                ('1d', interval '1 day')) AS iv(name, width)
+    ON CONFLICT (trading_pair_id, interval, open_time) DO UPDATE
+       SET high_price = GREATEST(k.high_price, excluded.high_price),
+           low_price = LEAST(k.low_price, excluded.low_price),
+           close_price = excluded.close_price, volume = k.volume + excluded.volume,
+           quote_volume = k.quote_volume + excluded.quote_volume,
+           trades_count = k.trades_count + excluded.trades_count
+)"""
+
 # The writes of a limit buy of 0.01 P1 at 20.00 by user %(u)s that fills the best ask (a
 # SELL_FLOOR order of another user), in one statement: the taker's order (FILLED), the
 # trade, the maker's fill and its book row, the hold and the trade's journal records (eight
@@ -155,29 +205,12 @@ SELL_FLOOR = (ORDER_FLOOR.replace("'LIMIT', 'BUY', 'GTC'", "'LIMIT', 'SELL', 'GT
 # the market's last price and book sequence, six K-lines. Running balances are taken from
 # the accounts' final balances (the engine computes them per entry).
 CROSS_FLOOR = """
-WITH p AS MATERIALIZED (
-    SELECT tp.id AS pair, tp.quote_asset_id AS quote, tp.base_asset_id AS base,
-           ms.fee_base_account_id AS fee_b, ms.fee_quote_account_id AS fee_q
-      FROM exchange.trading_pairs tp JOIN exchange.market_state ms ON ms.trading_pair_id = tp.id
-     WHERE tp.symbol = 'P1-USDT'
-), m AS MATERIALIZED (
+WITH """ + _MARKET_CTE + """, m AS MATERIALIZED (
     SELECT b.order_id, b.order_created_at, b.user_id, b.base_account_id, b.quote_account_id
       FROM exchange.order_book b
      WHERE b.trading_pair_id = (SELECT p.pair FROM p) AND b.side = 'SELL' AND b.price <= 20.00
      ORDER BY b.price, b.seq LIMIT 1
-), a AS MATERIALIZED (
-    SELECT (SELECT acc.id FROM exchange.accounts acc
-             WHERE acc.user_id = %(u)s AND acc.asset_id = p.quote AND acc.kind = 'USER') AS q,
-           (SELECT acc.id FROM exchange.accounts acc
-             WHERE acc.user_id = %(u)s AND acc.asset_id = p.base AND acc.kind = 'USER') AS b
-      FROM p
-), o AS (
-    INSERT INTO exchange.orders
-        (id, user_id, trading_pair_id, type, side, time_in_force, stp_mode, amount, price,
-         filled_amount, remaining_amount, filled_quote, fee_paid, hold_amount, status,
-         created_at)
-    OVERRIDING SYSTEM VALUE
-    SELECT nextval('exchange.orders_id_seq'), %(u)s, p.pair, 'LIMIT', 'BUY', 'GTC',
+), """ + _BUYER_CTES + """
            'EXPIRE_MAKER', 0.01, 20.00, 0.01, 0, 0.2, 0.00001, 0, 'FILLED', now()
       FROM p
     RETURNING id, created_at
@@ -208,22 +241,7 @@ WITH p AS MATERIALIZED (
                            (2, m.base_account_id, 'FROZEN', -0.01),
                            (2, a.b, 'AVAILABLE', 0.00999), (2, p.fee_b, 'AVAILABLE', 0.00001))
                AS l(rec, acc, bucket, amount)
-), lk AS MATERIALIZED (
-    SELECT acc.id FROM exchange.accounts acc
-     WHERE acc.id IN (SELECT legs.acc FROM legs) ORDER BY acc.id FOR NO KEY UPDATE
-), tot AS (
-    SELECT legs.acc, COALESCE(sum(legs.amount) FILTER (WHERE legs.bucket = 'AVAILABLE'), 0) AS da,
-           COALESCE(sum(legs.amount) FILTER (WHERE legs.bucket = 'FROZEN'), 0) AS df
-      FROM legs GROUP BY legs.acc
-), up AS (
-    UPDATE exchange.accounts acc
-       SET available_balance = acc.available_balance + tot.da,
-           frozen_balance = acc.frozen_balance + tot.df,
-           version = acc.version + 1, updated_at = now()
-      FROM tot WHERE acc.id = tot.acc AND (SELECT count(*) FROM lk) > 0
-    RETURNING acc.id, acc.user_id, acc.asset_id, acc.available_balance::numeric AS av,
-              acc.frozen_balance::numeric AS fr
-), j AS (
+), """ + _SETTLE_CTES + """, j AS (
     INSERT INTO exchange.journal (id, type, reference_type, reference_id)
     OVERRIDING SYSTEM VALUE
     SELECT nextval('exchange.journal_id_seq'::regclass), x.type, x.rtype, x.rid
@@ -255,24 +273,7 @@ WITH p AS MATERIALIZED (
     UPDATE exchange.market_state s
        SET last_price = 20.00, last_trade_at = now(), book_sequence = s.book_sequence + 1
       FROM p WHERE s.trading_pair_id = p.pair
-), kl AS (
-    INSERT INTO exchange.klines AS k
-        (trading_pair_id, interval, open_time, close_time, open_price, high_price,
-         low_price, close_price, volume, quote_volume, trades_count)
-    SELECT p.pair, iv.name, date_bin(iv.width, now(), TIMESTAMPTZ '2000-01-01 00:00:00+00'),
-           date_bin(iv.width, now(), TIMESTAMPTZ '2000-01-01 00:00:00+00') + iv.width,
-           20.00, 20.00, 20.00, 20.00, 0.01, 0.2, 1
-      FROM p CROSS JOIN (VALUES ('1m'::exchange.kline_interval, interval '1 minute'),
-                                ('5m', interval '5 minutes'), ('15m', interval '15 minutes'),
-                                ('1h', interval '1 hour'), ('4h', interval '4 hours'),
-                                ('1d', interval '1 day')) AS iv(name, width)
-    ON CONFLICT (trading_pair_id, interval, open_time) DO UPDATE
-       SET high_price = GREATEST(k.high_price, excluded.high_price),
-           low_price = LEAST(k.low_price, excluded.low_price),
-           close_price = excluded.close_price, volume = k.volume + excluded.volume,
-           quote_volume = k.quote_volume + excluded.quote_volume,
-           trades_count = k.trades_count + excluded.trades_count
-)
+), """ + _KLINES_CTE + """
 SELECT id FROM o
 """
 
@@ -283,12 +284,7 @@ SELECT id FROM o
 # updated once, 250 outbox events, six K-lines). Users: sellers %(ubase)s + 1..500, buyers + 501..1000,
 # from offset %(k)s (never a self-trade). Running balances as in CROSS_FLOOR.
 BATCH_FLOOR = """
-WITH p AS MATERIALIZED (
-    SELECT tp.id AS pair, tp.quote_asset_id AS quote, tp.base_asset_id AS base,
-           ms.fee_base_account_id AS fee_b, ms.fee_quote_account_id AS fee_q
-      FROM exchange.trading_pairs tp JOIN exchange.market_state ms ON ms.trading_pair_id = tp.id
-     WHERE tp.symbol = 'P1-USDT'
-), mk AS MATERIALIZED (
+WITH """ + _MARKET_CTE + """, mk AS MATERIALIZED (
     SELECT row_number() OVER (ORDER BY b.price, b.seq) AS g, b.order_id, b.order_created_at,
            b.user_id, b.base_account_id, b.quote_account_id
       FROM (SELECT * FROM exchange.order_book b
@@ -372,22 +368,7 @@ WITH p AS MATERIALIZED (
                (r.j_trade, 'TRADE', 'TRADE', r.trade_id, p.fee_b, 'AVAILABLE', 0.00001))
                AS l(jid, jtype, rtype, rid, acc, bucket, amount)
      WHERE l.jid IS NOT NULL
-), lk AS MATERIALIZED (
-    SELECT acc.id FROM exchange.accounts acc
-     WHERE acc.id IN (SELECT legs.acc FROM legs) ORDER BY acc.id FOR NO KEY UPDATE
-), tot AS (
-    SELECT legs.acc, COALESCE(sum(legs.amount) FILTER (WHERE legs.bucket = 'AVAILABLE'), 0) AS da,
-           COALESCE(sum(legs.amount) FILTER (WHERE legs.bucket = 'FROZEN'), 0) AS df
-      FROM legs GROUP BY legs.acc
-), up AS (
-    UPDATE exchange.accounts acc
-       SET available_balance = acc.available_balance + tot.da,
-           frozen_balance = acc.frozen_balance + tot.df,
-           version = acc.version + 1, updated_at = now()
-      FROM tot WHERE acc.id = tot.acc AND (SELECT count(*) FROM lk) > 0
-    RETURNING acc.id, acc.user_id, acc.asset_id, acc.available_balance::numeric AS av,
-              acc.frozen_balance::numeric AS fr
-), j AS (
+), """ + _SETTLE_CTES + """, j AS (
     INSERT INTO exchange.journal (id, type, reference_type, reference_id)
     OVERRIDING SYSTEM VALUE
     SELECT DISTINCT legs.jid, legs.jtype, legs.rtype, legs.rid FROM legs
@@ -416,24 +397,7 @@ WITH p AS MATERIALIZED (
     UPDATE exchange.market_state s
        SET last_price = 20.00, last_trade_at = now(), book_sequence = s.book_sequence + 150
       FROM p WHERE s.trading_pair_id = p.pair
-), kl AS (
-    INSERT INTO exchange.klines AS k
-        (trading_pair_id, interval, open_time, close_time, open_price, high_price,
-         low_price, close_price, volume, quote_volume, trades_count)
-    SELECT p.pair, iv.name, date_bin(iv.width, now(), TIMESTAMPTZ '2000-01-01 00:00:00+00'),
-           date_bin(iv.width, now(), TIMESTAMPTZ '2000-01-01 00:00:00+00') + iv.width,
-           20.00, 20.00, 20.00, 20.00, 0.5, 10, 50
-      FROM p CROSS JOIN (VALUES ('1m'::exchange.kline_interval, interval '1 minute'),
-                                ('5m', interval '5 minutes'), ('15m', interval '15 minutes'),
-                                ('1h', interval '1 hour'), ('4h', interval '4 hours'),
-                                ('1d', interval '1 day')) AS iv(name, width)
-    ON CONFLICT (trading_pair_id, interval, open_time) DO UPDATE
-       SET high_price = GREATEST(k.high_price, excluded.high_price),
-           low_price = LEAST(k.low_price, excluded.low_price),
-           close_price = excluded.close_price, volume = k.volume + excluded.volume,
-           quote_volume = k.quote_volume + excluded.quote_volume,
-           trades_count = k.trades_count + excluded.trades_count
-)
+), """ + _KLINES_CTE + """
 SELECT count(*) FROM r
 """
 

@@ -53,7 +53,9 @@ from benchmarks.floor import (
     CROSS_FLOOR,
     ORDER_FLOOR,
     PLACE_BATCH,
+    PLACE_CROSSING,
     PLACE_SEED,
+    PLACE_SELL,
     SELL_FLOOR,
 )
 from benchmarks.ledger import setup_ledger
@@ -108,23 +110,6 @@ def _place_order(base: int) -> Callable[[int], list[str]]:
     return script
 
 
-def _place_order_pair(base: int) -> Callable[[int], list[str]]:
-    """A limit sell that rests (above the resting buys of the other workloads), then a limit
-    buy of another user that fills it: one trade, one maker fill, the settlement's legs."""
-    def script(n: int) -> list[str]:
-        rnd = random.Random(n)
-        lines = ["PREPARE s(bigint) AS SELECT id FROM exchange.place_order("
-                 "$1, 'P1-USDT', 'SELL', 'LIMIT', 0.01, 20.00);",
-                 "PREPARE b(bigint) AS SELECT id FROM exchange.place_order("
-                 "$1, 'P1-USDT', 'BUY', 'LIMIT', 0.01, 20.00);"]
-        for _ in range(n):
-            seller = rnd.randint(1, USERS // 2)
-            buyer = rnd.randint(USERS // 2 + 1, USERS)
-            lines += [f"EXECUTE s({base + seller});", f"EXECUTE b({base + buyer});"]
-        return lines
-    return script
-
-
 def _one_line(name: str, sql: str) -> str:
     """PREPARE name(bigint) AS sql, its %(u)s the parameter, on one line: single-user mode
     ends a statement at a newline (so no comments inside)."""
@@ -140,17 +125,21 @@ def _resting_floor(base: int) -> Callable[[int], list[str]]:
     return script
 
 
-def _pair_floor(base: int) -> Callable[[int], list[str]]:
-    """The same pair's writes as ``floor`` makes them: one statement each, no checks."""
-    def script(n: int) -> list[str]:
-        rnd = random.Random(n)
-        lines = [_one_line("s", SELL_FLOOR), _one_line("b", CROSS_FLOOR)]
-        for _ in range(n):
-            seller = rnd.randint(1, USERS // 2)
-            buyer = rnd.randint(USERS // 2 + 1, USERS)
-            lines += [f"EXECUTE s({base + seller});", f"EXECUTE b({base + buyer});"]
-        return lines
-    return script
+def _pair(sell: str, buy: str) -> Callable[[int], Callable[[int], list[str]]]:
+    """A limit sell that rests (above the resting buys of the other workloads), then a limit
+    buy of another user that fills it (one trade, one maker fill, the settlement's legs), as
+    two calls of ``sell`` and ``buy``: the engine's place_order or the floor's statements."""
+    def for_base(base: int) -> Callable[[int], list[str]]:
+        def script(n: int) -> list[str]:
+            rnd = random.Random(n)
+            lines = [_one_line("s", sell), _one_line("b", buy)]
+            for _ in range(n):
+                seller = rnd.randint(1, USERS // 2)
+                buyer = rnd.randint(USERS // 2 + 1, USERS)
+                lines += [f"EXECUTE s({base + seller});", f"EXECUTE b({base + buyer});"]
+            return lines
+        return script
+    return for_base
 
 
 BATCH = 50
@@ -260,9 +249,9 @@ def main(argv: list[str]) -> int:
             ("floor of that order: its writes in one statement, no checks", "pyx_trading",
              _resting_floor(ubase)),
             ("exchange.place_order, a resting limit sell then a limit buy filling it (two calls)",
-             "pyx_trading", _place_order_pair(ubase)),
+             "pyx_trading", _pair(PLACE_SELL, PLACE_CROSSING)(ubase)),
             ("floor of that pair: its writes in one statement each, no checks (two calls)",
-             "pyx_trading", _pair_floor(ubase)),
+             "pyx_trading", _pair(SELL_FLOOR, CROSS_FLOOR)(ubase)),
             ("CALL exchange.submit_order, resting limit buy (3 transactions)", "pyx_trading",
              _submit_order(ubase)),
             (f"exchange.place_orders, {BATCH} resting limit buys per call, per order",

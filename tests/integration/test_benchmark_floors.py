@@ -42,26 +42,30 @@ def _delta(conn: psycopg.Connection[Any], statements: list[tuple[str, dict[str, 
     return {t: after[t] - before[t] for t in TABLES}
 
 
-def _unbalanced(conn: psycopg.Connection[Any]) -> list[Any]:
-    return conn.execute("""
-        SELECT t.journal_id, t.asset_id, sum(t.amount) FROM exchange.transactions t
-         GROUP BY 1, 2 HAVING sum(t.amount) <> 0""").fetchall()
+def _same_rows(dsn: str, engine: list[tuple[str, dict[str, int]]],
+               floor: list[tuple[str, dict[str, int]]], expected: dict[str, int],
+               book: list[tuple[str, int]]) -> None:
+    """The engine's statements write ``expected`` rows, the floor's as many, table by table;
+    every journal record balances per asset; the book holds ``book`` (side, orders)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        assert _delta(conn, engine) == expected
+        assert _delta(conn, floor) == expected
+        unbalanced = conn.execute("""
+            SELECT t.journal_id, t.asset_id, sum(t.amount) FROM exchange.transactions t
+             GROUP BY 1, 2 HAVING sum(t.amount) <> 0""").fetchall()
+        assert unbalanced == []
+        assert conn.execute("SELECT side::text, count(*) FROM exchange.order_book GROUP BY 1"
+                            ).fetchall() == book
 
 
 def test_the_pair_floor_writes_the_engines_rows(clone_dsn: str) -> None:
     ubase = seed(clone_dsn)
     seller, buyer = {"u": ubase + 1}, {"u": ubase + USERS // 2 + 1}
-    with psycopg.connect(clone_dsn, autocommit=True) as conn:
-        engine = _delta(conn, [(PLACE_SELL, seller), (PLACE_CROSSING, buyer)])
-        floor = _delta(conn, [(SELL_FLOOR, seller), (CROSS_FLOOR, buyer)])
-        assert engine == {"orders": 2, "trades": 1, "journal": 3, "transactions": 10,
-                          "outbox_events": 5, "order_book": 0}
-        assert floor == engine
-        assert _unbalanced(conn) == []
-        # the floor's buy filled the floor's sell, not an order of the engine's
-        row = conn.execute("SELECT count(*) FROM exchange.orders WHERE status <> 'FILLED'"
-                           ).fetchone()
-        assert row == (0,)
+    # each buy fills the sell placed just before it: the book ends empty
+    _same_rows(clone_dsn, [(PLACE_SELL, seller), (PLACE_CROSSING, buyer)],
+               [(SELL_FLOOR, seller), (CROSS_FLOOR, buyer)],
+               {"orders": 2, "trades": 1, "journal": 3, "transactions": 10,
+                "outbox_events": 5, "order_book": 0}, [])
 
 
 def test_the_batch_floor_writes_the_engines_rows(clone_dsn: str) -> None:
@@ -69,13 +73,7 @@ def test_the_batch_floor_writes_the_engines_rows(clone_dsn: str) -> None:
     args = {"ubase": ubase, "k": 7, "half": 5}
     with psycopg.connect(clone_dsn, autocommit=True) as conn:
         conn.execute(PLACE_SEED, args)
-        engine = _delta(conn, [(PLACE_BATCH, args)])
-        floor = _delta(conn, [(BATCH_FLOOR, {**args, "k": 11})])
-        # 5 buys filling the 5 sells of the call before, 5 sells resting
-        assert engine == {"orders": 10, "trades": 5, "journal": 15, "transactions": 50,
-                          "outbox_events": 25, "order_book": 0}
-        assert floor == engine
-        assert _unbalanced(conn) == []
-        rows = conn.execute("SELECT side, count(*) FROM exchange.order_book GROUP BY 1"
-                            ).fetchall()
-        assert rows == [("SELL", 5)]
+    # 5 buys filling the 5 sells of the call before, 5 sells resting
+    _same_rows(clone_dsn, [(PLACE_BATCH, args)], [(BATCH_FLOOR, {**args, "k": 11})],
+               {"orders": 10, "trades": 5, "journal": 15, "transactions": 50,
+                "outbox_events": 25, "order_book": 0}, [("SELL", 5)])
