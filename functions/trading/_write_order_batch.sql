@@ -22,6 +22,8 @@ AS $$
 DECLARE
     v_rows  integer := 0;
     v_n     integer;
+    v_lo    timestamptz;
+    v_hi    timestamptz;
 BEGIN
     IF cardinality(p_orders) > 0 THEN
         INSERT INTO exchange.orders
@@ -52,7 +54,9 @@ BEGIN
         v_rows := v_rows + v_n;
     END IF;
     IF cardinality(p_fills) = 1 THEN
-        -- one fill (the common case of a single order): by its key, no grouping
+        -- one fill (a single order's usual case): by its key, so the plan prunes to the
+        -- maker's partition; the grouped statement below costs ~205 k instructions more for
+        -- one row (benchmarks instructions, the crossing pair: 11.76 M against 11.56 M)
         UPDATE exchange.orders o
            SET filled_amount = o.filled_amount + (p_fills[1]).amount,
                remaining_amount = (p_fills[1]).remaining_amount,
@@ -65,6 +69,11 @@ BEGIN
         GET DIAGNOSTICS v_n = ROW_COUNT;
         v_rows := v_rows + v_n;
     ELSIF cardinality(p_fills) > 1 THEN
+        -- the makers' creation times bound the partitions the join reaches (a generic plan
+        -- prunes by those parameters at start-up; without them it opens every month's
+        -- partition: +1.13 M instructions per call)
+        SELECT min(f.order_created_at), max(f.order_created_at) INTO v_lo, v_hi
+          FROM unnest(p_fills) AS f;
         UPDATE exchange.orders o
            SET filled_amount = o.filled_amount + m.amount,
                remaining_amount = m.remaining_amount,
@@ -83,7 +92,8 @@ BEGIN
                        AS f(order_id, order_created_at, amount, quote_amount, fee,
                             remaining_amount, hold_amount, status, ord)
                  GROUP BY f.order_id, f.order_created_at) AS m
-         WHERE o.id = m.order_id AND o.created_at = m.order_created_at;
+         WHERE o.id = m.order_id AND o.created_at = m.order_created_at
+           AND o.created_at BETWEEN v_lo AND v_hi;
         GET DIAGNOSTICS v_n = ROW_COUNT;
         v_rows := v_rows + v_n;
     END IF;

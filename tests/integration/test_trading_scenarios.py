@@ -417,6 +417,35 @@ def test_a_maker_filled_several_times_in_one_batch(tx: Conn, m: dict[str, int]) 
     check_invariants(tx)
 
 
+def test_makers_of_two_times_and_two_partitions_are_filled_by_one_order(clone_dsn: str) -> None:
+    """One order filling several makers updates them in one statement, whose join reaches
+    only the partitions between the makers' creation times (exchange._write_order_batch):
+    makers placed in two transactions, one of them in next month's partition, are both
+    written. (The rolled-back transaction of the other scenarios gives every order the same
+    creation time.)"""
+    with psycopg.connect(clone_dsn, autocommit=True) as conn:
+        m = setup_market(conn)
+        first = place(conn, m["alice"], "SELL", "LIMIT", 1, 100)
+        later = place(conn, m["bob"], "SELL", "LIMIT", 1, 100)
+        assert later["created_at"] > first["created_at"]
+        moved = place(conn, m["alice"], "SELL", "LIMIT", 1, 100)
+        with conn.transaction():    # into next month's partition, with its book row
+            row = conn.execute(
+                "UPDATE exchange.orders SET created_at = date_trunc('month', now()) "
+                "+ interval '1 month 1 day' WHERE id = %s RETURNING created_at",
+                (moved["id"],)).fetchone()
+            assert row is not None
+            conn.execute("UPDATE exchange.order_book SET order_created_at = %s "
+                         "WHERE order_id = %s", (row[0], moved["id"]))
+        taker = place(conn, m["carol"], "BUY", "LIMIT", 3, 100)
+        assert (taker["status"], len(taker["fills"])) == ("FILLED", 3)
+        for maker in (first, later, moved):
+            got = order(conn, maker["id"])
+            assert (got["status"], got["filled_amount"], got["remaining_amount"],
+                    got["hold_amount"], got["version"]) == ("FILLED", D(1), D(0), D(0), 1)
+        check_invariants(conn)
+
+
 def test_a_batch_reads_its_users_once_and_refuses_an_unknown_or_inactive_one(
         tx: Conn, m: dict[str, int]) -> None:
     """The lookup stage (exchange._order_parties) reads every request's user, accounts and KYC
