@@ -16,6 +16,8 @@ run (an ``EmbeddedServer`` in a temporary directory; as root it runs as ``postgr
   that fills it (one trade; the pair's cost less a resting order's is what crossing adds);
 - the floor of that pair: the same rows written by ``floor``'s two hand-written statements
   (``SELL_FLOOR``, ``CROSS_FLOOR``: no validation, no PL/pgSQL);
+- ``exchange.place_order`` three times: two limit sells that rest, then a limit buy filling
+  both (two trades, two makers' fills in one call);
 - ``CALL exchange.submit_order`` of the resting buy (its market free: placed at once, then the
   commit without flush and the flushing commit; a CALL cannot be prepared);
 - ``exchange.place_orders`` with 50 such orders per call, counted per order;
@@ -125,18 +127,19 @@ def _resting_floor(base: int) -> Callable[[int], list[str]]:
     return script
 
 
-def _pair(sell: str, buy: str) -> Callable[[int], Callable[[int], list[str]]]:
-    """A limit sell that rests (above the resting buys of the other workloads), then a limit
-    buy of another user that fills it (one trade, one maker fill, the settlement's legs), as
-    two calls of ``sell`` and ``buy``: the engine's place_order or the floor's statements."""
+def _pair(sell: str, buy: str, sells: int = 1) -> Callable[[int], Callable[[int], list[str]]]:
+    """Limit sells that rest (above the resting buys of the other workloads), then a limit
+    buy of another user that fills them (a trade and a maker fill each, the settlement's
+    legs), as calls of ``sell`` (``sells`` of them) and one of ``buy``: the engine's
+    place_order or the floor's statements."""
     def for_base(base: int) -> Callable[[int], list[str]]:
         def script(n: int) -> list[str]:
             rnd = random.Random(n)
             lines = [_one_line("s", sell), _one_line("b", buy)]
             for _ in range(n):
-                seller = rnd.randint(1, USERS // 2)
-                buyer = rnd.randint(USERS // 2 + 1, USERS)
-                lines += [f"EXECUTE s({base + seller});", f"EXECUTE b({base + buyer});"]
+                lines += [f"EXECUTE s({base + rnd.randint(1, USERS // 2)});"
+                          for _ in range(sells)]
+                lines.append(f"EXECUTE b({base + rnd.randint(USERS // 2 + 1, USERS)});")
             return lines
         return script
     return for_base
@@ -252,6 +255,9 @@ def main(argv: list[str]) -> int:
              "pyx_trading", _pair(PLACE_SELL, PLACE_CROSSING)(ubase)),
             ("floor of that pair: its writes in one statement each, no checks (two calls)",
              "pyx_trading", _pair(SELL_FLOOR, CROSS_FLOOR)(ubase)),
+            ("exchange.place_order, two resting limit sells then a limit buy filling both "
+             "(three calls)", "pyx_trading",
+             _pair(PLACE_SELL, PLACE_CROSSING.replace("0.01, 20.00", "0.02, 20.00"), 2)(ubase)),
             ("CALL exchange.submit_order, resting limit buy (3 transactions)", "pyx_trading",
              _submit_order(ubase)),
             (f"exchange.place_orders, {BATCH} resting limit buys per call, per order",
