@@ -12,6 +12,7 @@
 --   exchange._check_password_length(text)  ->  functions/identity/_check_password_length.sql
 --   exchange._guard_last_admin(bigint)  ->  functions/identity/_guard_last_admin.sql
 --   exchange._hash_password(text, text)  ->  functions/identity/_hash_password.sql
+--   exchange._kyc_rule(smallint, text, integer)  ->  functions/identity/_kyc_rule.sql
 --   exchange._require_admin(text, text, text)  ->  functions/identity/_require_admin.sql
 --   exchange._require_permission(bigint, text, text)  ->  functions/identity/_require_permission.sql
 --   exchange._require_permission(text, text)  ->  functions/identity/_require_permission.sql
@@ -101,6 +102,12 @@ COMMENT ON FUNCTION exchange._guard_last_admin(p_user_id bigint) IS 'Internal: r
 --
 
 COMMENT ON FUNCTION exchange._hash_password(p_password text, p_username text) IS 'Internal: validates a new password against the policy and returns its bcrypt hash (pgcrypto, cost from auth_settings). Raises EX306.';
+
+--
+-- Name: FUNCTION _kyc_rule(p_level smallint, p_action text, p_asset_id integer); Type: COMMENT; Schema: exchange; Owner: exchange_owner
+--
+
+COMMENT ON FUNCTION exchange._kyc_rule(p_level smallint, p_action text, p_asset_id integer) IS 'Internal: the kyc_limits row governing an action on an asset at a KYC level (the asset''s own, else the level''s default); inlined into its callers.';
 
 --
 -- Name: FUNCTION _require_admin(p_resource text, p_action text, p_duty_role text); Type: COMMENT; Schema: exchange; Owner: exchange_owner
@@ -328,6 +335,12 @@ REVOKE ALL ON FUNCTION exchange._guard_last_admin(p_user_id bigint) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION exchange._hash_password(p_password text, p_username text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _kyc_rule(p_level smallint, p_action text, p_asset_id integer); Type: ACL; Schema: exchange; Owner: exchange_owner
+--
+
+REVOKE ALL ON FUNCTION exchange._kyc_rule(p_level smallint, p_action text, p_asset_id integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _require_admin(p_resource text, p_action text, p_duty_role text); Type: ACL; Schema: exchange; Owner: exchange_owner

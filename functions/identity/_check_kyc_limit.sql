@@ -3,8 +3,8 @@
 -- Internal: the KYC gate of deposits, trades and withdrawals. p_action is 'DEPOSIT', 'TRADE'
 -- or 'WITHDRAW'; p_amount is what the call moves, in units of p_asset_id (for an order: the
 -- base amount, or the quote amount of a market buy given in quote). Looks up the user's
--- kyc_level and the most specific row of exchange.kyc_limits (the asset's row, else the
--- level's default) in one indexed query. When the level has a daily limit, adds p_amount to
+-- kyc_level and the most specific row of exchange.kyc_limits (exchange._kyc_rule: the
+-- asset's row, else the level's default) in one indexed query. When the level has a daily limit, adds p_amount to
 -- the user's counter for today (UTC) in exchange.kyc_daily_usage and refuses when the total
 -- passes the limit; the caller's refusal or rollback undoes the addition. Amounts count
 -- when the order or withdrawal is accepted, whether or not it later fills or completes.
@@ -41,13 +41,7 @@ BEGIN
     SELECT u.kyc_level, u.status, l.allowed, l.daily_limit
       INTO v_level, v_status, v_allowed, v_limit
       FROM exchange.users u
-      LEFT JOIN LATERAL (
-            SELECT k.allowed, k.daily_limit
-              FROM exchange.kyc_limits k
-             WHERE k.level = u.kyc_level AND k.action = p_action
-               AND (k.asset_id = p_asset_id OR k.asset_id IS NULL)
-             ORDER BY k.asset_id NULLS LAST
-             LIMIT 1) l ON true
+      LEFT JOIN LATERAL exchange._kyc_rule(u.kyc_level, p_action, p_asset_id) l ON true
      WHERE u.id = p_user_id;
 
     IF NOT FOUND THEN

@@ -3,7 +3,7 @@
 -- query: its user's status, the user's accounts in the pair's base and quote assets (NULL
 -- when the account does not exist yet) with their available balances, and the user's KYC
 -- level's TRADE rule for the asset the order counts in (the base asset, or the quote asset
--- of a buy by quote amount; the lookup of exchange._check_kyc_limit). Element i belongs to
+-- of a buy by quote amount; exchange._kyc_rule, as exchange._check_kyc_limit reads it). Element i belongs to
 -- p_orders[i]; an unknown user or pair gives a NULL element (place_orders refuses those).
 -- Balances are read once for the batch: place_orders posts nothing before its end, so they
 -- are what each order would have read in turn.
@@ -27,15 +27,10 @@ BEGIN
                          ON ab.user_id = u.id AND ab.asset_id = tp.base_asset_id AND ab.kind = 'USER'
                   LEFT JOIN exchange.accounts aq
                          ON aq.user_id = u.id AND aq.asset_id = tp.quote_asset_id AND aq.kind = 'USER'
-                  LEFT JOIN LATERAL (
-                        SELECT kl.allowed, kl.daily_limit
-                          FROM exchange.kyc_limits kl
-                         WHERE kl.level = u.kyc_level AND kl.action = 'TRADE'
-                           AND (kl.asset_id = CASE WHEN r.quote_amount IS NULL THEN tp.base_asset_id
-                                                   ELSE tp.quote_asset_id END
-                                OR kl.asset_id IS NULL)
-                         ORDER BY kl.asset_id NULLS LAST
-                         LIMIT 1) k ON true
+                  LEFT JOIN LATERAL exchange._kyc_rule(
+                        u.kyc_level, 'TRADE',
+                        CASE WHEN r.quote_amount IS NULL THEN tp.base_asset_id
+                             ELSE tp.quote_asset_id END) k ON true
                  WHERE u.id = r.user_id)
           FROM unnest(p_orders) AS r);
     RETURN v_parties;

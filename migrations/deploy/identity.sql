@@ -99,6 +99,7 @@ INSERT INTO exchange.kyc_limits (level, action, asset_id, allowed, daily_limit) 
 \ir ../../functions/identity/_require_permission.sql
 \ir ../../functions/identity/_require_admin.sql
 \ir ../../functions/identity/_authorize_for_user.sql
+\ir ../../functions/identity/_kyc_rule.sql
 \ir ../../functions/identity/_check_kyc_limit.sql
 \ir ../../functions/identity/_audit_action.sql
 \ir ../../functions/identity/_check_password_length.sql

@@ -27,6 +27,7 @@ DROP FUNCTION exchange._hash_password(text, text);
 DROP FUNCTION exchange._check_password_length(text);
 DROP FUNCTION exchange._audit_action(text, text, text, jsonb);
 DROP FUNCTION exchange._check_kyc_limit(bigint, text, integer, numeric);
+DROP FUNCTION exchange._kyc_rule(smallint, text, integer);
 DROP FUNCTION exchange._require_admin(text, text, text);
 DROP FUNCTION exchange._authorize_for_user(bigint, text, text, text);
 DROP FUNCTION exchange._require_permission(text, text);

@@ -6,6 +6,7 @@ SELECT 'exchange._require_admin(text, text, text)'::regprocedure;
 SELECT 'exchange._authorize_for_user(bigint, text, text, text)'::regprocedure;
 SELECT 'exchange._require_permission(bigint, text, text)'::regprocedure;
 SELECT 'exchange._check_kyc_limit(bigint, text, integer, numeric)'::regprocedure;
+SELECT 'exchange._kyc_rule(smallint, text, integer)'::regprocedure;
 SELECT 'exchange.register_user(text, text, text, text, text, text)'::regprocedure;
 SELECT 'exchange.activate_user(bigint)'::regprocedure;
 SELECT 'exchange.authenticate(text, text)'::regprocedure;
