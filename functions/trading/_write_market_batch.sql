@@ -48,20 +48,25 @@ BEGIN
       FROM unnest(p_event_aggregates, p_event_ids, p_event_types, p_event_data) AS e(agg, aid, typ, data);
     GET DIAGNOSTICS v_events = ROW_COUNT;
     IF cardinality(p_trade_pairs) > 0 THEN
+        -- every trade of the call happens at now(), so it falls in the same bucket of each
+        -- interval: one aggregate per market, repeated for the six intervals
         INSERT INTO exchange.klines AS k
             (trading_pair_id, interval, open_time, close_time, open_price, high_price,
              low_price, close_price, volume, quote_volume, trades_count)
-        SELECT t.pair, iv.name, date_bin(iv.width, now(), TIMESTAMPTZ '2000-01-01 00:00:00+00'),
+        SELECT a.pair, iv.name, date_bin(iv.width, now(), TIMESTAMPTZ '2000-01-01 00:00:00+00'),
                date_bin(iv.width, now(), TIMESTAMPTZ '2000-01-01 00:00:00+00') + iv.width,
-               (array_agg(t.price ORDER BY t.ord))[1], max(t.price), min(t.price),
-               (array_agg(t.price ORDER BY t.ord DESC))[1], sum(t.qty), sum(t.quote), count(*)
-          FROM unnest(p_trade_pairs, p_trade_prices, p_trade_amounts, p_trade_quotes)
-               WITH ORDINALITY AS t(pair, price, qty, quote, ord)
+               a.open, a.high, a.low, a.close, a.volume, a.quote, a.n
+          FROM (SELECT t.pair, (array_agg(t.price ORDER BY t.ord))[1] AS open,
+                       max(t.price) AS high, min(t.price) AS low,
+                       (array_agg(t.price ORDER BY t.ord DESC))[1] AS close,
+                       sum(t.qty) AS volume, sum(t.quote) AS quote, count(*) AS n
+                  FROM unnest(p_trade_pairs, p_trade_prices, p_trade_amounts, p_trade_quotes)
+                       WITH ORDINALITY AS t(pair, price, qty, quote, ord)
+                 GROUP BY t.pair) AS a
          CROSS JOIN (VALUES ('1m'::exchange.kline_interval, interval '1 minute'),
                             ('5m', interval '5 minutes'), ('15m', interval '15 minutes'),
                             ('1h', interval '1 hour'), ('4h', interval '4 hours'),
                             ('1d', interval '1 day')) AS iv(name, width)
-         GROUP BY t.pair, iv.name, iv.width
         ON CONFLICT (trading_pair_id, interval, open_time) DO UPDATE
            SET high_price = GREATEST(k.high_price, excluded.high_price),
                low_price = LEAST(k.low_price, excluded.low_price),
