@@ -1,14 +1,15 @@
 -- exchange._check_kyc_limit(p_user_id bigint, p_action text, p_asset_id integer,
 --                           p_amount numeric) RETURNS void
--- Internal: the KYC gate of deposits, trades and withdrawals. p_action is 'DEPOSIT', 'TRADE'
--- or 'WITHDRAW'; p_amount is what the call moves, in units of p_asset_id (for an order: the
--- base amount, or the quote amount of a market buy given in quote). Looks up the user's
--- kyc_level and the most specific row of exchange.kyc_limits (exchange._kyc_rule: the
--- asset's row, else the level's default) in one indexed query. When the level has a daily limit, adds p_amount to
--- the user's counter for today (UTC) in exchange.kyc_daily_usage and refuses when the total
--- passes the limit; the caller's refusal or rollback undoes the addition. Amounts count
--- when the order or withdrawal is accepted, whether or not it later fills or completes.
--- TRADE and WITHDRAW also require the user to be ACTIVE.
+-- Internal: the KYC gate of deposits, trades and withdrawals. p_action is 'DEPOSIT',
+-- 'TRADE' or 'WITHDRAW'; p_amount is what the call moves, in units of p_asset_id (for an
+-- order: the base amount, or the quote amount of a market buy given in quote). Looks up the
+-- user's kyc_level and the most specific row of exchange.kyc_limits (exchange._kyc_rule:
+-- the asset's row, else the level's default) in one indexed query. When the level has a
+-- daily limit, adds p_amount to the user's counter for today (UTC) in
+-- exchange.kyc_daily_usage and refuses when the total passes the limit; the caller's
+-- refusal or rollback undoes the addition. Amounts count when the order or withdrawal is
+-- accepted, whether or not it later fills or completes. TRADE and WITHDRAW also require the
+-- user to be ACTIVE.
 -- Raises: EX309 unknown user; EX303 user not ACTIVE (TRADE, WITHDRAW); EX335 the level may
 --         not do p_action; EX336 the daily limit would be passed; EX001 bad arguments.
 -- Locks: the user's counter row for (today, action, asset) when the level has a daily limit

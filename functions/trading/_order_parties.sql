@@ -3,10 +3,10 @@
 -- query: its user's status, the user's accounts in the pair's base and quote assets (NULL
 -- when the account does not exist yet) with their available balances, and the user's KYC
 -- level's TRADE rule for the asset the order counts in (the base asset, or the quote asset
--- of a buy by quote amount; exchange._kyc_rule, as exchange._check_kyc_limit reads it). Element i belongs to
--- p_orders[i]; an unknown user or pair gives a NULL element (place_orders refuses those).
--- Balances are read once for the batch: place_orders posts nothing before its end, so they
--- are what each order would have read in turn.
+-- of a buy by quote amount; exchange._kyc_rule, as exchange._check_kyc_limit reads it).
+-- Element i belongs to p_orders[i]; an unknown user or pair gives a NULL element
+-- (place_orders refuses those). Balances are read once for the batch: place_orders posts
+-- nothing before its end, so they are what each order would have read in turn.
 -- Who: place_orders only (not granted). Raises: nothing. Locks: none.
 CREATE OR REPLACE FUNCTION exchange._order_parties(p_orders exchange.order_request[])
 RETURNS exchange._order_party[]
