@@ -26,7 +26,8 @@
 --   write     once per batch, one statement per table: the new orders, the trades and the
 --             makers' summed fills (exchange._write_order_batch), all postings
 --             (exchange._post_journals), the markets' state, outbox events and K-lines
---             (exchange._write_market_batch) (8).
+--             (exchange._write_market_batch) (8); then the results, read back in one
+--             statement.
 -- Per order (see docs/trading.md for every rule):
 --   LIMIT            price, amount; GTC rests, IOC expires the rest, FOK fills all or refuses.
 --   MARKET           amount (base), or quote_amount for a buy (spend that much quote).
@@ -229,6 +230,7 @@ DECLARE
     -- order's funds are checked as if the batch's earlier orders were already posted
     v_combined      boolean := current_setting('exchange.combined_batch', true) = 'on';
     v_emitted       integer := 0;    -- results already returned
+    v_next          integer;         -- the first result still to return
     -- what the stage functions return (assigned, not PERFORMed: a PERFORM runs a SELECT
     -- through the executor, an assignment calls the function directly)
     v_acting        bigint;
@@ -1018,11 +1020,20 @@ BEGIN
                                                   t_qty, t_quote, e_agg, e_aid, e_type, e_data);
     END IF;
 
-    -- the results not yet returned, each by its key (exchange._order_result, inlined)
-    FOR v_j IN v_emitted + 1 .. cardinality(res_id) LOOP
-        RETURN QUERY SELECT * FROM exchange._order_result(res_id[v_j], res_created[v_j],
-                    COALESCE(res_fills[v_j], exchange._order_fills(res_id[v_j])));
-    END LOOP;
+    -- the results not yet returned (exchange._order_result, inlined): one by its key, the
+    -- rest of a batch in one statement, in request order
+    v_next := v_emitted + 1;
+    IF cardinality(res_id) = v_next THEN
+        RETURN QUERY SELECT * FROM exchange._order_result(res_id[v_next], res_created[v_next],
+                    COALESCE(res_fills[v_next], exchange._order_fills(res_id[v_next])));
+    ELSIF cardinality(res_id) > v_next THEN
+        RETURN QUERY SELECT r.*
+          FROM unnest(res_id[v_next:], res_created[v_next:], res_fills[v_next:])
+               WITH ORDINALITY AS u(id, created_at, fills, ord)
+         CROSS JOIN LATERAL exchange._order_result(
+                    u.id, u.created_at, COALESCE(u.fills, exchange._order_fills(u.id))) AS r
+         ORDER BY u.ord;
+    END IF;
 END;
 $$;
 COMMENT ON FUNCTION exchange.place_orders(exchange.order_request[]) IS
