@@ -221,6 +221,17 @@ def _cancel(conn: psycopg.Connection[Any], model: Model, ids: dict[str, int],
     assert st_row == ("CANCELED",)
 
 
+def _start(conn: psycopg.Connection[Any], funds: dict[str, Decimal]
+           ) -> tuple[dict[str, int], dict[int, str], Model]:
+    """The model's market in the database, each user funded with ``funds``, and a model
+    holding the same: user ids by name, names by id, the model."""
+    ids = setup_market(
+        conn, users=USERS, pairs=tuple((s, b, q) for s, (b, q) in PAIRS.items()),
+        price_precision=2, amount_precision=2, maker_fee=str(MAKER), taker_fee=str(TAKER),
+        funds={a: str(v) for a, v in funds.items()})
+    return ids, {v: k for k, v in ids.items()}, Model(funds=dict(funds))
+
+
 @pytest.fixture(scope="module")
 def model_conn(shared_dsn: str) -> Iterator[psycopg.Connection[Any]]:
     with psycopg.connect(shared_dsn) as conn:
@@ -233,12 +244,7 @@ def test_engine_matches_the_reference_model(model_conn: psycopg.Connection[Any],
                                             cmds: list[tuple[Any, ...]]) -> None:
     conn = model_conn
     try:
-        ids = setup_market(
-            conn, users=USERS, pairs=tuple((s, b, q) for s, (b, q) in PAIRS.items()),
-            price_precision=2, amount_precision=2, maker_fee=str(MAKER), taker_fee=str(TAKER),
-            funds={a: str(v) for a, v in FUNDS.items()})
-        names = {v: k for k, v in ids.items()}
-        model = Model()
+        ids, names, model = _start(conn, FUNDS)
         db_ids: dict[int, int] = {}          # model seq -> DB order id
         for cmd in cmds:
             if cmd[0] == "place":
@@ -285,12 +291,7 @@ def test_batches_match_the_reference_model(model_conn: psycopg.Connection[Any],
     and every order row (filled amounts against the trades, holds, statuses) must agree."""
     conn = model_conn
     try:
-        ids = setup_market(
-            conn, users=USERS, pairs=tuple((s, b, q) for s, (b, q) in PAIRS.items()),
-            price_precision=2, amount_precision=2, maker_fee=str(MAKER), taker_fee=str(TAKER),
-            funds={a: str(v) for a, v in BATCH_FUNDS.items()})
-        names = {v: k for k, v in ids.items()}
-        model = Model(funds=BATCH_FUNDS)
+        ids, names, model = _start(conn, BATCH_FUNDS)
         db_ids: dict[int, int] = {}          # model seq -> DB order id
         pending: list[tuple[Any, ...]] = []
 
