@@ -24,10 +24,10 @@
 --             the book rows change at once, because the next order of the batch walks them
 --             (7);
 --   write     once per batch, one statement per table: the new orders, the trades and the
---             makers' summed fills (exchange._write_order_batch), all postings
---             (exchange._post_journals), the markets' state, outbox events and K-lines
---             (exchange._write_market_batch) (8); then the results, read back in one
---             statement.
+--             makers' summed fills (exchange._write_order_batch), then the results, read
+--             back in one statement (a combined batch: both after each request), then all
+--             postings (exchange._post_journals), the markets' state, outbox events and
+--             K-lines (exchange._write_market_batch) (8).
 -- Per order (see docs/trading.md for every rule):
 --   LIMIT            price, amount; GTC rests, IOC expires the rest, FOK fills all or refuses.
 --   MARKET           amount (base), or quote_amount for a buy (spend that much quote).
@@ -337,16 +337,34 @@ BEGIN
             v_coid := v_o.client_order_id;
             v_hold := v_o.hold_amount;
         ELSE
-            IF v_combined AND cardinality(res_id) > v_emitted THEN
-                -- a combined batch answers each request with its order as it stood after
-                -- its own placement (and the stops it triggered), as placed alone: what it
-                -- wrote is written now
-                v_written := exchange._write_order_batch(w_orders, w_trades, w_fills);
-                w_orders := '{}'; w_trades := '{}'; w_fills := '{}';
-                FOR v_j IN v_emitted + 1 .. cardinality(res_id) LOOP
-                    RETURN QUERY SELECT * FROM exchange._order_result(res_id[v_j], res_created[v_j],
-                    COALESCE(res_fills[v_j], exchange._order_fills(res_id[v_j])));
-                END LOOP;
+            -- The results not yet returned, once the last request is placed; a combined
+            -- batch answers each request as soon as it is placed, with its order as it
+            -- stood then (and the stops it triggered), as if placed alone. The orders are
+            -- written first, since the results read them back (the postings, markets and
+            -- events, written after the loop, are not read). One result is read by its
+            -- key, several in one statement, in request order (exchange._order_result,
+            -- inlined).
+            IF v_i >= v_n OR v_combined THEN
+                IF cardinality(w_orders) > 0 OR cardinality(w_trades) > 0
+                   OR cardinality(w_fills) > 0 THEN
+                    v_written := exchange._write_order_batch(w_orders, w_trades, w_fills);
+                    IF v_i < v_n THEN   -- a combined batch goes on
+                        w_orders := '{}'; w_trades := '{}'; w_fills := '{}';
+                    END IF;
+                END IF;
+                v_next := v_emitted + 1;
+                IF cardinality(res_id) = v_next THEN
+                    RETURN QUERY SELECT * FROM exchange._order_result(res_id[v_next],
+                        res_created[v_next],
+                        COALESCE(res_fills[v_next], exchange._order_fills(res_id[v_next])));
+                ELSIF cardinality(res_id) > v_next THEN
+                    RETURN QUERY SELECT r.*
+                      FROM unnest(res_id[v_next:], res_created[v_next:], res_fills[v_next:])
+                           WITH ORDINALITY AS u(id, created_at, fills, ord)
+                     CROSS JOIN LATERAL exchange._order_result(
+                                u.id, u.created_at, COALESCE(u.fills, exchange._order_fills(u.id))) AS r
+                     ORDER BY u.ord;
+                END IF;
                 v_emitted := cardinality(res_id);
             END IF;
             v_i := v_i + 1;
@@ -1006,33 +1024,15 @@ BEGIN
         ms_last[v_k] := v_last;
     END IF;
 
-    -- 8. Once per call: the orders, trades and makers' fills (exchange._write_order_batch),
-    --    the postings (netted, accounts locked ascending), the markets' last price and book
-    --    sequence, the K-lines, the outbox events.
-    IF cardinality(w_orders) > 0 OR cardinality(w_trades) > 0 OR cardinality(w_fills) > 0 THEN
-        v_written := exchange._write_order_batch(w_orders, w_trades, w_fills);
-    END IF;
+    -- 8. Once per call, after the orders, trades and makers' fills (written in the loop,
+    --    before the results were read): the postings (netted, accounts locked ascending),
+    --    the markets' last price and book sequence, the K-lines, the outbox events.
     IF cardinality(r_type) > 0 THEN
         v_journals := exchange._post_journals(r_type, r_rtype, r_rid, l_rec, l_acc, l_bucket, l_amt);
     END IF;
     IF cardinality(e_agg) > 0 OR cardinality(t_pair) > 0 OR cardinality(ms_pair) > 0 THEN
         v_written := exchange._write_market_batch(ms_pair, ms_last, ms_inc, t_pair, t_price,
                                                   t_qty, t_quote, e_agg, e_aid, e_type, e_data);
-    END IF;
-
-    -- the results not yet returned (exchange._order_result, inlined): one by its key, the
-    -- rest of a batch in one statement, in request order
-    v_next := v_emitted + 1;
-    IF cardinality(res_id) = v_next THEN
-        RETURN QUERY SELECT * FROM exchange._order_result(res_id[v_next], res_created[v_next],
-                    COALESCE(res_fills[v_next], exchange._order_fills(res_id[v_next])));
-    ELSIF cardinality(res_id) > v_next THEN
-        RETURN QUERY SELECT r.*
-          FROM unnest(res_id[v_next:], res_created[v_next:], res_fills[v_next:])
-               WITH ORDINALITY AS u(id, created_at, fills, ord)
-         CROSS JOIN LATERAL exchange._order_result(
-                    u.id, u.created_at, COALESCE(u.fills, exchange._order_fills(u.id))) AS r
-         ORDER BY u.ord;
     END IF;
 END;
 $$;
