@@ -9,7 +9,8 @@ BENCHMARKS = {"ledger": "benchmarks.ledger", "trading": "benchmarks.trading",
               "floor": "benchmarks.floor",
               "relay": "benchmarks.relay", "risk": "benchmarks.risk",
               "instructions": "benchmarks.instructions",
-              "submit": "benchmarks.submit", "batch": "benchmarks.batch"}
+              "submit": "benchmarks.submit", "batch": "benchmarks.batch",
+              "inbox": "benchmarks.inbox"}
 
 
 def main(argv: list[str]) -> int:

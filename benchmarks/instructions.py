@@ -19,7 +19,9 @@ run (an ``EmbeddedServer`` in a temporary directory; as root it runs as ``postgr
 - ``exchange.place_order`` three times: two limit sells that rest, then a limit buy filling
   both (two trades, two makers' fills in one call);
 - ``CALL exchange.submit_order`` of the resting buy (its market free: placed at once, then the
-  commit without flush and the flushing commit; a CALL cannot be prepared);
+  commit without flush and the flushing commit). A CALL cannot be prepared here, so its count
+  includes two costs a prepared client does not pay: the CALL's parse analysis (about 210 k)
+  and single-user mode printing its 22 output columns (about 90 k);
 - ``exchange.place_orders`` with 50 such orders per call, counted per order;
 - ``exchange.place_orders`` with 25 limit buys that fill the sells of the call before and 25
   sells that rest, per order, and the floor of that batch (``BATCH_FLOOR``: the same rows in
