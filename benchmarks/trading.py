@@ -22,6 +22,7 @@ unless --keep.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -71,10 +72,21 @@ class Result:
     latency_ms: float
     p99_ms: float | None = None
     per_tx: int = 1
+    cpu_ms: float | None = None     # the machine's busy CPU time per operation (/proc/stat)
 
     @property
     def ops(self) -> float:
         return self.tps * self.per_tx
+
+
+def _busy_jiffies() -> int | None:
+    """CPU time the machine spent busy so far (all CPUs, clock ticks), or None off Linux."""
+    try:
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+    except OSError:
+        return None
+    return sum(values) - values[3] - values[4]    # all but idle and iowait
 
 
 def _conninfo(dsn: str, dbname: str) -> str:
@@ -234,8 +246,10 @@ def pgbench(dsn: str, dbname: str, *, script: str | None, clients: int, duration
             args += ["-D", f"{k}={v}"]
         if log_p99:
             args += ["-l", "--log-prefix", str(Path(tmp) / "log")]
+        busy = _busy_jiffies()
         out = subprocess.run([*args, *_pg_args(dsn, dbname)], capture_output=True, text=True,
                              check=False, cwd=tmp)
+        busy_after = _busy_jiffies()
         if out.returncode != 0 or "tps =" not in out.stdout:
             raise RuntimeError(f"pgbench failed:\n{out.stdout}\n{out.stderr}")
         tps = float(_TPS.search(out.stdout).group(1))  # type: ignore[union-attr]
@@ -251,7 +265,11 @@ def pgbench(dsn: str, dbname: str, *, script: str | None, clients: int, duration
                         lats.append(int(parts[2]))
             if lats:
                 p99 = statistics.quantiles(lats, n=100)[98] / 1000.0
-        return Result(name, clients, tps, lat, p99, per_tx)
+        cpu_ms = None
+        if busy is not None and busy_after is not None and tps > 0:
+            ticks = os.sysconf("SC_CLK_TCK")
+            cpu_ms = (busy_after - busy) * 1000 / ticks / (tps * duration * per_tx)
+        return Result(name, clients, tps, lat, p99, per_tx, cpu_ms)
 
 
 def checkpoint(dsn: str) -> None:
