@@ -5,8 +5,8 @@ a holder of the market's lock; and the share of orders that go through the inbox
 
     python -m benchmarks inbox [--dsn DSN] [--calls 200] [--rounds 2] [--duration 10]
 
-The backend's CPU time is read from ``/proc/<pid>/schedstat`` (nanoseconds on a CPU), so the
-server must run on this machine. Each call places a resting limit buy far below the market
+The backend's CPU time is read from ``/proc`` (``benchmarks.common.backend_cpu_seconds``), so
+the server must run on this machine. Each call places a resting limit buy far below the market
 (1,000 funded users, the ``trading`` seed). Queued: another session holds the market's lock
 (a session-level advisory lock on its key); the call queues its request, commits it and
 waits; the holder lets go once the call waits (``pg_locks``); the call then places its own
@@ -27,6 +27,7 @@ from typing import Any
 
 import psycopg
 
+from benchmarks.common import backend_cpu_seconds
 from benchmarks.submit import SUBMIT_SCRIPT
 from benchmarks.trading import (
     PAIRS,
@@ -43,11 +44,6 @@ from pyexchange.migrate import Migrator
 
 DB = "pyx_inbox_bench"
 CALL = "CALL exchange.submit_order(%s, 'P1-USDT', 'BUY', 'LIMIT', 0.01, 5.00)"
-
-
-def _cpu_ns(pid: int) -> int:
-    with open(f"/proc/{pid}/schedstat") as f:
-        return int(f.read().split()[0])
 
 
 def _call(conn: psycopg.Connection[Any], user: int, failed: list[BaseException]) -> None:
@@ -68,7 +64,7 @@ def _per_call(dsn: str, calls: int, *, queued: bool, rnd: random.Random) -> floa
         pair = row[0]
         for _ in range(20):     # warm the session's caches and plans
             caller.execute(CALL, (rnd.randint(1, USERS),))
-        start = _cpu_ns(pid)
+        start = backend_cpu_seconds(pid)
         for _ in range(calls):
             if not queued:
                 caller.execute(CALL, (rnd.randint(1, USERS),))
@@ -87,25 +83,27 @@ def _per_call(dsn: str, calls: int, *, queued: bool, rnd: random.Random) -> floa
             thread.join(30)
             if failed:
                 raise failed[0]
-        return (_cpu_ns(pid) - start) / calls / 1e6
+        return (backend_cpu_seconds(pid) - start) / calls * 1000
 
 
 def _inbox_share(args: argparse.Namespace, admin: str, dsn: str, ubase: int) -> float:
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        before = conn.execute(
+    def inserted(conn: psycopg.Connection[Any]) -> tuple[int, int]:
+        """Rows inserted so far into the inbox and into the orders' partitions."""
+        row = conn.execute(
             "SELECT (SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'order_requests'),"
             " (SELECT sum(n_tup_ins) FROM pg_stat_user_tables WHERE relname LIKE 'orders\\_%')"
         ).fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        queued, orders = inserted(conn)
         checkpoint(admin)
         pgbench(args.dsn, DB, script=SUBMIT_SCRIPT, clients=8, duration=args.duration,
                 defines={"npairs": PAIRS, "ubase": ubase})
         time.sleep(1)   # the statistics of the last transactions
-        after = conn.execute(
-            "SELECT (SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'order_requests'),"
-            " (SELECT sum(n_tup_ins) FROM pg_stat_user_tables WHERE relname LIKE 'orders\\_%')"
-        ).fetchone()
-    assert before is not None and after is not None
-    return float(after[0] - before[0]) / float(after[1] - before[1])
+        queued_after, orders_after = inserted(conn)
+    return (queued_after - queued) / (orders_after - orders)
 
 
 def main(argv: list[str]) -> int:
